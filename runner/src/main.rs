@@ -1,0 +1,2 @@
+//! Placeholder until the runner lands (issue 5).
+fn main() {}

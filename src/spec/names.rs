@@ -1,0 +1,472 @@
+//! Validated strings: names, keys, quantities and free text.
+//!
+//! Each type holds a string that passed one rule, stated twice on purpose: as
+//! the `pattern` the JSON Schema publishes (so editors and pre-commit catch it)
+//! and as the Rust check the compiler and the runner apply. The agreement test
+//! in `tests/` proves the two say the same thing on a large mutated corpus.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+macro_rules! validated_string {
+    (
+        $(#[$doc:meta])*
+        $name:ident {
+            pattern: $pattern:literal,
+            $(max_chars: $max:literal,)?
+            title: $title:literal,
+            description: $description:literal,
+            example: $example:literal,
+            check: $check:expr $(,)?
+        }
+    ) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Wraps `s` if it follows the rule, or says what the rule is.
+            pub fn new(s: impl Into<String>) -> Result<Self, String> {
+                let s = s.into();
+                let check: fn(&str) -> bool = $check;
+                let short_enough = true $(&& s.chars().count() <= $max)?;
+                if short_enough && check(&s) {
+                    Ok($name(s))
+                } else {
+                    Err(format!("`{}` is not a valid {}: {}", s.escape_debug(), $title.to_lowercase(), $description))
+                }
+            }
+
+            /// The string itself.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = str;
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                $name::new(String::deserialize(d)?).map_err(serde::de::Error::custom)
+            }
+        }
+
+        impl JsonSchema for $name {
+            fn schema_name() -> Cow<'static, str> {
+                stringify!($name).into()
+            }
+
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                #[allow(unused_mut)]
+                let mut schema = json_schema!({
+                    "type": "string",
+                    "minLength": 1,
+                    "pattern": $pattern,
+                    "title": $title,
+                    "description": $description,
+                    "examples": [$example],
+                });
+                $(schema.insert("maxLength".into(), $max.into());)?
+                schema
+            }
+        }
+    };
+}
+
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
+}
+
+/// Control characters other than tab and line feed.
+fn is_forbidden_control(c: char) -> bool {
+    matches!(c, '\0'..='\x08' | '\x0b'..='\x1f' | '\x7f')
+}
+
+/// Visible: not a control character and not an ASCII space.
+fn is_visible(c: char) -> bool {
+    !matches!(c, '\0'..=' ' | '\x7f')
+}
+
+fn is_key_char(c: char) -> bool {
+    !matches!(c, '\0'..='\x1f' | '\x7f' | ',' | '[' | ']')
+}
+
+validated_string!(
+    /// A Dagster job name: letters, digits and underscores.
+    JobName {
+        pattern: "^[A-Za-z0-9_]+$",
+        title: "Job name",
+        description: "letters, digits and underscores, as Dagster names jobs",
+        example: "ingestion_job",
+        check: |s| !s.is_empty() && s.chars().all(is_name_char),
+    }
+);
+
+validated_string!(
+    /// A partition dimension name: letters, digits and underscores.
+    DimensionName {
+        pattern: "^[A-Za-z0-9_]+$",
+        title: "Dimension name",
+        description: "letters, digits and underscores, as Dagster names partition dimensions",
+        example: "daily",
+        check: |s| !s.is_empty() && s.chars().all(is_name_char),
+    }
+);
+
+validated_string!(
+    /// A code location or repository name.
+    LocationName {
+        pattern: "^[A-Za-z0-9_.:/@-]+$",
+        title: "Location name",
+        description: "a code location or repository name: letters, digits and `_ . : / @ -`",
+        example: "luchtmeetnet_ingestion",
+        check: |s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "_.:/@-".contains(c)),
+    }
+);
+
+validated_string!(
+    /// A key of a static partition dimension (one dimension's part of a key).
+    Value {
+        pattern: "^[^\\x00-\\x1f\\x7f,\\[\\]|]+$",
+        max_chars: 255,
+        title: "Partition value",
+        description: "a partition key of one dimension: at most 255 characters, without control characters or `, [ ] |`",
+        example: "NL01497",
+        check: |s| !s.is_empty() && s.chars().all(|c| is_key_char(c) && c != '|'),
+    }
+);
+
+validated_string!(
+    /// A full partition key, dimensions joined with `|` as Dagster shows it.
+    FullKey {
+        pattern: "^[^\\x00-\\x1f\\x7f,\\[\\]]+$",
+        max_chars: 1000,
+        title: "Partition key",
+        description: "a partition key as Dagster shows it, dimensions joined with `|`, without control characters or `, [ ]`",
+        example: "2024-01-31|NL01497",
+        check: |s| !s.is_empty() && s.chars().all(is_key_char),
+    }
+);
+
+validated_string!(
+    /// Free text for the audit trail: reason, requester, tag values.
+    Text {
+        pattern: "^[^\\x00-\\x08\\x0b-\\x1f\\x7f]*[^\\x00-\\x20\\x7f][^\\x00-\\x08\\x0b-\\x1f\\x7f]*$",
+        max_chars: 4000,
+        title: "Text",
+        description: "text with at least one visible character and no control characters other than tab and newline, at most 4000 characters",
+        example: "Station NL01912 sent bad readings",
+        check: |s| s.chars().any(is_visible) && !s.chars().any(is_forbidden_control),
+    }
+);
+
+validated_string!(
+    /// An asset key, its path parts joined with `/`.
+    AssetKey {
+        pattern: "^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$",
+        title: "Asset key",
+        description: "an asset key, path parts of letters, digits and `_ . -` joined with `/`",
+        example: "daily_summary",
+        check: |s| s.split('/').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))),
+    }
+);
+
+validated_string!(
+    /// The tag of the runner image.
+    ImageTag {
+        pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]*$",
+        max_chars: 128,
+        title: "Image tag",
+        description: "an OCI image tag: letters, digits and `_ . -`, not starting with `.` or `-`, at most 128 characters",
+        example: "0.2.0",
+        check: |s| {
+            s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+                && s.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+        },
+    }
+);
+
+validated_string!(
+    /// A Kubernetes resource quantity such as `100m`, `1.5` or `256Mi`.
+    Quantity {
+        pattern: "^[0-9]+(\\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$",
+        title: "Quantity",
+        description: "a Kubernetes quantity: a number with an optional suffix m, k, M, G, T, Ki, Mi, Gi or Ti",
+        example: "256Mi",
+        check: is_quantity,
+    }
+);
+
+fn is_quantity(s: &str) -> bool {
+    let number_end = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let (number, suffix) = s.split_at(number_end);
+    let mut parts = number.split('.');
+    let whole = parts.next().unwrap_or("");
+    let fraction = parts.next();
+    let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    digits(whole)
+        && fraction.is_none_or(digits)
+        && parts.next().is_none()
+        && ["", "m", "k", "M", "G", "T", "Ki", "Mi", "Gi", "Ti"].contains(&suffix)
+}
+
+validated_string!(
+    /// How long a Job may run: `90m`, `6h`, `2d`, `1h30m`.
+    Deadline {
+        pattern: "^([0-9]{1,6}[dhms])+$",
+        title: "Deadline",
+        description: "a duration: numbers of up to 6 digits, each followed by d, h, m or s (`90m`, `6h`, `1h30m`)",
+        example: "6h",
+        check: |s| Deadline::parse_seconds(s).is_some(),
+    }
+);
+
+impl Deadline {
+    /// The duration in seconds.
+    pub fn seconds(&self) -> u64 {
+        Deadline::parse_seconds(&self.0).unwrap_or(0)
+    }
+
+    fn parse_seconds(s: &str) -> Option<u64> {
+        let mut total = 0u64;
+        let mut digits = 0u32;
+        let mut n = 0u64;
+        for c in s.chars() {
+            if let Some(d) = c.to_digit(10) {
+                digits += 1;
+                n = n * 10 + u64::from(d);
+                if digits > 6 {
+                    return None;
+                }
+                continue;
+            }
+            let unit = match c {
+                'd' => 86_400,
+                'h' => 3_600,
+                'm' => 60,
+                's' => 1,
+                _ => return None,
+            };
+            if digits == 0 {
+                return None;
+            }
+            total += n * unit;
+            (digits, n) = (0, 0);
+        }
+        (digits == 0 && !s.is_empty()).then_some(total)
+    }
+}
+
+/// A key of an extra run tag. Keys starting with `dagster` belong to Dagster
+/// and to this tool, so a spec cannot forge them.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TagKey(String);
+
+impl TagKey {
+    const PATTERN: &str = "^([A-Za-z0-9.-]+/)?[A-Za-z0-9_.-]{1,63}$";
+
+    /// Wraps `s` if it is a valid, unreserved tag key.
+    pub fn new(s: impl Into<String>) -> Result<TagKey, String> {
+        let s = s.into();
+        let (prefix, name) = match s.rsplit_once('/') {
+            Some((p, n)) => (Some(p), n),
+            None => (None, s.as_str()),
+        };
+        let prefix_ok = prefix.is_none_or(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || ".-".contains(c)));
+        let name_ok = (1..=63).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+        if !(prefix_ok && name_ok) {
+            Err(format!(
+                "`{}` is not a valid tag key: letters, digits and `_ . -`, at most 63, with an optional `prefix/`",
+                s.escape_debug()
+            ))
+        } else if s.starts_with("dagster") {
+            Err(format!("tag key `{s}` is reserved: keys starting with `dagster` belong to Dagster and dagster-scripts"))
+        } else {
+            Ok(TagKey(s))
+        }
+    }
+
+    /// The key itself.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Serialize for TagKey {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for TagKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<TagKey, D::Error> {
+        TagKey::new(String::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+impl JsonSchema for TagKey {
+    fn schema_name() -> Cow<'static, str> {
+        "TagKey".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "pattern": TagKey::PATTERN,
+            "not": { "pattern": "^dagster" },
+            "title": "Tag key",
+            "description": "letters, digits and `_ . -`, at most 63, with an optional `prefix/`; not starting with `dagster`",
+            "examples": ["team"],
+        })
+    }
+}
+
+/// The issue a request answers: `"34543"`, `34543`, `PROJ-12`, a URL.
+///
+/// An unquoted number is accepted, since that is how people write issue
+/// numbers; it is kept as its decimal text.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct IssueRef(String);
+
+impl IssueRef {
+    /// Wraps `s` if it is a usable reference: visible text on one line.
+    pub fn new(s: impl Into<String>) -> Result<IssueRef, String> {
+        let s = s.into();
+        let ok = s.chars().count() <= 200
+            && s.chars().next().is_some_and(is_visible)
+            && s.chars().next_back().is_some_and(is_visible)
+            && !s.chars().any(|c| c.is_ascii_control());
+        if ok {
+            Ok(IssueRef(s))
+        } else {
+            Err(format!(
+                "`{}` is not a valid issue reference: one line of at most 200 characters, not starting or ending with a space",
+                s.escape_debug()
+            ))
+        }
+    }
+
+    /// The reference as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for IssueRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Serialize for IssueRef {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for IssueRef {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<IssueRef, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = IssueRef;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an issue reference (text or a whole number)")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<IssueRef, E> {
+                IssueRef::new(v).map_err(E::custom)
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<IssueRef, E> {
+                Ok(IssueRef(v.to_string()))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+impl JsonSchema for IssueRef {
+    fn schema_name() -> Cow<'static, str> {
+        "IssueRef".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "title": "Issue reference",
+            "description": "the issue or ticket that asked for the request: text on one line (at most 200 characters, no leading or trailing space) or a whole number",
+            "anyOf": [
+                {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 200,
+                    "pattern": "^[^\\x00-\\x20\\x7f]([^\\x00-\\x1f\\x7f]*[^\\x00-\\x20\\x7f])?$",
+                },
+                { "type": "integer", "minimum": 0 },
+            ],
+            "examples": ["34543"],
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadlines() {
+        for (s, secs) in [("90m", 5400), ("6h", 21_600), ("1h30m", 5400), ("2d", 172_800), ("0s", 0)] {
+            assert_eq!(Deadline::new(s).unwrap().seconds(), secs, "{s}");
+        }
+        for bad in ["", "6", "h", "6x", "1h30", "1234567s", "-1h", "1.5h"] {
+            assert!(Deadline::new(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn quantities() {
+        for ok in ["1", "100m", "0.5", "256Mi", "1Gi", "2k"] {
+            assert!(Quantity::new(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "m", "1.", ".5", "1.2.3", "1mi", "1 Gi", "-1"] {
+            assert!(Quantity::new(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn tag_keys_cannot_claim_reserved_prefixes() {
+        assert!(TagKey::new("team").is_ok());
+        assert!(TagKey::new("example.com/team").is_ok());
+        assert!(TagKey::new("dagster/partition").unwrap_err().contains("reserved"));
+        assert!(TagKey::new("dagster-scripts/spec-hash").unwrap_err().contains("reserved"));
+        assert!(TagKey::new("a b").is_err());
+        assert!(TagKey::new("/x").is_err());
+    }
+
+    #[test]
+    fn issue_refs() {
+        for ok in ["34543", "PROJ-12", "https://github.com/o/r/issues/1", "#1", "a b"] {
+            assert!(IssueRef::new(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", " 1", "1 ", "a\nb", "\t1"] {
+            assert!(IssueRef::new(bad).is_err(), "{bad:?}");
+        }
+    }
+}
