@@ -4,12 +4,19 @@
 //! The library holds everything the two binaries share. With default features
 //! off it is the spec model and its loader only, which is what the runner
 //! (`runner/`) builds on; the `compiler` feature adds schema validation,
-//! rendering and the command-line front end.
+//! reporting and the commands of the `dagster-scripts` binary.
 
+pub mod diagnostic;
+pub mod load;
+pub mod schema;
 pub mod spec;
+pub mod yaml;
 
-/// The JSON Schema of a spec, as published in `schema/spec.schema.json`.
-pub fn spec_schema() -> serde_json::Value {
-    let generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
-    generator.into_root_schema_for::<spec::Spec>().to_value()
-}
+#[cfg(feature = "compiler")]
+pub mod check;
+#[cfg(feature = "compiler")]
+pub mod drift;
+#[cfg(feature = "compiler")]
+pub mod report;
+#[cfg(feature = "compiler")]
+pub mod validate;

@@ -103,6 +103,7 @@ pub struct Backfill {
     /// Request tags
     ///
     /// The issue this request answers, who asked and why, and which partitions to backfill.
+    #[schemars(example = examples::partitioned_tags())]
     pub tags: PartitionedTags,
     /// Run config
     ///
@@ -148,6 +149,7 @@ pub struct JobRun {
     /// Request tags
     ///
     /// The issue this request answers, who asked and why, and optionally the one partition to run.
+    #[schemars(example = examples::run_request_tags())]
     pub tags: RunRequestTags,
     /// Run config
     ///
@@ -188,6 +190,7 @@ pub struct AssetBackfill {
     /// Request tags
     ///
     /// The issue this request answers, who asked and why, and which partitions to materialise.
+    #[schemars(example = examples::partitioned_tags())]
     pub tags: PartitionedTags,
     /// Extra run tags
     ///
@@ -221,6 +224,7 @@ pub struct Reexecute {
     /// Request tags
     ///
     /// The issue this request answers, and who asked and why.
+    #[schemars(example = examples::audit_tags())]
     pub tags: AuditTags,
     /// Job overrides
     ///
@@ -487,7 +491,23 @@ pub enum PartitionKey {
 pub type RunConfig = serde_json::Map<String, serde_json::Value>;
 
 /// Extra tags for the launched runs.
-pub type RunTags = BTreeMap<TagKey, Text>;
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RunTags(pub BTreeMap<TagKey, Text>);
+
+impl JsonSchema for RunTags {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "RunTags".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "object",
+            "propertyNames": generator.subschema_for::<TagKey>(),
+            "additionalProperties": generator.subschema_for::<Text>(),
+        })
+    }
+}
 
 /// Per-request overrides of the rendered Job.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -614,23 +634,86 @@ impl Spec {
     }
 }
 
-impl<'de> Deserialize<'de> for Spec {
-    /// Dispatches on `kind` (absent means `backfill`), so that an error speaks
-    /// of the one variant the author meant instead of "no variant matched".
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Spec, D::Error> {
-        use serde::de::Error;
-        let value = serde_json::Value::deserialize(d)?;
+/// A typed-model error: where (a JSON pointer) and what.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModelError {
+    /// JSON pointer of the offending value (`/tags/partitions/0`).
+    pub pointer: String,
+    /// serde's description of the problem.
+    pub message: String,
+}
+
+impl std::fmt::Display for ModelError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.pointer.as_str() {
+            "" => f.write_str(&self.message),
+            p => write!(f, "at {p}: {}", self.message),
+        }
+    }
+}
+
+impl Spec {
+    /// Builds the typed request from a parsed spec, dispatching on `kind`
+    /// (absent means `backfill`) so that an error speaks of the variant the
+    /// author meant, with the path of the offending value.
+    pub fn from_json(value: &serde_json::Value) -> Result<Spec, ModelError> {
+        fn typed<'a, T: Deserialize<'a>>(value: &'a serde_json::Value) -> Result<T, ModelError> {
+            serde_path_to_error::deserialize(value).map_err(|e| {
+                let mut pointer = String::new();
+                for segment in e.path().iter() {
+                    use serde_path_to_error::Segment;
+                    match segment {
+                        Segment::Seq { index } => pointer = crate::yaml::push_pointer(&pointer, &index.to_string()),
+                        Segment::Map { key } => pointer = crate::yaml::push_pointer(&pointer, key),
+                        Segment::Enum { .. } | Segment::Unknown => {}
+                    }
+                }
+                ModelError { pointer, message: e.into_inner().to_string() }
+            })
+        }
         let kind = match value.get("kind") {
             None => Kind::Backfill,
-            Some(k) => Kind::deserialize(k).map_err(|e| D::Error::custom(format!("kind: {e}")))?,
+            Some(k) => Kind::deserialize(k)
+                .map_err(|e| ModelError { pointer: "/kind".into(), message: e.to_string() })?,
         };
-        let spec = match kind {
-            Kind::Backfill => Backfill::deserialize(value).map(Spec::Backfill),
-            Kind::Run => JobRun::deserialize(value).map(Spec::Run),
-            Kind::AssetBackfill => AssetBackfill::deserialize(value).map(Spec::AssetBackfill),
-            Kind::Reexecute => Reexecute::deserialize(value).map(Spec::Reexecute),
-        };
-        spec.map_err(D::Error::custom)
+        match kind {
+            Kind::Backfill => typed(value).map(Spec::Backfill),
+            Kind::Run => typed(value).map(Spec::Run),
+            Kind::AssetBackfill => typed(value).map(Spec::AssetBackfill),
+            Kind::Reexecute => typed(value).map(Spec::Reexecute),
+        }
+    }
+
+    /// The request's identity: a SHA-256 (64 hex digits) of what it asks Dagster
+    /// to do. The runner tags every launch with it and looks for it before
+    /// launching, so a re-applied Job follows the first launch instead of
+    /// starting a second.
+    ///
+    /// `overrides` (how the Job runs), `reason` and `requester` (audit text) are
+    /// left out: re-rendering with another image or fixing a typo in the reason
+    /// must not launch the work again. Key order and quoting in the file do not
+    /// matter; an omitted `kind: backfill` equals a written one.
+    pub fn request_hash(&self) -> String {
+        use sha2::Digest;
+        let mut value = serde_json::to_value(self).unwrap_or_default();
+        if let Some(object) = value.as_object_mut() {
+            object.insert("kind".into(), self.kind().as_str().into());
+            object.remove("overrides");
+            if let Some(tags) = object.get_mut("tags").and_then(|t| t.as_object_mut()) {
+                tags.remove("reason");
+                tags.remove("requester");
+            }
+        }
+        // serde_json's maps are sorted, so this text is canonical.
+        let digest = sha2::Sha256::digest(value.to_string().as_bytes());
+        digest.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+impl<'de> Deserialize<'de> for Spec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Spec, D::Error> {
+        let value = serde_json::Value::deserialize(d)?;
+        Spec::from_json(&value).map_err(serde::de::Error::custom)
     }
 }
 
@@ -704,6 +787,15 @@ where
 mod examples {
     use serde_json::{Value, json};
 
+    pub fn partitioned_tags() -> Value {
+        json!({ "name": "34543", "reason": "Station NL01912 sent bad readings", "partitions": partitions() })
+    }
+    pub fn run_request_tags() -> Value {
+        json!({ "name": "34560", "partition": partition_key() })
+    }
+    pub fn audit_tags() -> Value {
+        json!({ "name": "34600", "requester": "jane.doe@example.com" })
+    }
     pub fn partitions() -> Value {
         json!([
             { "name": "daily", "start_date": "2024-01-31", "end_date": "2024-02-01" },

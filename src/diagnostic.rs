@@ -1,0 +1,188 @@
+//! Diagnostics: one located problem in one file, with a stable code and a hint.
+//!
+//! Every stage (reading, YAML, schema, semantic checks) reports through this
+//! one type, and every output format (human, JSON, GitHub, GitLab) renders
+//! it, so a problem reads the same wherever it is shown.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+/// A position in a file: 1-based line and column, the column counted in
+/// characters (as editors and CI annotations count them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Pos {
+    /// Line, from 1.
+    pub line: usize,
+    /// Column in characters, from 1.
+    pub col: usize,
+}
+
+/// A range of a file, `end` exclusive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Span {
+    /// First character.
+    pub start: Pos,
+    /// Just past the last character.
+    pub end: Pos,
+}
+
+impl Span {
+    /// An empty span at `pos`.
+    pub fn at(pos: Pos) -> Span {
+        Span { start: pos, end: pos }
+    }
+}
+
+macro_rules! codes {
+    ($($variant:ident = $code:literal, $slug:literal, $doc:literal;)*) => {
+        /// The stable code of a kind of problem. Codes never change meaning;
+        /// new ones are appended.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code {
+            $(#[doc = $doc] $variant,)*
+        }
+
+        impl Code {
+            /// Every code, in order.
+            pub const ALL: &[Code] = &[$(Code::$variant,)*];
+
+            /// `E001`, ...
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$variant => $code,)* }
+            }
+
+            /// A short name for the kind of problem, used as the check name in CI reports.
+            pub fn slug(self) -> &'static str {
+                match self { $(Code::$variant => $slug,)* }
+            }
+
+            /// One sentence on what the code means.
+            pub fn summary(self) -> &'static str {
+                match self { $(Code::$variant => $doc,)* }
+            }
+        }
+    };
+}
+
+codes! {
+    Io = "E001", "io", "The file cannot be read (missing, a directory, no permission, a symlink loop).";
+    TooLarge = "E002", "too-large", "The file is larger than a spec may be (1 MiB, what a ConfigMap holds).";
+    NotUtf8 = "E003", "not-utf8", "The file is not UTF-8 text.";
+    ControlChar = "E004", "control-character", "The file holds a NUL or another control character: binary data, not YAML.";
+    Syntax = "E005", "yaml-syntax", "The file is not valid YAML.";
+    Empty = "E006", "empty", "The file holds no YAML document (empty, or only comments).";
+    MultipleDocuments = "E007", "multiple-documents", "The file holds more than one YAML document; one file is one request.";
+    Alias = "E008", "alias", "YAML aliases (`*name`) are not allowed in specs.";
+    DuplicateKey = "E009", "duplicate-key", "A mapping has the same key twice.";
+    UnsupportedYaml = "E010", "unsupported-yaml", "YAML that has no meaning in a spec: a tag, a non-text key, infinity or NaN, nesting deeper than 64 levels.";
+    UnknownKey = "E011", "unknown-key", "A key that the spec does not have at this place (often a typo).";
+    MissingKey = "E012", "missing-key", "A required key is missing.";
+    WrongType = "E013", "wrong-type", "A value of the wrong type (a number where text is needed, a list where a mapping is needed, ...).";
+    InvalidValue = "E014", "invalid-value", "A value that breaks its rule: characters a name may not have, an unknown `kind`, a bad quantity or duration.";
+    EmptyValue = "E015", "empty-value", "An empty string, list or mapping where something is needed.";
+    InvalidDate = "E016", "invalid-date", "A date that is not written YYYY-MM-DD or does not exist (2024-02-30).";
+    Duplicate = "E017", "duplicate", "The same partition value or dimension name is given twice.";
+    PartitionForm = "E018", "partition-form", "A partition dimension must have exactly one of `start_date`+`end_date`, `values` or `all`.";
+    ReversedRange = "E019", "reversed-range", "A date range ends before it starts.";
+    TooManyPartitions = "E020", "too-many-partitions", "The request would select more partitions than the cap allows.";
+    Internal = "E099", "internal", "The schema and the typed model disagree: a bug in dagster-scripts.";
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One problem in one file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// The file, as the user named it (or as found under `specs/`).
+    pub path: PathBuf,
+    /// Where in the file; `None` for problems of the whole file (cannot read it).
+    pub span: Option<Span>,
+    /// What kind of problem.
+    pub code: Code,
+    /// What is wrong, in one sentence.
+    pub message: String,
+    /// What to do about it, when there is something useful to say.
+    pub hint: Option<String>,
+    /// The text of the line the span starts on, for showing with a caret.
+    pub line_text: Option<String>,
+}
+
+impl Diagnostic {
+    /// A problem of the whole file.
+    pub fn file(path: &Path, code: Code, message: impl Into<String>) -> Diagnostic {
+        Diagnostic { path: path.to_owned(), span: None, code, message: message.into(), hint: None, line_text: None }
+    }
+
+    /// Adds a hint.
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Diagnostic {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// The start of the span, or 1:1 for a whole-file problem.
+    pub fn pos(&self) -> Pos {
+        self.span.map_or(Pos { line: 1, col: 1 }, |s| s.start)
+    }
+
+    /// Whether the problem is with reading the file rather than with its content
+    /// (the command exits 2 instead of 1).
+    pub fn is_io(&self) -> bool {
+        self.code == Code::Io
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    /// `path:line:col: error[E011]: message`, on one line.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Pos { line, col } = self.pos();
+        write!(f, "{}:{line}:{col}: error[{}]: {}", self.path.display(), self.code, self.message)
+    }
+}
+
+/// The lines of a source text, to turn spans into the line they start on.
+pub struct Lines<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> Lines<'a> {
+    /// Indexes the line starts of `text`.
+    pub fn new(text: &'a str) -> Lines<'a> {
+        let starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        Lines { text, starts }
+    }
+
+    /// The text of line `line` (1-based), without its line break.
+    pub fn get(&self, line: usize) -> Option<&'a str> {
+        let start = *self.starts.get(line.checked_sub(1)?)?;
+        let rest = &self.text[start..];
+        let end = rest.find('\n').unwrap_or(rest.len());
+        Some(rest[..end].strip_suffix('\r').unwrap_or(&rest[..end]))
+    }
+
+    /// A diagnostic located at `span`, carrying the line it starts on.
+    pub fn diagnostic(&self, path: &Path, span: Span, code: Code, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            path: path.to_owned(),
+            span: Some(span),
+            code,
+            message: message.into(),
+            hint: None,
+            line_text: self.get(span.start.line).map(str::to_owned),
+        }
+    }
+
+    /// The position of byte offset `offset`.
+    pub fn pos_of_byte(&self, offset: usize) -> Pos {
+        let line = self.starts.partition_point(|&s| s <= offset);
+        let start = self.starts[line - 1];
+        let col = self.text.get(start..offset).map_or(offset - start, |s| s.chars().count()) + 1;
+        Pos { line, col }
+    }
+}

@@ -1,0 +1,191 @@
+//! Diagnostics rendered for people and for CI.
+//!
+//! One list of [`Diagnostic`]s, four renderings: `human` (the source line and
+//! a caret, like rustc), `json` (for tools), `github` (workflow commands that
+//! annotate the pull request) and `gitlab` (a Code Quality report). Rendering
+//! is pure: these functions return text and the binary decides where it goes.
+
+use std::fmt::Write as _;
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::diagnostic::Diagnostic;
+
+/// The output formats of `check` (and of `render` when specs are invalid).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Source line, caret, code and hint, for a terminal.
+    Human,
+    /// One JSON document with every file and problem.
+    Json,
+    /// GitHub Actions workflow commands (`::error file=…,line=…,col=…::…`).
+    Github,
+    /// A GitLab Code Quality report (JSON).
+    Gitlab,
+}
+
+/// What was checked: each file, and its problems (none when it is valid).
+#[derive(Debug, Default)]
+pub struct Summary {
+    /// Every file checked, in order, with its problems.
+    pub files: Vec<(std::path::PathBuf, Vec<Diagnostic>)>,
+    /// Problems not tied to one spec file (a missing `specs/` directory).
+    pub general: Vec<Diagnostic>,
+}
+
+impl Summary {
+    /// Every problem, in file order.
+    pub fn diagnostics(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.general.iter().chain(self.files.iter().flat_map(|(_, d)| d))
+    }
+
+    /// Number of files with at least one problem.
+    pub fn invalid(&self) -> usize {
+        self.files.iter().filter(|(_, d)| !d.is_empty()).count()
+    }
+
+    /// The exit code: 0 all valid, 1 some spec invalid, 2 something could not be read.
+    pub fn exit_code(&self) -> u8 {
+        if self.diagnostics().any(Diagnostic::is_io) {
+            2
+        } else if self.diagnostics().next().is_some() {
+            1
+        } else {
+            0
+        }
+    }
+
+    /// One line for the end of a human report.
+    pub fn tally(&self) -> String {
+        let n = self.files.len();
+        let problems = self.diagnostics().count();
+        let specs = if n == 1 { "spec" } else { "specs" };
+        match (self.invalid(), problems) {
+            (_, 0) => format!("checked {n} {specs}: all valid"),
+            (bad, p) => format!("checked {n} {specs}: {} valid, {bad} invalid ({p} problem{})", n - bad, if p == 1 { "" } else { "s" }),
+        }
+    }
+}
+
+/// Renders every problem in `format`.
+pub fn render(summary: &Summary, format: Format) -> String {
+    match format {
+        Format::Human => summary.diagnostics().map(human).collect(),
+        Format::Json => json_report(summary),
+        Format::Github => summary.diagnostics().map(github).collect(),
+        Format::Gitlab => gitlab(summary),
+    }
+}
+
+/// rustc-style: message, location, the line with a caret under the span, hint.
+pub fn human(d: &Diagnostic) -> String {
+    let mut out = format!("error[{}]: {}\n", d.code, d.message);
+    let pos = d.pos();
+    let path = d.path.display();
+    match (&d.span, &d.line_text) {
+        (Some(span), Some(line)) => {
+            let number = pos.line.to_string();
+            let pad = " ".repeat(number.len());
+            let line: String = line.chars().map(|c| if c == '\t' { ' ' } else { c }).collect();
+            let width = if span.end.line == span.start.line { span.end.col.saturating_sub(span.start.col).max(1) } else { 1 };
+            let width = width.min(line.chars().count().saturating_sub(pos.col - 1).max(1));
+            let _ = writeln!(out, "{pad}--> {path}:{}:{}", pos.line, pos.col);
+            let _ = writeln!(out, "{pad} |");
+            let _ = writeln!(out, "{number} | {line}");
+            let _ = writeln!(out, "{pad} | {}{}", " ".repeat(pos.col - 1), "^".repeat(width));
+            if let Some(hint) = &d.hint {
+                let _ = writeln!(out, "{pad} = hint: {hint}");
+            }
+        }
+        _ => {
+            let _ = writeln!(out, "  --> {path}");
+            if let Some(hint) = &d.hint {
+                let _ = writeln!(out, "   = hint: {hint}");
+            }
+        }
+    }
+    out.push('\n');
+    out
+}
+
+fn diagnostic_json(d: &Diagnostic) -> Value {
+    let pos = d.pos();
+    let end = d.span.map_or(pos, |s| s.end);
+    json!({
+        "path": d.path.to_string_lossy(),
+        "line": pos.line,
+        "column": pos.col,
+        "end_line": end.line,
+        "end_column": end.col,
+        "code": d.code.as_str(),
+        "name": d.code.slug(),
+        "message": d.message,
+        "hint": d.hint,
+    })
+}
+
+fn json_report(summary: &Summary) -> String {
+    let files: Vec<Value> = summary
+        .files
+        .iter()
+        .map(|(path, ds)| json!({ "path": path.to_string_lossy(), "valid": ds.is_empty(), "diagnostics": ds.iter().map(diagnostic_json).collect::<Vec<_>>() }))
+        .collect();
+    let report = json!({
+        "version": 1,
+        "files": files,
+        "errors": summary.general.iter().map(diagnostic_json).collect::<Vec<_>>(),
+        "summary": {
+            "files": summary.files.len(),
+            "valid": summary.files.len() - summary.invalid(),
+            "invalid": summary.invalid(),
+            "problems": summary.diagnostics().count(),
+        },
+    });
+    let mut text = serde_json::to_string_pretty(&report).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// A GitHub Actions `::error` workflow command.
+pub fn github(d: &Diagnostic) -> String {
+    // Workflow-command escaping: data escapes %, CR, LF; properties also : and ,.
+    let data = |s: &str| s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A");
+    let prop = |s: &str| data(s).replace(':', "%3A").replace(',', "%2C");
+    let pos = d.pos();
+    let mut message = d.message.clone();
+    if let Some(hint) = &d.hint {
+        let _ = write!(message, " (hint: {hint})");
+    }
+    let mut location = format!("file={},line={},col={}", prop(&d.path.to_string_lossy()), pos.line, pos.col);
+    if let Some(span) = d.span.filter(|s| s.end.line == s.start.line && s.end.col > s.start.col) {
+        let _ = write!(location, ",endLine={},endColumn={}", span.end.line, span.end.col);
+    }
+    format!("::error {location},title={}::{}\n", prop(&format!("dagster-scripts {} {}", d.code, d.code.slug())), data(&message))
+}
+
+fn gitlab(summary: &Summary) -> String {
+    let issues: Vec<Value> = summary
+        .diagnostics()
+        .map(|d| {
+            let pos = d.pos();
+            let path = d.path.to_string_lossy();
+            let identity = format!("{path}\0{}\0{}\0{}", d.code, pos.line, d.message);
+            let fingerprint: String = Sha256::digest(identity.as_bytes()).iter().take(16).map(|b| format!("{b:02x}")).collect();
+            let description = match &d.hint {
+                Some(h) => format!("{}: {} (hint: {h})", d.code, d.message),
+                None => format!("{}: {}", d.code, d.message),
+            };
+            json!({
+                "description": description,
+                "check_name": format!("dagster-scripts/{}", d.code.slug()),
+                "fingerprint": fingerprint,
+                "severity": "major",
+                "location": { "path": path, "positions": { "begin": { "line": pos.line, "column": pos.col } } },
+            })
+        })
+        .collect();
+    let mut text = serde_json::to_string_pretty(&issues).unwrap_or_default();
+    text.push('\n');
+    text
+}
