@@ -31,7 +31,10 @@ pub struct Span {
 impl Span {
     /// An empty span at `pos`.
     pub fn at(pos: Pos) -> Span {
-        Span { start: pos, end: pos }
+        Span {
+            start: pos,
+            end: pos,
+        }
     }
 }
 
@@ -116,7 +119,14 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// A problem of the whole file.
     pub fn file(path: &Path, code: Code, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { path: path.to_owned(), span: None, code, message: message.into(), hint: None, line_text: None }
+        Diagnostic {
+            path: path.to_owned(),
+            span: None,
+            code,
+            message: message.into(),
+            hint: None,
+            line_text: None,
+        }
     }
 
     /// Adds a hint.
@@ -141,7 +151,13 @@ impl fmt::Display for Diagnostic {
     /// `path:line:col: error[E011]: message`, on one line.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let Pos { line, col } = self.pos();
-        write!(f, "{}:{line}:{col}: error[{}]: {}", self.path.display(), self.code, self.message)
+        write!(
+            f,
+            "{}:{line}:{col}: error[{}]: {}",
+            self.path.display(),
+            self.code,
+            self.message
+        )
     }
 }
 
@@ -154,7 +170,9 @@ pub struct Lines<'a> {
 impl<'a> Lines<'a> {
     /// Indexes the line starts of `text`.
     pub fn new(text: &'a str) -> Lines<'a> {
-        let starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
         Lines { text, starts }
     }
 
@@ -167,7 +185,13 @@ impl<'a> Lines<'a> {
     }
 
     /// A diagnostic located at `span`, carrying the line it starts on.
-    pub fn diagnostic(&self, path: &Path, span: Span, code: Code, message: impl Into<String>) -> Diagnostic {
+    pub fn diagnostic(
+        &self,
+        path: &Path,
+        span: Span,
+        code: Code,
+        message: impl Into<String>,
+    ) -> Diagnostic {
         Diagnostic {
             path: path.to_owned(),
             span: Some(span),
@@ -182,7 +206,11 @@ impl<'a> Lines<'a> {
     pub fn pos_of_byte(&self, offset: usize) -> Pos {
         let line = self.starts.partition_point(|&s| s <= offset);
         let start = self.starts[line - 1];
-        let col = self.text.get(start..offset).map_or(offset - start, |s| s.chars().count()) + 1;
+        let col = self
+            .text
+            .get(start..offset)
+            .map_or(offset - start, |s| s.chars().count())
+            + 1;
         Pos { line, col }
     }
 }

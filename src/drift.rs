@@ -11,8 +11,16 @@ pub fn diff(label: &str, committed: Option<&str>, generated: &str) -> Option<Str
     if committed == Some(generated) {
         return None;
     }
-    let old_label = if committed.is_some() { format!("a/{label}") } else { "/dev/null".to_owned() };
-    let text = TextDiff::from_lines(old, generated).unified_diff().context_radius(3).header(&old_label, &format!("b/{label}")).to_string();
+    let old_label = if committed.is_some() {
+        format!("a/{label}")
+    } else {
+        "/dev/null".to_owned()
+    };
+    let text = TextDiff::from_lines(old, generated)
+        .unified_diff()
+        .context_radius(3)
+        .header(&old_label, &format!("b/{label}"))
+        .to_string();
     Some(text)
 }
 
@@ -24,7 +32,10 @@ mod tests {
     fn equal_texts_have_no_diff() {
         assert_eq!(diff("x", Some("a\n"), "a\n"), None);
         let d = diff("x", Some("a\nb\n"), "a\nc\n").unwrap();
-        assert!(d.contains("--- a/x") && d.contains("-b") && d.contains("+c"), "{d}");
+        assert!(
+            d.contains("--- a/x") && d.contains("-b") && d.contains("+c"),
+            "{d}"
+        );
         assert!(diff("x", None, "a\n").unwrap().contains("--- /dev/null"));
     }
 }

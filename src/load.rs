@@ -30,7 +30,9 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { max_partitions: DEFAULT_MAX_PARTITIONS }
+        Limits {
+            max_partitions: DEFAULT_MAX_PARTITIONS,
+        }
     }
 }
 
@@ -47,12 +49,14 @@ pub struct Parsed<'a> {
 impl Parsed<'_> {
     /// A diagnostic at the value `pointer` names.
     pub fn at_value(&self, pointer: &str, code: Code, message: impl Into<String>) -> Diagnostic {
-        self.lines.diagnostic(self.path, self.document.spans.value(pointer), code, message)
+        self.lines
+            .diagnostic(self.path, self.document.spans.value(pointer), code, message)
     }
 
     /// A diagnostic at the key that holds the value `pointer` names.
     pub fn at_key(&self, pointer: &str, code: Code, message: impl Into<String>) -> Diagnostic {
-        self.lines.diagnostic(self.path, self.document.spans.key(pointer), code, message)
+        self.lines
+            .diagnostic(self.path, self.document.spans.key(pointer), code, message)
     }
 
     /// The span index of the document.
@@ -89,7 +93,9 @@ pub fn read_capped(path: &Path) -> Result<Vec<u8>, Diagnostic> {
             std::io::ErrorKind::NotFound => "no such file".to_owned(),
             std::io::ErrorKind::IsADirectory => "it is a directory, not a file".to_owned(),
             std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
-            _ if e.raw_os_error() == Some(40) => "too many levels of symbolic links (a symlink loop?)".to_owned(),
+            _ if e.raw_os_error() == Some(40) => {
+                "too many levels of symbolic links (a symlink loop?)".to_owned()
+            }
             _ => e.to_string(),
         };
         Diagnostic::file(path, Code::Io, format!("cannot read the spec: {what}"))
@@ -97,10 +103,17 @@ pub fn read_capped(path: &Path) -> Result<Vec<u8>, Diagnostic> {
     let file = fs::File::open(path).map_err(io_error)?;
     let meta = file.metadata().map_err(io_error)?;
     if meta.is_dir() {
-        return Err(Diagnostic::file(path, Code::Io, "cannot read the spec: it is a directory, not a file"));
+        return Err(Diagnostic::file(
+            path,
+            Code::Io,
+            "cannot read the spec: it is a directory, not a file",
+        ));
     }
-    let mut bytes = Vec::with_capacity(usize::try_from(meta.len().min(MAX_SPEC_BYTES)).unwrap_or(0) + 1);
-    file.take(MAX_SPEC_BYTES + 1).read_to_end(&mut bytes).map_err(io_error)?;
+    let mut bytes =
+        Vec::with_capacity(usize::try_from(meta.len().min(MAX_SPEC_BYTES)).unwrap_or(0) + 1);
+    file.take(MAX_SPEC_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io_error)?;
     if bytes.len() as u64 > MAX_SPEC_BYTES {
         let size = meta.len().max(bytes.len() as u64);
         return Err(too_large(path, size));
@@ -111,21 +124,39 @@ pub fn read_capped(path: &Path) -> Result<Vec<u8>, Diagnostic> {
 fn too_large(path: &Path, size: u64) -> Diagnostic {
     #[allow(clippy::cast_precision_loss)]
     let mib = size as f64 / (1024.0 * 1024.0);
-    Diagnostic::file(path, Code::TooLarge, format!("the file is {mib:.1} MiB; a spec may be at most 1 MiB"))
-        .with_hint("a spec is a few lines of YAML; is this the right file?")
+    Diagnostic::file(
+        path,
+        Code::TooLarge,
+        format!("the file is {mib:.1} MiB; a spec may be at most 1 MiB"),
+    )
+    .with_hint("a spec is a few lines of YAML; is this the right file?")
 }
 
 /// Loads a spec from its bytes: every stage, every problem.
-pub fn load(path: &Path, bytes: &[u8], limits: &Limits, schema: Option<&dyn SchemaCheck>) -> Result<Loaded, Vec<Diagnostic>> {
+pub fn load(
+    path: &Path,
+    bytes: &[u8],
+    limits: &Limits,
+    schema: Option<&dyn SchemaCheck>,
+) -> Result<Loaded, Vec<Diagnostic>> {
     if bytes.len() as u64 > MAX_SPEC_BYTES {
         return Err(vec![too_large(path, bytes.len() as u64)]);
     }
     let text = decode(path, bytes).map_err(|d| vec![d])?;
     let lines = Lines::new(text);
     let (document, mut diagnostics) = yaml::parse(text, path, &lines);
-    let Some(document) = document else { return Err(diagnostics) };
-    let parsed = Parsed { path, lines: &lines, document: &document };
-    let schema_problems = schema.map(|s| s.check(&parsed)).unwrap_or_default();
+    let Some(document) = document else {
+        return Err(diagnostics);
+    };
+    let parsed = Parsed {
+        path,
+        lines: &lines,
+        document: &document,
+    };
+    let mut schema_problems = schema.map(|s| s.check(&parsed)).unwrap_or_default();
+    // A value the YAML stage already refused (an alias, a tag) was read as
+    // null; the schema's complaint about that null would only repeat it.
+    schema_problems.retain(|p| !diagnostics.iter().any(|d| d.span == p.span));
     let schema_failed = !schema_problems.is_empty();
     diagnostics.extend(schema_problems);
     diagnostics.extend(semantic_checks(&parsed, limits));
@@ -135,10 +166,19 @@ pub fn load(path: &Path, bytes: &[u8], limits: &Limits, schema: Option<&dyn Sche
         return Err(diagnostics);
     }
     match Spec::from_json(&document.value) {
-        Ok(spec) => Ok(Loaded { spec, text: text.to_owned() }),
+        Ok(spec) => Ok(Loaded {
+            spec,
+            text: text.to_owned(),
+        }),
         Err(e) => {
             let (code, message) = if schema.is_some() && !schema_failed {
-                (Code::Internal, format!("the schema accepts this spec but the model does not ({}); please report this bug", e.message))
+                (
+                    Code::Internal,
+                    format!(
+                        "the schema accepts this spec but the model does not ({}); please report this bug",
+                        e.message
+                    ),
+                )
             } else {
                 (Code::InvalidValue, e.message)
             };
@@ -157,16 +197,32 @@ fn decode<'a>(path: &Path, bytes: &'a [u8]) -> Result<&'a str, Diagnostic> {
             let lines = Lines::new(valid);
             let pos = lines.pos_of_byte(valid.len());
             let byte = bytes[e.valid_up_to()];
-            let d = lines.diagnostic(path, crate::diagnostic::Span::at(pos), Code::NotUtf8, format!("not UTF-8 text: byte 0x{byte:02x}"));
+            let d = lines.diagnostic(
+                path,
+                crate::diagnostic::Span::at(pos),
+                Code::NotUtf8,
+                format!("not UTF-8 text: byte 0x{byte:02x}"),
+            );
             return Err(d.with_hint("save the file as UTF-8"));
         }
     };
     if let Some((offset, c)) = text.char_indices().find(|&(_, c)| is_non_printable(c)) {
         let lines = Lines::new(text);
         let pos = lines.pos_of_byte(offset);
-        let what = if c == '\0' { "a NUL byte".to_owned() } else { format!("control character U+{:04X}", u32::from(c)) };
-        let d = lines.diagnostic(path, crate::diagnostic::Span::at(pos), Code::ControlChar, format!("{what}: this looks like binary data, not YAML"));
-        return Err(d.with_hint("YAML text may hold tabs and line breaks but no other control characters"));
+        let what = if c == '\0' {
+            "a NUL byte".to_owned()
+        } else {
+            format!("control character U+{:04X}", u32::from(c))
+        };
+        let d = lines.diagnostic(
+            path,
+            crate::diagnostic::Span::at(pos),
+            Code::ControlChar,
+            format!("{what}: this looks like binary data, not YAML"),
+        );
+        return Err(
+            d.with_hint("YAML text may hold tabs and line breaks but no other control characters")
+        );
     }
     Ok(text)
 }
@@ -183,7 +239,12 @@ fn is_non_printable(c: char) -> bool {
 fn semantic_checks(parsed: &Parsed<'_>, limits: &Limits) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let pointer = "/tags/partitions";
-    let Some(dimensions) = parsed.document.value.pointer(pointer).and_then(Value::as_array) else {
+    let Some(dimensions) = parsed
+        .document
+        .value
+        .pointer(pointer)
+        .and_then(Value::as_array)
+    else {
         return out;
     };
     let mut seen: Vec<(&str, usize)> = Vec::new();
@@ -192,17 +253,38 @@ fn semantic_checks(parsed: &Parsed<'_>, limits: &Limits) -> Vec<Diagnostic> {
         let at = push_pointer(pointer, &i.to_string());
         if let Some(name) = dim.get("name").and_then(Value::as_str) {
             if let Some(&(_, first)) = seen.iter().find(|(n, _)| *n == name) {
-                let first_line = parsed.spans().value(&push_pointer(&push_pointer(pointer, &first.to_string()), "name")).start.line;
-                let d = parsed.at_value(&push_pointer(&at, "name"), Code::Duplicate, format!("dimension `{name}` is listed twice"));
-                out.push(d.with_hint(format!("it is already listed on line {first_line}; merge the two entries")));
+                let first_line = parsed
+                    .spans()
+                    .value(&push_pointer(
+                        &push_pointer(pointer, &first.to_string()),
+                        "name",
+                    ))
+                    .start
+                    .line;
+                let d = parsed.at_value(
+                    &push_pointer(&at, "name"),
+                    Code::Duplicate,
+                    format!("dimension `{name}` is listed twice"),
+                );
+                out.push(d.with_hint(format!(
+                    "it is already listed on line {first_line}; merge the two entries"
+                )));
             } else {
                 seen.push((name, i));
             }
         }
-        let date = |key: &str| dim.get(key).and_then(Value::as_str).and_then(|s| s.parse::<Date>().ok());
+        let date = |key: &str| {
+            dim.get(key)
+                .and_then(Value::as_str)
+                .and_then(|s| s.parse::<Date>().ok())
+        };
         let count = if let (Some(start), Some(end)) = (date("start_date"), date("end_date")) {
             if end < start {
-                let d = parsed.at_value(&push_pointer(&at, "end_date"), Code::ReversedRange, format!("the range ends ({end}) before it starts ({start})"));
+                let d = parsed.at_value(
+                    &push_pointer(&at, "end_date"),
+                    Code::ReversedRange,
+                    format!("the range ends ({end}) before it starts ({start})"),
+                );
                 out.push(d.with_hint("swap `start_date` and `end_date`; both days are included"));
             }
             u64::try_from(end.ordinal() - start.ordinal() + 1).unwrap_or(0)
@@ -215,7 +297,14 @@ fn semantic_checks(parsed: &Parsed<'_>, limits: &Limits) -> Vec<Diagnostic> {
         selected = selected.saturating_mul(count);
     }
     if selected > limits.max_partitions {
-        let d = parsed.at_key(pointer, Code::TooManyPartitions, format!("this request selects {selected} partitions, more than the cap of {}", limits.max_partitions));
+        let d = parsed.at_key(
+            pointer,
+            Code::TooManyPartitions,
+            format!(
+                "this request selects {selected} partitions, more than the cap of {}",
+                limits.max_partitions
+            ),
+        );
         out.push(d.with_hint("split it into several requests, or raise `max_partitions` in dagster-scripts.toml if you mean it"));
     }
     out

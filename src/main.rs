@@ -1,5 +1,7 @@
 //! The `dagster-scripts` command: parse arguments, call the library, map the
-//! outcome to an exit code. Everything else lives in the library.
+//! outcome to an exit code. Everything else lives in the library, which
+//! never prints; this is the one place that writes to the terminal.
+#![allow(clippy::print_stderr)]
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -50,7 +52,9 @@ enum Command {
         max_partitions: u64,
     },
     /// Print the JSON Schema of a spec, or check that the committed copy is current.
-    #[command(after_help = "Exit codes:\n  0  printed, or the committed schema is current\n  1  --check: the committed schema is stale (a diff is printed)\n  2  usage error, or the file could not be read")]
+    #[command(
+        after_help = "Exit codes:\n  0  printed, or the committed schema is current\n  1  --check: the committed schema is stale (a diff is printed)\n  2  usage error, or the file could not be read"
+    )]
     Schema {
         /// Compare with the committed schema instead of printing; exit 1 with a diff if it is stale.
         #[arg(long)]
@@ -64,7 +68,12 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
-        Command::Check { paths, specs, format, max_partitions } => {
+        Command::Check {
+            paths,
+            specs,
+            format,
+            max_partitions,
+        } => {
             let summary = check::run(&specs, &paths, &Limits { max_partitions });
             let text = report::render(&summary, format);
             if format == Format::Human {
@@ -93,14 +102,22 @@ fn schema_check(path: &std::path::Path) -> u8 {
             return 2;
         }
     };
-    match drift::diff(&path.to_string_lossy(), committed.as_deref(), &spec_schema_text()) {
+    match drift::diff(
+        &path.to_string_lossy(),
+        committed.as_deref(),
+        &spec_schema_text(),
+    ) {
         None => {
             eprintln!("{} is current", path.display());
             0
         }
         Some(diff) => {
             print(&diff);
-            eprintln!("{} is stale; run `dagster-scripts schema > {}` and commit it", path.display(), path.display());
+            eprintln!(
+                "{} is stale; run `dagster-scripts schema > {}` and commit it",
+                path.display(),
+                path.display()
+            );
             1
         }
     }

@@ -37,7 +37,9 @@ pub struct Summary {
 impl Summary {
     /// Every problem, in file order.
     pub fn diagnostics(&self) -> impl Iterator<Item = &Diagnostic> {
-        self.general.iter().chain(self.files.iter().flat_map(|(_, d)| d))
+        self.general
+            .iter()
+            .chain(self.files.iter().flat_map(|(_, d)| d))
     }
 
     /// Number of files with at least one problem.
@@ -63,7 +65,11 @@ impl Summary {
         let specs = if n == 1 { "spec" } else { "specs" };
         match (self.invalid(), problems) {
             (_, 0) => format!("checked {n} {specs}: all valid"),
-            (bad, p) => format!("checked {n} {specs}: {} valid, {bad} invalid ({p} problem{})", n - bad, if p == 1 { "" } else { "s" }),
+            (bad, p) => format!(
+                "checked {n} {specs}: {} valid, {bad} invalid ({p} problem{})",
+                n - bad,
+                if p == 1 { "" } else { "s" }
+            ),
         }
     }
 }
@@ -87,13 +93,34 @@ pub fn human(d: &Diagnostic) -> String {
         (Some(span), Some(line)) => {
             let number = pos.line.to_string();
             let pad = " ".repeat(number.len());
-            let line: String = line.chars().map(|c| if c == '\t' { ' ' } else { c }).collect();
-            let width = if span.end.line == span.start.line { span.end.col.saturating_sub(span.start.col).max(1) } else { 1 };
+            // One column per character: tabs become spaces, control characters a visible mark.
+            let line: String = line
+                .chars()
+                .map(|c| {
+                    if c == '\t' {
+                        ' '
+                    } else if c.is_control() {
+                        '\u{fffd}'
+                    } else {
+                        c
+                    }
+                })
+                .collect();
+            let width = if span.end.line == span.start.line {
+                span.end.col.saturating_sub(span.start.col).max(1)
+            } else {
+                1
+            };
             let width = width.min(line.chars().count().saturating_sub(pos.col - 1).max(1));
             let _ = writeln!(out, "{pad}--> {path}:{}:{}", pos.line, pos.col);
             let _ = writeln!(out, "{pad} |");
             let _ = writeln!(out, "{number} | {line}");
-            let _ = writeln!(out, "{pad} | {}{}", " ".repeat(pos.col - 1), "^".repeat(width));
+            let _ = writeln!(
+                out,
+                "{pad} | {}{}",
+                " ".repeat(pos.col - 1),
+                "^".repeat(width)
+            );
             if let Some(hint) = &d.hint {
                 let _ = writeln!(out, "{pad} = hint: {hint}");
             }
@@ -150,18 +177,38 @@ fn json_report(summary: &Summary) -> String {
 /// A GitHub Actions `::error` workflow command.
 pub fn github(d: &Diagnostic) -> String {
     // Workflow-command escaping: data escapes %, CR, LF; properties also : and ,.
-    let data = |s: &str| s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A");
+    let data = |s: &str| {
+        s.replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
+    };
     let prop = |s: &str| data(s).replace(':', "%3A").replace(',', "%2C");
     let pos = d.pos();
     let mut message = d.message.clone();
     if let Some(hint) = &d.hint {
         let _ = write!(message, " (hint: {hint})");
     }
-    let mut location = format!("file={},line={},col={}", prop(&d.path.to_string_lossy()), pos.line, pos.col);
-    if let Some(span) = d.span.filter(|s| s.end.line == s.start.line && s.end.col > s.start.col) {
-        let _ = write!(location, ",endLine={},endColumn={}", span.end.line, span.end.col);
+    let mut location = format!(
+        "file={},line={},col={}",
+        prop(&d.path.to_string_lossy()),
+        pos.line,
+        pos.col
+    );
+    if let Some(span) = d
+        .span
+        .filter(|s| s.end.line == s.start.line && s.end.col > s.start.col)
+    {
+        let _ = write!(
+            location,
+            ",endLine={},endColumn={}",
+            span.end.line, span.end.col
+        );
     }
-    format!("::error {location},title={}::{}\n", prop(&format!("dagster-scripts {} {}", d.code, d.code.slug())), data(&message))
+    format!(
+        "::error {location},title={}::{}\n",
+        prop(&format!("dagster-scripts {} {}", d.code, d.code.slug())),
+        data(&message)
+    )
 }
 
 fn gitlab(summary: &Summary) -> String {

@@ -39,9 +39,10 @@ fn split_titles(value: &mut Value) {
     match value {
         Value::Object(map) => {
             let split = match map.get("description").and_then(Value::as_str) {
-                Some(d) if !map.contains_key("title") => {
-                    d.split_once("\n\n").filter(|(t, _)| !t.contains('\n')).map(|(t, r)| (t.to_owned(), r.to_owned()))
-                }
+                Some(d) if !map.contains_key("title") => d
+                    .split_once("\n\n")
+                    .filter(|(t, _)| !t.contains('\n'))
+                    .map(|(t, r)| (t.to_owned(), r.to_owned())),
                 _ => None,
             };
             if let Some((title, rest)) = split {
@@ -80,6 +81,10 @@ mod tests {
         }
         let mut missing = Vec::new();
         walk(&spec_schema(), "", &mut missing);
-        assert!(missing.is_empty(), "undocumented fields:\n{}", missing.join("\n"));
+        assert!(
+            missing.is_empty(),
+            "undocumented fields:\n{}",
+            missing.join("\n")
+        );
     }
 }

@@ -49,7 +49,10 @@ impl Default for SchemaValidator {
 impl SchemaCheck for SchemaValidator {
     fn check(&self, parsed: &Parsed<'_>) -> Vec<Diagnostic> {
         let mut out = Vec::new();
-        let mapper = Mapper { schema: &self.schema, parsed };
+        let mapper = Mapper {
+            schema: &self.schema,
+            parsed,
+        };
         for error in self.validator.iter_errors(&parsed.document.value) {
             mapper.map(&error, &mut out);
         }
@@ -62,7 +65,9 @@ impl SchemaCheck for SchemaValidator {
             _ => 3,
         };
         out.sort_by_key(|d| (d.span, rank(d.code)));
-        out.dedup_by(|later, first| later.span == first.span && rank(later.code) < 3 && rank(first.code) < 3);
+        out.dedup_by(|later, first| {
+            later.span == first.span && rank(later.code) < 3 && rank(first.code) < 3
+        });
         out
     }
 }
@@ -75,7 +80,12 @@ struct Mapper<'a> {
 impl Mapper<'_> {
     fn map(&self, error: &ValidationError<'_>, out: &mut Vec<Diagnostic>) {
         let pointer = error.instance_path().as_str();
-        let instance = self.parsed.document.value.pointer(pointer).unwrap_or(&Value::Null);
+        let instance = self
+            .parsed
+            .document
+            .value
+            .pointer(pointer)
+            .unwrap_or(&Value::Null);
         let node = self.schema_node(error.schema_path().as_str());
         let what = describe(node);
         let d = |code, message: String| self.parsed.at_value(pointer, code, message);
@@ -88,53 +98,121 @@ impl Mapper<'_> {
                     .unwrap_or_default();
                 for key in unexpected {
                     let at = push_pointer(pointer, key);
-                    let d = self.parsed.at_key(&at, Code::UnknownKey, format!("unknown key `{key}`"));
+                    let d =
+                        self.parsed
+                            .at_key(&at, Code::UnknownKey, format!("unknown key `{key}`"));
                     out.push(d.with_hint(unknown_key_hint(key, &allowed, pointer)));
                 }
             }
             ValidationErrorKind::Required { property } => {
                 let name = property.as_str().unwrap_or_default();
-                let at = if pointer.is_empty() { self.parsed.at_value("", Code::MissingKey, String::new()) } else { self.parsed.at_key(pointer, Code::MissingKey, String::new()) };
-                let place = if pointer.is_empty() { String::new() } else { format!(" in `{}`", last_token(pointer)) };
+                let at = if pointer.is_empty() {
+                    self.parsed.at_value("", Code::MissingKey, String::new())
+                } else {
+                    self.parsed.at_key(pointer, Code::MissingKey, String::new())
+                };
+                let place = if pointer.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {}", place(pointer))
+                };
                 let about = node
                     .and_then(|n| n.pointer(&push_pointer("/properties", name)))
-                    .and_then(|p| p.get("description").or_else(|| self.resolve(p).get("description")))
+                    .and_then(|p| {
+                        p.get("description")
+                            .or_else(|| self.resolve(p).get("description"))
+                    })
                     .and_then(Value::as_str)
                     .map(|d| format!("`{name}`: {d}"));
-                let mut diag = Diagnostic { message: format!("missing required key `{name}`{place}"), ..at };
+                let mut diag = Diagnostic {
+                    message: format!("missing required key `{name}`{place}"),
+                    ..at
+                };
                 diag.hint = about;
                 out.push(diag);
             }
-            ValidationErrorKind::Type { kind } => out.push(type_error(d(Code::WrongType, String::new()), &expected_types(kind), instance)),
+            ValidationErrorKind::Type { kind } => out.push(type_error(
+                d(Code::WrongType, String::new()),
+                &expected_types(kind),
+                instance,
+            )),
             ValidationErrorKind::MinLength { .. } => {
                 let hint = format!("give the {what} a value, or remove the key if it is optional");
-                out.push(d(Code::EmptyValue, format!("`{}` is empty", last_token(pointer))).with_hint(hint));
+                out.push(
+                    d(
+                        Code::EmptyValue,
+                        format!("`{}` is empty", last_token(pointer)),
+                    )
+                    .with_hint(hint),
+                );
             }
             ValidationErrorKind::MinItems { .. } => {
-                out.push(d(Code::EmptyValue, format!("`{}` is an empty list", last_token(pointer))).with_hint("give at least one item, or remove the key if it is optional"));
+                out.push(
+                    d(
+                        Code::EmptyValue,
+                        format!("`{}` is an empty list", last_token(pointer)),
+                    )
+                    .with_hint("give at least one item, or remove the key if it is optional"),
+                );
             }
             ValidationErrorKind::MinProperties { .. } => {
-                out.push(d(Code::EmptyValue, format!("`{}` is an empty mapping", last_token(pointer))).with_hint("give at least one entry"));
+                out.push(
+                    d(
+                        Code::EmptyValue,
+                        format!("`{}` is an empty mapping", last_token(pointer)),
+                    )
+                    .with_hint("give at least one entry"),
+                );
             }
             ValidationErrorKind::Format { format } if format == "date" => {
                 let text = instance.as_str().unwrap_or_default();
-                let why = text.parse::<crate::spec::Date>().err().map_or_else(|| "not a valid date".to_owned(), |e| e.to_string());
-                out.push(d(Code::InvalidDate, format!("`{text}` is not a date: {why}")).with_hint("write a real calendar day as YYYY-MM-DD, e.g. 2024-01-31"));
+                let why = text
+                    .parse::<crate::spec::Date>()
+                    .err()
+                    .map_or_else(|| "not a valid date".to_owned(), |e| e.to_string());
+                out.push(
+                    d(Code::InvalidDate, format!("`{text}` is not a date: {why}"))
+                        .with_hint("write a real calendar day as YYYY-MM-DD, e.g. 2024-01-31"),
+                );
             }
-            ValidationErrorKind::Pattern { .. } | ValidationErrorKind::MaxLength { .. } | ValidationErrorKind::Format { .. } | ValidationErrorKind::Minimum { .. } => {
+            ValidationErrorKind::Pattern { .. }
+            | ValidationErrorKind::MaxLength { .. }
+            | ValidationErrorKind::Format { .. }
+            | ValidationErrorKind::Minimum { .. } => {
                 if node_is_date(node) {
                     let text = instance.as_str().unwrap_or_default();
-                    out.push(d(Code::InvalidDate, format!("`{text}` is not a date: it must be written YYYY-MM-DD")).with_hint("e.g. 2024-01-31 (four-digit year, two-digit month and day)"));
+                    out.push(
+                        d(
+                            Code::InvalidDate,
+                            format!("`{text}` is not a date: it must be written YYYY-MM-DD"),
+                        )
+                        .with_hint("e.g. 2024-01-31 (four-digit year, two-digit month and day)"),
+                    );
                 } else {
-                    out.push(d(Code::InvalidValue, format!("{} is not a valid {what}", show(instance))).with_hint(rule_hint(node)));
+                    out.push(
+                        d(
+                            Code::InvalidValue,
+                            format!("{} is not a valid {what}", show(instance)),
+                        )
+                        .with_hint(rule_hint(node)),
+                    );
                 }
             }
-            ValidationErrorKind::Enum { options } | ValidationErrorKind::Constant { expected_value: options } => {
+            ValidationErrorKind::Enum { options }
+            | ValidationErrorKind::Constant {
+                expected_value: options,
+            } => {
                 let allowed = match options.as_ref() {
                     Value::Array(items) => items.iter().map(show).collect::<Vec<_>>().join(", "),
                     other => show(other),
                 };
-                out.push(d(Code::InvalidValue, format!("{} is not allowed here", show(instance))).with_hint(format!("expected {allowed}")));
+                out.push(
+                    d(
+                        Code::InvalidValue,
+                        format!("{} is not allowed here", show(instance)),
+                    )
+                    .with_hint(format!("expected {allowed}")),
+                );
             }
             ValidationErrorKind::UniqueItems => {
                 let items = instance.as_array().map(Vec::as_slice).unwrap_or_default();
@@ -142,9 +220,20 @@ impl Mapper<'_> {
                     if items[..i].contains(item) {
                         let at = push_pointer(pointer, &i.to_string());
                         let first = items.iter().position(|x| x == item).unwrap_or(0);
-                        let first_line = self.parsed.spans().value(&push_pointer(pointer, &first.to_string())).start.line;
-                        let diag = self.parsed.at_value(&at, Code::Duplicate, format!("{} is listed twice", show(item)));
-                        out.push(diag.with_hint(format!("it is already listed on line {first_line}; remove one")));
+                        let first_line = self
+                            .parsed
+                            .spans()
+                            .value(&push_pointer(pointer, &first.to_string()))
+                            .start
+                            .line;
+                        let diag = self.parsed.at_value(
+                            &at,
+                            Code::Duplicate,
+                            format!("{} is listed twice", show(item)),
+                        );
+                        out.push(diag.with_hint(format!(
+                            "it is already listed on line {first_line}; remove one"
+                        )));
                     }
                 }
             }
@@ -152,13 +241,20 @@ impl Mapper<'_> {
                 let key = error.instance().as_str().unwrap_or_default().to_owned();
                 let at = push_pointer(pointer, &key);
                 let message = match error.kind() {
-                    ValidationErrorKind::Not { .. } => format!("tag key `{key}` is reserved: keys starting with `dagster` belong to Dagster and dagster-scripts"),
+                    ValidationErrorKind::Not { .. } => format!(
+                        "tag key `{key}` is reserved: keys starting with `dagster` belong to Dagster and dagster-scripts"
+                    ),
                     _ => format!("`{key}` is not a valid tag key"),
                 };
                 let hint = rule_hint(self.schema_node(error.schema_path().as_str()));
-                out.push(self.parsed.at_key(&at, Code::InvalidValue, message).with_hint(hint));
+                out.push(
+                    self.parsed
+                        .at_key(&at, Code::InvalidValue, message)
+                        .with_hint(hint),
+                );
             }
-            ValidationErrorKind::OneOfNotValid { context } | ValidationErrorKind::AnyOf { context } => {
+            ValidationErrorKind::OneOfNotValid { context }
+            | ValidationErrorKind::AnyOf { context } => {
                 self.map_union(error, pointer, instance, context, out);
             }
             _ => out.push(d(Code::InvalidValue, error.to_string())),
@@ -167,26 +263,50 @@ impl Mapper<'_> {
 
     /// A value matched none of a union's branches: find the branch the author
     /// meant and report its errors, or say which forms exist.
-    fn map_union(&self, error: &ValidationError<'_>, pointer: &str, instance: &Value, context: &[Vec<ValidationError<'static>>], out: &mut Vec<Diagnostic>) {
+    fn map_union(
+        &self,
+        error: &ValidationError<'_>,
+        pointer: &str,
+        instance: &Value,
+        context: &[Vec<ValidationError<'static>>],
+        out: &mut Vec<Diagnostic>,
+    ) {
         if pointer.is_empty() && instance.is_object() {
             // The spec itself: the branch is the `kind`, in `Kind::ALL` order.
             let kind = match instance.get("kind") {
                 None => Some(Kind::Backfill),
                 Some(k) => serde_json::from_value::<Kind>(k.clone()).ok(),
             };
-            match kind.and_then(|k| Kind::ALL.iter().position(|&x| x == k)).and_then(|i| context.get(i)) {
+            match kind
+                .and_then(|k| Kind::ALL.iter().position(|&x| x == k))
+                .and_then(|i| context.get(i))
+            {
                 Some(branch) => branch.iter().for_each(|e| self.map(e, out)),
                 None => {
                     let kinds = Kind::ALL.map(Kind::as_str).join(", ");
-                    let d = self.parsed.at_value("/kind", Code::InvalidValue, format!("unknown kind {}", show(instance.get("kind").unwrap_or(&Value::Null))));
-                    out.push(d.with_hint(format!("`kind` is one of: {kinds} (leave it out for a backfill)")));
+                    let d = self.parsed.at_value(
+                        "/kind",
+                        Code::InvalidValue,
+                        format!(
+                            "unknown kind {}",
+                            show(instance.get("kind").unwrap_or(&Value::Null))
+                        ),
+                    );
+                    out.push(d.with_hint(format!(
+                        "`kind` is one of: {kinds} (leave it out for a backfill)"
+                    )));
                 }
             }
             return;
         }
         let at_here = |e: &ValidationError<'_>| e.instance_path().as_str() == pointer;
-        let typed: Vec<&Vec<ValidationError<'static>>> =
-            context.iter().filter(|b| !b.iter().any(|e| at_here(e) && matches!(e.kind(), ValidationErrorKind::Type { .. }))).collect();
+        let typed: Vec<&Vec<ValidationError<'static>>> = context
+            .iter()
+            .filter(|b| {
+                !b.iter()
+                    .any(|e| at_here(e) && matches!(e.kind(), ValidationErrorKind::Type { .. }))
+            })
+            .collect();
         if typed.is_empty() {
             let mut expected: Vec<String> = context
                 .iter()
@@ -197,24 +317,69 @@ impl Mapper<'_> {
                 })
                 .collect();
             expected.dedup();
-            let d = self.parsed.at_value(pointer, Code::WrongType, String::new());
+            let d = self
+                .parsed
+                .at_value(pointer, Code::WrongType, String::new());
             out.push(type_error(d, &expected.join(" or "), instance));
             return;
         }
-        let shaped: Vec<_> = typed
-            .iter()
-            .filter(|b| !b.iter().any(|e| at_here(e) && matches!(e.kind(), ValidationErrorKind::AdditionalProperties { .. } | ValidationErrorKind::Required { .. })))
-            .collect();
-        match shaped.as_slice() {
-            [branch] => branch.iter().for_each(|e| self.map(e, out)),
-            _ if typed.len() == 1 => typed[0].iter().for_each(|e| self.map(e, out)),
+        if let [branch] = typed.as_slice() {
+            branch.iter().for_each(|e| self.map(e, out));
+            return;
+        }
+        // Several object forms (a partition dimension): the form is told by
+        // the keys only it has. One form's keys: that form's errors. None or
+        // several: say what the forms are.
+        let node = self.schema_node(error.schema_path().as_str());
+        let forms: Vec<Vec<&str>> = node
+            .and_then(|n| n.get("oneOf").or_else(|| n.get("anyOf")))
+            .and_then(Value::as_array)
+            .map(|branches| {
+                branches
+                    .iter()
+                    .map(|b| {
+                        self.resolve(b)
+                            .get("properties")
+                            .and_then(Value::as_object)
+                            .map(|p| p.keys().map(String::as_str).collect())
+                            .unwrap_or_default()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let keys: Vec<&str> = instance
+            .as_object()
+            .map(|m| m.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        let own = |form: &Vec<&str>| {
+            keys.iter()
+                .filter(|k| form.contains(k) && !forms.iter().all(|f| f.contains(k)))
+                .count()
+        };
+        let matching: Vec<usize> = (0..forms.len()).filter(|&i| own(&forms[i]) > 0).collect();
+        match matching.as_slice() {
+            [i] if forms.len() == context.len() => {
+                context[*i].iter().for_each(|e| self.map(e, out))
+            }
             _ if is_dimension(pointer) => {
-                let name = instance.get("name").and_then(Value::as_str).map(|n| format!(" `{n}`")).unwrap_or_default();
+                let name = instance
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .map(|n| format!(" `{n}`"))
+                    .unwrap_or_default();
                 let d = self.parsed.at_value(pointer, Code::PartitionForm, format!("partition dimension{name} must have exactly one of `start_date` and `end_date`, `values`, or `all`"));
                 out.push(d.with_hint("a date range: `start_date` + `end_date`; listed keys: `values: [...]`; every key: `all: true`"));
             }
             _ => {
-                let d = self.parsed.at_value(pointer, Code::InvalidValue, format!("{} matches none of the forms {} allows", show(instance), describe(self.schema_node(error.schema_path().as_str()))));
+                let d = self.parsed.at_value(
+                    pointer,
+                    Code::InvalidValue,
+                    format!(
+                        "{} matches none of the forms {} allows",
+                        show(instance),
+                        describe(node)
+                    ),
+                );
                 out.push(d);
             }
         }
@@ -240,7 +405,11 @@ impl Mapper<'_> {
     /// Follows `$ref`s within the schema.
     fn resolve<'s>(&'s self, mut node: &'s Value) -> &'s Value {
         for _ in 0..16 {
-            match node.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')) {
+            match node
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix('#'))
+            {
                 Some(target) => match self.schema.pointer(target) {
                     Some(t) => node = t,
                     None => break,
@@ -253,7 +422,9 @@ impl Mapper<'_> {
 }
 
 fn is_dimension(pointer: &str) -> bool {
-    pointer.strip_prefix("/tags/partitions/").is_some_and(|rest| !rest.contains('/'))
+    pointer
+        .strip_prefix("/tags/partitions/")
+        .is_some_and(|rest| !rest.contains('/'))
 }
 
 fn node_is_date(node: Option<&Value>) -> bool {
@@ -262,12 +433,17 @@ fn node_is_date(node: Option<&Value>) -> bool {
 
 /// "job name", "dimension name", ...: the schema node's title, lower-cased.
 fn describe(node: Option<&Value>) -> String {
-    node.and_then(|n| n.get("title")).and_then(Value::as_str).map_or_else(|| "value".to_owned(), str::to_lowercase)
+    node.and_then(|n| n.get("title"))
+        .and_then(Value::as_str)
+        .map_or_else(|| "value".to_owned(), str::to_lowercase)
 }
 
 /// The rule a value broke, from the schema's description of it.
 fn rule_hint(node: Option<&Value>) -> String {
-    let rule = node.and_then(|n| n.get("description")).and_then(Value::as_str).unwrap_or("what schema/spec.schema.json describes");
+    let rule = node
+        .and_then(|n| n.get("description"))
+        .and_then(Value::as_str)
+        .unwrap_or("what schema/spec.schema.json describes");
     match node.and_then(|n| n.get("examples")).and_then(|e| e.get(0)) {
         Some(example) => format!("expected {rule}, e.g. {}", show(example)),
         None => format!("expected {rule}"),
@@ -275,13 +451,27 @@ fn rule_hint(node: Option<&Value>) -> String {
 }
 
 fn unknown_key_hint(key: &str, allowed: &[&str], pointer: &str) -> String {
-    let closest = allowed.iter().map(|a| (edit_distance(key, a), *a)).filter(|(d, a)| *d <= 2.max(a.len() / 3)).min();
+    let close = |a: &str| {
+        edit_distance(key, a) <= 2.max(a.len() / 3) || (key.len() >= 3 && a.starts_with(key))
+    };
+    let closest = allowed
+        .iter()
+        .filter(|a| close(a))
+        .map(|a| (edit_distance(key, a), *a))
+        .min();
     match closest {
         Some((_, a)) => format!("did you mean `{a}`?"),
         None if allowed.is_empty() => "remove it".to_owned(),
         None => {
-            let place = if pointer.is_empty() { "at the top level".to_owned() } else { format!("in `{}`", last_token(pointer)) };
-            format!("allowed {place}: {}", allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", "))
+            format!(
+                "allowed {}: {}",
+                place(pointer),
+                allowed
+                    .iter()
+                    .map(|a| format!("`{a}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
         }
     }
 }
@@ -301,8 +491,27 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
+/// Where a pointer is, for a message: "at the top level", "in `tags`", "in item 2 of `partitions`".
+fn place(pointer: &str) -> String {
+    let token = last_token(pointer);
+    match token.parse::<usize>() {
+        _ if pointer.is_empty() => "at the top level".to_owned(),
+        Ok(i) => format!(
+            "in item {} of `{}`",
+            i + 1,
+            last_token(pointer.rsplit_once('/').map_or("", |p| p.0))
+        ),
+        Err(_) => format!("in `{token}`"),
+    }
+}
+
 fn last_token(pointer: &str) -> String {
-    pointer.rsplit('/').next().unwrap_or_default().replace("~1", "/").replace("~0", "~")
+    pointer
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .replace("~1", "/")
+        .replace("~0", "~")
 }
 
 fn expected_types(kind: &TypeKind) -> String {
@@ -318,7 +527,11 @@ fn expected_types(kind: &TypeKind) -> String {
     };
     match kind {
         TypeKind::Single(t) => name(t),
-        TypeKind::Multiple(set) => set.iter().map(|t| name(&t)).collect::<Vec<_>>().join(" or "),
+        TypeKind::Multiple(set) => set
+            .iter()
+            .map(|t| name(&t))
+            .collect::<Vec<_>>()
+            .join(" or "),
     }
 }
 
@@ -337,14 +550,30 @@ fn found_type(v: &Value) -> &'static str {
 fn type_error(base: Diagnostic, expected: &str, instance: &Value) -> Diagnostic {
     let message = format!("expected {expected}, found {}", found_type(instance));
     let hint = match instance {
-        Value::Null => Some("the value is empty: write one, or remove the key if it is optional".to_owned()),
+        Value::Null => {
+            Some("the value is empty: write one, or remove the key if it is optional".to_owned())
+        }
         Value::Number(_) | Value::Bool(_) if expected.contains("text") => {
             let line = base.line_text.as_deref().unwrap_or_default();
             let col = base.span.map_or(0, |s| s.start.col.saturating_sub(1));
-            let end = base.span.filter(|s| s.end.line == s.start.line).map_or(line.chars().count(), |s| s.end.col.saturating_sub(1));
-            let written: String = line.chars().skip(col).take(end.saturating_sub(col)).collect();
-            let written = if written.is_empty() { instance.to_string() } else { written };
-            Some(format!("YAML reads `{written}` as {}; quote it to keep it as text: '{written}'", found_type(instance)))
+            let end = base
+                .span
+                .filter(|s| s.end.line == s.start.line)
+                .map_or(line.chars().count(), |s| s.end.col.saturating_sub(1));
+            let written: String = line
+                .chars()
+                .skip(col)
+                .take(end.saturating_sub(col))
+                .collect();
+            let written = if written.is_empty() {
+                instance.to_string()
+            } else {
+                written
+            };
+            Some(format!(
+                "YAML reads `{written}` as {}; quote it to keep it as text: '{written}'",
+                found_type(instance)
+            ))
         }
         _ => None,
     };
@@ -358,7 +587,10 @@ fn type_error(base: Diagnostic, expected: &str, instance: &Value) -> Diagnostic 
 /// A value as a reader would recognise it: strings in backticks, the rest as JSON.
 fn show(v: &Value) -> String {
     match v {
-        Value::String(s) if s.chars().count() > 60 => format!("`{}…`", s.chars().take(60).collect::<String>().escape_debug()),
+        Value::String(s) if s.chars().count() > 60 => format!(
+            "`{}…`",
+            s.chars().take(60).collect::<String>().escape_debug()
+        ),
         Value::String(s) => format!("`{}`", s.escape_debug()),
         Value::Array(_) => "a list".to_owned(),
         Value::Object(_) => "a mapping".to_owned(),
@@ -375,7 +607,13 @@ mod tests {
         assert_eq!(edit_distance("job_nme", "job_name"), 1);
         assert_eq!(edit_distance("partitons", "partitions"), 1);
         assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(unknown_key_hint("job_nme", &["job_name", "tags"], ""), "did you mean `job_name`?");
-        assert_eq!(unknown_key_hint("zzz", &["a", "b"], "/tags"), "allowed in `tags`: `a`, `b`");
+        assert_eq!(
+            unknown_key_hint("job_nme", &["job_name", "tags"], ""),
+            "did you mean `job_name`?"
+        );
+        assert_eq!(
+            unknown_key_hint("zzz", &["a", "b"], "/tags"),
+            "allowed in `tags`: `a`, `b`"
+        );
     }
 }

@@ -54,7 +54,10 @@ impl SpanIndex {
 
     /// The span of the key that holds the value at `pointer`, falling back to the value.
     pub fn key(&self, pointer: &str) -> Span {
-        self.keys.get(pointer).copied().unwrap_or_else(|| self.value(pointer))
+        self.keys
+            .get(pointer)
+            .copied()
+            .unwrap_or_else(|| self.value(pointer))
     }
 }
 
@@ -74,8 +77,18 @@ pub fn push_pointer(pointer: &str, token: &str) -> String {
 }
 
 enum Frame {
-    Seq { pointer: String, start: Pos, items: Vec<Value> },
-    Map { pointer: String, start: Pos, entries: Map<String, Value>, key: Option<(String, Span)>, first_seen: HashMap<String, Span> },
+    Seq {
+        pointer: String,
+        start: Pos,
+        items: Vec<Value>,
+    },
+    Map {
+        pointer: String,
+        start: Pos,
+        entries: Map<String, Value>,
+        key: Option<(String, Span)>,
+        first_seen: HashMap<String, Span>,
+    },
 }
 
 struct Builder<'a> {
@@ -93,7 +106,14 @@ struct Builder<'a> {
 /// document is returned with non-fatal problems (a duplicate key, an alias) so
 /// that schema problems can be reported in the same run.
 pub fn parse(text: &str, path: &Path, lines: &Lines<'_>) -> (Option<Document>, Vec<Diagnostic>) {
-    let mut b = Builder { path, lines, stack: Vec::new(), root: None, spans: SpanIndex::default(), diagnostics: Vec::new() };
+    let mut b = Builder {
+        path,
+        lines,
+        stack: Vec::new(),
+        root: None,
+        spans: SpanIndex::default(),
+        diagnostics: Vec::new(),
+    };
     let mut parser = Parser::new_from_str(text);
     let mut documents = 0;
     while let Some(next) = parser.next_event() {
@@ -101,8 +121,16 @@ pub fn parse(text: &str, path: &Path, lines: &Lines<'_>) -> (Option<Document>, V
             Ok(e) => e,
             Err(e) => {
                 let m = e.marker();
-                let pos = Pos { line: m.line(), col: m.col() + 1 };
-                b.report(Span::at(pos), Code::Syntax, format!("invalid YAML: {}", e.info()));
+                let pos = Pos {
+                    line: m.line(),
+                    col: m.col() + 1,
+                };
+                let d = b.diag(
+                    Span::at(pos),
+                    Code::Syntax,
+                    format!("invalid YAML: {}", e.info()),
+                );
+                b.diagnostics.push(d.with_hint("check the indentation (spaces only, no tabs) and that every bracket and quote is closed"));
                 return (None, b.diagnostics);
             }
         };
@@ -113,26 +141,46 @@ pub fn parse(text: &str, path: &Path, lines: &Lines<'_>) -> (Option<Document>, V
             Event::DocumentStart(_) => {
                 documents += 1;
                 if documents > 1 {
-                    let d = b.diag(span, Code::MultipleDocuments, "a second YAML document: one spec file holds one request");
-                    b.diagnostics.push(d.with_hint("move the second request into a file of its own"));
+                    let d = b.diag(
+                        span,
+                        Code::MultipleDocuments,
+                        "a second YAML document: one spec file holds one request",
+                    );
+                    b.diagnostics
+                        .push(d.with_hint("move the second request into a file of its own"));
                     return (None, b.diagnostics);
                 }
                 false
             }
             Event::Alias(_) => {
-                let d = b.diag(span, Code::Alias, "YAML aliases (`*name`) are not allowed in a spec");
-                b.diagnostics.push(d.with_hint("write the value out in full"));
+                let d = b.diag(
+                    span,
+                    Code::Alias,
+                    "YAML aliases (`*name`) are not allowed in a spec",
+                );
+                b.diagnostics
+                    .push(d.with_hint("write the value out in full"));
                 b.scalar(None, Value::Null, span)
             }
-            Event::Scalar(text, style, _anchor, tag) => b.scalar_event(&text, style, tag.as_deref(), span),
-            Event::SequenceStart(_anchor, tag) => b.open(tag.as_deref(), "seq", span, |pointer, start| Frame::Seq { pointer, start, items: Vec::new() }),
-            Event::MappingStart(_anchor, tag) => b.open(tag.as_deref(), "map", span, |pointer, start| Frame::Map {
-                pointer,
-                start,
-                entries: Map::new(),
-                key: None,
-                first_seen: HashMap::new(),
-            }),
+            Event::Scalar(text, style, _anchor, tag) => {
+                b.scalar_event(&text, style, tag.as_deref(), span)
+            }
+            Event::SequenceStart(_anchor, tag) => {
+                b.open(tag.as_deref(), "seq", span, |pointer, start| Frame::Seq {
+                    pointer,
+                    start,
+                    items: Vec::new(),
+                })
+            }
+            Event::MappingStart(_anchor, tag) => {
+                b.open(tag.as_deref(), "map", span, |pointer, start| Frame::Map {
+                    pointer,
+                    start,
+                    entries: Map::new(),
+                    key: None,
+                    first_seen: HashMap::new(),
+                })
+            }
             Event::SequenceEnd | Event::MappingEnd => b.close(span),
         };
         if fatal {
@@ -140,7 +188,13 @@ pub fn parse(text: &str, path: &Path, lines: &Lines<'_>) -> (Option<Document>, V
         }
     }
     match b.root {
-        Some(value) => (Some(Document { value, spans: b.spans }), b.diagnostics),
+        Some(value) => (
+            Some(Document {
+                value,
+                spans: b.spans,
+            }),
+            b.diagnostics,
+        ),
         None => {
             let d = Diagnostic::file(path, Code::Empty, "the file holds no YAML document (it is empty or only comments)")
                 .with_hint("a spec needs at least `job_name` and `tags` (run `dagster-scripts new` for a template)");
@@ -151,8 +205,14 @@ pub fn parse(text: &str, path: &Path, lines: &Lines<'_>) -> (Option<Document>, V
 }
 
 fn convert(span: YSpan) -> Span {
-    let pos = |m: saphyr_parser::Marker| Pos { line: m.line(), col: m.col() + 1 };
-    Span { start: pos(span.start), end: pos(span.end) }
+    let pos = |m: saphyr_parser::Marker| Pos {
+        line: m.line(),
+        col: m.col() + 1,
+    };
+    Span {
+        start: pos(span.start),
+        end: pos(span.end),
+    }
 }
 
 impl Builder<'_> {
@@ -169,14 +229,32 @@ impl Builder<'_> {
     fn next_pointer(&self) -> Option<String> {
         match self.stack.last() {
             None => Some(String::new()),
-            Some(Frame::Seq { pointer, items, .. }) => Some(push_pointer(pointer, &items.len().to_string())),
-            Some(Frame::Map { pointer, key: Some((k, _)), .. }) => Some(push_pointer(pointer, k)),
+            Some(Frame::Seq { pointer, items, .. }) => {
+                Some(push_pointer(pointer, &items.len().to_string()))
+            }
+            Some(Frame::Map {
+                pointer,
+                key: Some((k, _)),
+                ..
+            }) => Some(push_pointer(pointer, k)),
             Some(Frame::Map { key: None, .. }) => None,
         }
     }
 
-    fn scalar_event(&mut self, text: &str, style: ScalarStyle, tag: Option<&Tag>, span: Span) -> bool {
-        if let Some(Frame::Map { key: key @ None, first_seen, pointer, .. }) = self.stack.last_mut() {
+    fn scalar_event(
+        &mut self,
+        text: &str,
+        style: ScalarStyle,
+        tag: Option<&Tag>,
+        span: Span,
+    ) -> bool {
+        if let Some(Frame::Map {
+            key: key @ None,
+            first_seen,
+            pointer,
+            ..
+        }) = self.stack.last_mut()
+        {
             // A mapping key: its text is the key, whatever type it would resolve to.
             let name = text.to_owned();
             let key_pointer = push_pointer(pointer, &name);
@@ -186,7 +264,10 @@ impl Builder<'_> {
             self.spans.keys.insert(key_pointer, span);
             if let Some(first) = first {
                 let d = self.diag(span, Code::DuplicateKey, format!("duplicate key `{name}`"));
-                let hint = format!("`{name}` is already set on line {}; keep one of them", first.start.line);
+                let hint = format!(
+                    "`{name}` is already set on line {}; keep one of them",
+                    first.start.line
+                );
                 self.diagnostics.push(d.with_hint(hint));
             }
             if tag.is_some() {
@@ -224,30 +305,76 @@ impl Builder<'_> {
         false
     }
 
-    fn open(&mut self, tag: Option<&Tag>, expected: &str, span: Span, frame: impl FnOnce(String, Pos) -> Frame) -> bool {
+    fn open(
+        &mut self,
+        tag: Option<&Tag>,
+        expected: &str,
+        span: Span,
+        frame: impl FnOnce(String, Pos) -> Frame,
+    ) -> bool {
         let Some(pointer) = self.next_pointer() else {
-            let d = self.diag(span, Code::UnsupportedYaml, "a list or mapping used as a mapping key");
-            self.diagnostics.push(d.with_hint("keys must be plain text"));
+            let d = self.diag(
+                span,
+                Code::UnsupportedYaml,
+                "a list or mapping used as a mapping key",
+            );
+            self.diagnostics
+                .push(d.with_hint("keys must be plain text"));
             return true;
         };
         if self.stack.len() >= MAX_DEPTH {
-            self.report(span, Code::UnsupportedYaml, format!("nested deeper than {MAX_DEPTH} levels"));
+            self.report(
+                span,
+                Code::UnsupportedYaml,
+                format!("nested deeper than {MAX_DEPTH} levels"),
+            );
             return true;
         }
         if let Some(tag) = tag.filter(|t| !(t.is_yaml_core_schema() && t.suffix == expected)) {
-            self.report(span, Code::UnsupportedYaml, format!("YAML tag `{tag}` is not allowed in a spec"));
+            self.report(
+                span,
+                Code::UnsupportedYaml,
+                format!("YAML tag `{}` is not allowed in a spec", show_tag(tag)),
+            );
         }
         self.stack.push(frame(pointer, span.start));
         false
     }
 
     fn close(&mut self, end: Span) -> bool {
-        let Some(frame) = self.stack.pop() else { return true };
-        let (pointer, start, value) = match frame {
-            Frame::Seq { pointer, start, items } => (pointer, start, Value::Array(items)),
-            Frame::Map { pointer, start, entries, .. } => (pointer, start, Value::Object(entries)),
+        let Some(frame) = self.stack.pop() else {
+            return true;
         };
-        self.scalar(Some(pointer), value, Span { start, end: end.end.max(start) })
+        let (pointer, start, value) = match frame {
+            Frame::Seq {
+                pointer,
+                start,
+                items,
+            } => (pointer, start, Value::Array(items)),
+            Frame::Map {
+                pointer,
+                start,
+                entries,
+                ..
+            } => (pointer, start, Value::Object(entries)),
+        };
+        self.scalar(
+            Some(pointer),
+            value,
+            Span {
+                start,
+                end: end.end.max(start),
+            },
+        )
+    }
+}
+
+/// A tag as it was written: `!!binary` rather than its expanded form.
+fn show_tag(tag: &Tag) -> String {
+    if tag.is_yaml_core_schema() {
+        format!("!!{}", tag.suffix)
+    } else {
+        tag.to_string()
     }
 }
 
@@ -258,8 +385,13 @@ fn resolve(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<Value, S
         None if plain => Ok(resolve_plain(text)?),
         None => Ok(Value::String(text.to_owned())),
         Some(t) if t.handle == "!" && t.suffix.is_empty() => Ok(Value::String(text.to_owned())),
-        Some(t) if t.is_yaml_core_schema() && t.suffix == "str" => Ok(Value::String(text.to_owned())),
-        Some(t) => Err(format!("YAML tag `{t}` is not allowed in a spec")),
+        Some(t) if t.is_yaml_core_schema() && t.suffix == "str" => {
+            Ok(Value::String(text.to_owned()))
+        }
+        Some(t) => Err(format!(
+            "YAML tag `{}` is not allowed in a spec",
+            show_tag(t)
+        )),
     }
 }
 
@@ -276,7 +408,9 @@ fn resolve_plain(text: &str) -> Result<Value, String> {
     if is_float(text) {
         let lower = text.to_ascii_lowercase();
         if lower.ends_with(".inf") || lower == ".nan" {
-            return Err(format!("`{text}` (infinity or NaN) cannot be used in a spec"));
+            return Err(format!(
+                "`{text}` (infinity or NaN) cannot be used in a spec"
+            ));
         }
         return text
             .parse::<f64>()
@@ -291,10 +425,14 @@ fn resolve_plain(text: &str) -> Result<Value, String> {
 fn parse_int(text: &str) -> Option<Number> {
     let digits = |s: &str, radix: u32| !s.is_empty() && s.chars().all(|c| c.is_digit(radix));
     if let Some(hex) = text.strip_prefix("0x") {
-        return digits(hex, 16).then(|| u64::from_str_radix(hex, 16).ok().map(Number::from)).flatten();
+        return digits(hex, 16)
+            .then(|| u64::from_str_radix(hex, 16).ok().map(Number::from))
+            .flatten();
     }
     if let Some(oct) = text.strip_prefix("0o") {
-        return digits(oct, 8).then(|| u64::from_str_radix(oct, 8).ok().map(Number::from)).flatten();
+        return digits(oct, 8)
+            .then(|| u64::from_str_radix(oct, 8).ok().map(Number::from))
+            .flatten();
     }
     let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
     if !digits(unsigned, 10) {
@@ -323,7 +461,9 @@ fn is_float(text: &str) -> bool {
     };
     let all_digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
     let mantissa_ok = match mantissa.split_once('.') {
-        Some((whole, frac)) => all_digits(whole) && all_digits(frac) && !(whole.is_empty() && frac.is_empty()),
+        Some((whole, frac)) => {
+            all_digits(whole) && all_digits(frac) && !(whole.is_empty() && frac.is_empty())
+        }
         None => !mantissa.is_empty() && all_digits(mantissa),
     };
     let exponent_ok = exponent.is_none_or(|e| {
@@ -350,7 +490,9 @@ mod tests {
 
     #[test]
     fn yaml_1_2_core_schema() {
-        let v = value("a: NO\nb: yes\nc: on\nd: 2024-01-31\ne: 010\nf: 0x1F\ng: 1.5e3\nh: true\ni: ~\nj: '1'\nk: -7\nl: .5\n");
+        let v = value(
+            "a: NO\nb: yes\nc: on\nd: 2024-01-31\ne: 010\nf: 0x1F\ng: 1.5e3\nh: true\ni: ~\nj: '1'\nk: -7\nl: .5\n",
+        );
         assert_eq!(
             v,
             serde_json::json!({"a":"NO","b":"yes","c":"on","d":"2024-01-31","e":10,"f":31,"g":1500.0,"h":true,"i":null,"j":"1","k":-7,"l":0.5})
@@ -363,8 +505,14 @@ mod tests {
         let doc = doc.unwrap();
         assert_eq!(doc.spans.key("/tags/name").start, Pos { line: 3, col: 3 });
         assert_eq!(doc.spans.value("/tags/name").start, Pos { line: 3, col: 9 });
-        assert_eq!(doc.spans.value("/tags/partitions/0/name").start, Pos { line: 5, col: 11 });
-        assert_eq!(doc.spans.value("/tags/partitions/0/missing").start, Pos { line: 5, col: 5 });
+        assert_eq!(
+            doc.spans.value("/tags/partitions/0/name").start,
+            Pos { line: 5, col: 11 }
+        );
+        assert_eq!(
+            doc.spans.value("/tags/partitions/0/missing").start,
+            Pos { line: 5, col: 5 }
+        );
     }
 
     #[test]
@@ -379,7 +527,10 @@ mod tests {
         assert_eq!(codes("# only a comment\n"), [Code::Empty]);
         assert_eq!(codes(""), [Code::Empty]);
         assert_eq!(codes("a: [1\n"), [Code::Syntax]);
-        assert_eq!(codes(&format!("{}1", "- ".repeat(70))), [Code::UnsupportedYaml]);
+        assert_eq!(
+            codes(&format!("{}1", "- ".repeat(70))),
+            [Code::UnsupportedYaml]
+        );
         // Flow nesting hits the parser's own recursion limit first.
         assert_eq!(codes(&"[".repeat(100_000)), [Code::Syntax]);
         assert_eq!(codes("a: !!str 1\n"), []);

@@ -36,7 +36,7 @@ impl fmt::Display for DateError {
 impl Date {
     /// The date, if `year-month-day` exists.
     pub fn new(year: u16, month: u8, day: u8) -> Option<Date> {
-        (year >= 1 && (1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month))
+        ((1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month))
             .then_some(Date { year, month, day })
     }
 
@@ -44,17 +44,28 @@ impl Date {
     pub fn succ(self) -> Date {
         let Date { year, month, day } = self;
         if day < days_in_month(year, month) {
-            Date { day: day + 1, ..self }
+            Date {
+                day: day + 1,
+                ..self
+            }
         } else if month < 12 {
-            Date { month: month + 1, day: 1, ..self }
+            Date {
+                month: month + 1,
+                day: 1,
+                ..self
+            }
         } else if year < 9999 {
-            Date { year: year + 1, month: 1, day: 1 }
+            Date {
+                year: year + 1,
+                month: 1,
+                day: 1,
+            }
         } else {
             self
         }
     }
 
-    /// Days since 0001-01-01, so that ranges can be measured without walking them.
+    /// Days since 0000-03-01, so that ranges can be measured without walking them.
     pub fn ordinal(self) -> i64 {
         // Howard Hinnant's days_from_civil, shifted so the year starts in March.
         let y = i64::from(self.year) - i64::from(self.month <= 2);
@@ -70,7 +81,9 @@ impl Date {
 fn days_in_month(year: u16, month: u8) -> u8 {
     match month {
         4 | 6 | 9 | 11 => 30,
-        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => {
+            29
+        }
         2 => 28,
         _ => 31,
     }
@@ -82,8 +95,9 @@ impl FromStr for Date {
     fn from_str(s: &str) -> Result<Date, DateError> {
         let b = s.as_bytes();
         let digits = |r: std::ops::Range<usize>| -> Option<u16> {
-            b[r].iter()
-                .try_fold(0u16, |n, &c| c.is_ascii_digit().then(|| n * 10 + u16::from(c - b'0')))
+            b[r].iter().try_fold(0u16, |n, &c| {
+                c.is_ascii_digit().then(|| n * 10 + u16::from(c - b'0'))
+            })
         };
         if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
             return Err(DateError::Format);
@@ -111,7 +125,8 @@ impl serde::Serialize for Date {
 impl<'de> serde::Deserialize<'de> for Date {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
         let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        s.parse().map_err(|e| serde::de::Error::custom(format!("`{s}`: {e}")))
+        s.parse()
+            .map_err(|e| serde::de::Error::custom(format!("`{s}`: {e}")))
     }
 }
 
@@ -138,14 +153,27 @@ mod tests {
 
     #[test]
     fn parses_real_days_only() {
-        assert_eq!("2024-02-29".parse::<Date>().unwrap().to_string(), "2024-02-29");
+        assert_eq!(
+            "2024-02-29".parse::<Date>().unwrap().to_string(),
+            "2024-02-29"
+        );
         assert_eq!("2023-02-29".parse::<Date>(), Err(DateError::NoSuchDay));
         assert_eq!("2024-02-30".parse::<Date>(), Err(DateError::NoSuchDay));
         assert_eq!("2024-13-01".parse::<Date>(), Err(DateError::NoSuchDay));
-        assert_eq!("0000-01-01".parse::<Date>(), Err(DateError::NoSuchDay));
+        assert!(
+            "0000-02-29".parse::<Date>().is_ok(),
+            "RFC 3339 allows year 0, a leap year"
+        );
         assert_eq!("1900-02-29".parse::<Date>(), Err(DateError::NoSuchDay));
         assert!("2000-02-29".parse::<Date>().is_ok());
-        for bad in ["24-01-31", "2024-1-31", "2024/01/31", "2024-01-31T00:00:00", "", "２０２４-01-31"] {
+        for bad in [
+            "24-01-31",
+            "2024-1-31",
+            "2024/01/31",
+            "2024-01-31T00:00:00",
+            "",
+            "２０２４-01-31",
+        ] {
             assert_eq!(bad.parse::<Date>(), Err(DateError::Format), "{bad}");
         }
     }

@@ -14,6 +14,7 @@
 
 mod date;
 mod names;
+mod strict;
 
 use std::collections::BTreeMap;
 
@@ -22,9 +23,10 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 pub use date::{Date, DateError};
 pub use names::{
-    AssetKey, Deadline, DimensionName, FullKey, ImageTag, IssueRef, JobName, LocationName, Quantity,
-    TagKey, Text, Value,
+    AssetKey, Deadline, DimensionName, FullKey, ImageTag, IssueRef, JobName, LocationName,
+    Quantity, TagKey, Text, Value,
 };
+pub use strict::Strict;
 
 /// A request: one spec file, one Kubernetes Job, one launch in Dagster.
 ///
@@ -59,7 +61,12 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in the order the docs list them.
-    pub const ALL: [Kind; 4] = [Kind::Backfill, Kind::Run, Kind::AssetBackfill, Kind::Reexecute];
+    pub const ALL: [Kind; 4] = [
+        Kind::Backfill,
+        Kind::Run,
+        Kind::AssetBackfill,
+        Kind::Reexecute,
+    ];
 
     /// The spelling used in specs, labels and file names.
     pub fn as_str(self) -> &'static str {
@@ -86,7 +93,11 @@ pub struct Backfill {
     /// Kind of request
     ///
     /// `backfill` launches a partition backfill of a job. It is the default, so it may be left out.
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(with = "BackfillKind", example = &"backfill")]
     pub kind: Option<BackfillKind>,
     /// Job
@@ -97,7 +108,11 @@ pub struct Backfill {
     /// Code location or repository
     ///
     /// Where the job lives: a code location name (the usual case with `Definitions`) or a repository name. Leave it out when the job name is unique across the deployment.
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(with = "LocationName", example = &"luchtmeetnet_ingestion")]
     pub repository_name: Option<LocationName>,
     /// Request tags
@@ -108,19 +123,31 @@ pub struct Backfill {
     /// Run config
     ///
     /// Run config applied to every run of the backfill, as Dagster's launchpad takes it.
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(with = "RunConfig", example = examples::run_config())]
     pub run_config: Option<RunConfig>,
     /// Extra run tags
     ///
     /// Tags added to every run Dagster launches for this request. Keys starting with `dagster` are reserved.
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(with = "RunTags", example = examples::run_tags())]
     pub run_tags: Option<RunTags>,
     /// Job overrides
     ///
     /// Per-request overrides of the rendered Kubernetes Job: image tag, resources, deadline.
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(with = "Overrides", example = examples::overrides())]
     pub overrides: Option<Overrides>,
 }
@@ -143,7 +170,11 @@ pub struct JobRun {
     /// Code location or repository
     ///
     /// Where the job lives: a code location name (the usual case with `Definitions`) or a repository name. Leave it out when the job name is unique across the deployment.
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(with = "LocationName", example = &"luchtmeetnet_ingestion")]
     pub repository_name: Option<LocationName>,
     /// Request tags
@@ -154,19 +185,31 @@ pub struct JobRun {
     /// Run config
     ///
     /// The run's config, as Dagster's launchpad takes it.
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(with = "RunConfig", example = examples::run_config())]
     pub run_config: Option<RunConfig>,
     /// Extra run tags
     ///
     /// Tags added to the run. Keys starting with `dagster` are reserved.
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(with = "RunTags", example = examples::run_tags())]
     pub run_tags: Option<RunTags>,
     /// Job overrides
     ///
     /// Per-request overrides of the rendered Kubernetes Job: image tag, resources, deadline.
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(with = "Overrides", example = examples::overrides())]
     pub overrides: Option<Overrides>,
 }
@@ -184,8 +227,8 @@ pub struct AssetBackfill {
     /// Assets
     ///
     /// The asset keys to materialise, path parts joined with `/`.
-    #[schemars(length(min = 1), inner(length(min = 1)), example = examples::assets())]
-    #[serde(deserialize_with = "non_empty")]
+    #[schemars(length(min = 1), extend("uniqueItems" = true), example = examples::assets())]
+    #[serde(deserialize_with = "non_empty_unique")]
     pub assets: Vec<AssetKey>,
     /// Request tags
     ///
@@ -195,13 +238,21 @@ pub struct AssetBackfill {
     /// Extra run tags
     ///
     /// Tags added to every run Dagster launches for this request. Keys starting with `dagster` are reserved.
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(with = "RunTags", example = examples::run_tags())]
     pub run_tags: Option<RunTags>,
     /// Job overrides
     ///
     /// Per-request overrides of the rendered Kubernetes Job: image tag, resources, deadline.
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(with = "Overrides", example = examples::overrides())]
     pub overrides: Option<Overrides>,
 }
@@ -229,7 +280,11 @@ pub struct Reexecute {
     /// Job overrides
     ///
     /// Per-request overrides of the rendered Kubernetes Job: image tag, resources, deadline.
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(with = "Overrides", example = examples::overrides())]
     pub overrides: Option<Overrides>,
 }
@@ -275,13 +330,21 @@ pub struct PartitionedTags {
     /// Reason
     ///
     /// Why this request is needed, for the audit trail and the Dagster UI.
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(with = "Text", example = &"Station NL01912 sent bad readings; reload after the fix")]
     pub reason: Option<Text>,
     /// Requester
     ///
     /// Who asked for this request: a person, a team or an e-mail address.
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(with = "Text", example = &"jane.doe@example.com")]
     pub requester: Option<Text>,
     /// Partitions
@@ -304,19 +367,31 @@ pub struct RunRequestTags {
     /// Reason
     ///
     /// Why this request is needed, for the audit trail and the Dagster UI.
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(with = "Text", example = &"Remove readings older than 90 days")]
     pub reason: Option<Text>,
     /// Requester
     ///
     /// Who asked for this request: a person, a team or an e-mail address.
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(with = "Text", example = &"jane.doe@example.com")]
     pub requester: Option<Text>,
     /// Partition
     ///
     /// The one partition to run: its key, or for a multi-partitioned job a mapping from each dimension to its key.
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(with = "PartitionKey", example = examples::partition_key())]
     pub partition: Option<PartitionKey>,
 }
@@ -333,13 +408,21 @@ pub struct AuditTags {
     /// Reason
     ///
     /// Why this request is needed, for the audit trail and the Dagster UI.
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(with = "Text", example = &"Retry the partitions that failed during the outage")]
     pub reason: Option<Text>,
     /// Requester
     ///
     /// Who asked for this request: a person, a team or an e-mail address.
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(with = "Text", example = &"jane.doe@example.com")]
     pub requester: Option<Text>,
 }
@@ -425,7 +508,7 @@ pub struct ValueList {
     ///
     /// The partition keys to include; each once. Quote keys YAML would read as numbers (`'06310'`).
     #[schemars(length(min = 1), extend("uniqueItems" = true), example = examples::station_values())]
-    #[serde(deserialize_with = "non_empty")]
+    #[serde(deserialize_with = "non_empty_unique")]
     pub values: Vec<Value>,
 }
 
@@ -461,7 +544,9 @@ impl<'de> Deserialize<'de> for True {
         if bool::deserialize(d)? {
             Ok(True)
         } else {
-            Err(serde::de::Error::custom("`all` can only be `true`; list `values` instead"))
+            Err(serde::de::Error::custom(
+                "`all` can only be `true`; list `values` instead",
+            ))
         }
     }
 }
@@ -516,19 +601,31 @@ pub struct Overrides {
     /// Image tag
     ///
     /// Run this request with another tag of the runner image than the settings name.
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(with = "ImageTag", example = &"0.2.0")]
     pub image_tag: Option<ImageTag>,
     /// Resources
     ///
     /// CPU and memory requests and limits for the runner's container.
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(with = "Resources", example = examples::resources())]
     pub resources: Option<Resources>,
     /// Deadline
     ///
     /// How long the Job may run before Kubernetes stops it and the runner gives up following, e.g. `90m`, `6h`, `2d`.
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(with = "Deadline", example = &"6h")]
     pub deadline: Option<Deadline>,
 }
@@ -540,13 +637,21 @@ pub struct Resources {
     /// Requests
     ///
     /// What the scheduler reserves for the container.
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(with = "ResourceList", example = examples::requests())]
     pub requests: Option<ResourceList>,
     /// Limits
     ///
     /// The most the container may use.
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(with = "ResourceList", example = examples::limits())]
     pub limits: Option<ResourceList>,
 }
@@ -558,13 +663,21 @@ pub struct ResourceList {
     /// CPU
     ///
     /// CPU as a Kubernetes quantity, e.g. `100m` or `1`.
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(with = "Quantity", example = &"100m")]
     pub cpu: Option<Quantity>,
     /// Memory
     ///
     /// Memory as a Kubernetes quantity, e.g. `64Mi` or `1Gi`.
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(with = "Quantity", example = &"64Mi")]
     pub memory: Option<Quantity>,
 }
@@ -582,7 +695,7 @@ impl Spec {
 
     /// The issue this request answers (`tags.name`).
     pub fn issue(&self) -> &IssueRef {
-        &self.audit().0
+        self.audit().0
     }
 
     /// Why the request was made, if the spec says.
@@ -597,11 +710,14 @@ impl Spec {
 
     fn audit(&self) -> (&IssueRef, Option<&Text>, Option<&Text>) {
         match self {
-            Spec::Backfill(Backfill { tags: t, .. }) | Spec::AssetBackfill(AssetBackfill { tags: t, .. }) => {
+            Spec::Backfill(Backfill { tags: t, .. })
+            | Spec::AssetBackfill(AssetBackfill { tags: t, .. }) => {
                 (&t.name, t.reason.as_ref(), t.requester.as_ref())
             }
             Spec::Run(JobRun { tags: t, .. }) => (&t.name, t.reason.as_ref(), t.requester.as_ref()),
-            Spec::Reexecute(Reexecute { tags: t, .. }) => (&t.name, t.reason.as_ref(), t.requester.as_ref()),
+            Spec::Reexecute(Reexecute { tags: t, .. }) => {
+                (&t.name, t.reason.as_ref(), t.requester.as_ref())
+            }
         }
     }
 
@@ -658,23 +774,30 @@ impl Spec {
     /// author meant, with the path of the offending value.
     pub fn from_json(value: &serde_json::Value) -> Result<Spec, ModelError> {
         fn typed<'a, T: Deserialize<'a>>(value: &'a serde_json::Value) -> Result<T, ModelError> {
-            serde_path_to_error::deserialize(value).map_err(|e| {
+            serde_path_to_error::deserialize(Strict(value)).map_err(|e| {
                 let mut pointer = String::new();
                 for segment in e.path().iter() {
                     use serde_path_to_error::Segment;
                     match segment {
-                        Segment::Seq { index } => pointer = crate::yaml::push_pointer(&pointer, &index.to_string()),
+                        Segment::Seq { index } => {
+                            pointer = crate::yaml::push_pointer(&pointer, &index.to_string())
+                        }
                         Segment::Map { key } => pointer = crate::yaml::push_pointer(&pointer, key),
                         Segment::Enum { .. } | Segment::Unknown => {}
                     }
                 }
-                ModelError { pointer, message: e.into_inner().to_string() }
+                ModelError {
+                    pointer,
+                    message: e.into_inner().to_string(),
+                }
             })
         }
         let kind = match value.get("kind") {
             None => Kind::Backfill,
-            Some(k) => Kind::deserialize(k)
-                .map_err(|e| ModelError { pointer: "/kind".into(), message: e.to_string() })?,
+            Some(k) => Kind::deserialize(Strict(k)).map_err(|e| ModelError {
+                pointer: "/kind".into(),
+                message: e.to_string(),
+            })?,
         };
         match kind {
             Kind::Backfill => typed(value).map(Spec::Backfill),
@@ -745,11 +868,11 @@ impl<'de> Deserialize<'de> for Dimension {
         let value = serde_json::Value::deserialize(d)?;
         let has = |k: &str| value.get(k).is_some();
         let dim = if has("values") {
-            ValueList::deserialize(value).map(Dimension::Values)
+            ValueList::deserialize(Strict(&value)).map(Dimension::Values)
         } else if has("all") {
-            AllKeys::deserialize(value).map(Dimension::All)
+            AllKeys::deserialize(Strict(&value)).map(Dimension::All)
         } else {
-            DateRange::deserialize(value).map(Dimension::Dates)
+            DateRange::deserialize(Strict(&value)).map(Dimension::Dates)
         };
         dim.map_err(D::Error::custom)
     }
@@ -769,6 +892,26 @@ fn non_empty<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec
     Ok(items)
 }
 
+/// Reads a list that must have at least one item and no item twice.
+fn non_empty_unique<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + PartialEq + std::fmt::Display,
+{
+    let items = non_empty::<D, T>(d)?;
+    if let Some((i, item)) = items
+        .iter()
+        .enumerate()
+        .find(|(i, item)| items[..*i].contains(item))
+    {
+        return Err(serde::de::Error::custom(format!(
+            "`{item}` is listed twice (item {})",
+            i + 1
+        )));
+    }
+    Ok(items)
+}
+
 /// Reads a mapping that must have at least one entry.
 fn non_empty_map<'de, D, K, V>(d: D) -> Result<BTreeMap<K, V>, D::Error>
 where
@@ -778,7 +921,10 @@ where
 {
     let map = BTreeMap::<K, V>::deserialize(d)?;
     if map.is_empty() {
-        return Err(serde::de::Error::invalid_length(0, &"at least one dimension"));
+        return Err(serde::de::Error::invalid_length(
+            0,
+            &"at least one dimension",
+        ));
     }
     Ok(map)
 }
@@ -872,7 +1018,8 @@ mod examples {
         #[test]
         fn every_request_example_deserialises() {
             for example in [backfill(), run(), asset_backfill(), reexecute()] {
-                serde_json::from_value::<Spec>(example.clone()).unwrap_or_else(|e| panic!("{example}: {e}"));
+                serde_json::from_value::<Spec>(example.clone())
+                    .unwrap_or_else(|e| panic!("{example}: {e}"));
             }
         }
     }

@@ -218,7 +218,9 @@ validated_string!(
 );
 
 fn is_quantity(s: &str) -> bool {
-    let number_end = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let number_end = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
     let (number, suffix) = s.split_at(number_end);
     let mut parts = number.split('.');
     let whole = parts.next().unwrap_or("");
@@ -292,15 +294,24 @@ impl TagKey {
             Some((p, n)) => (Some(p), n),
             None => (None, s.as_str()),
         };
-        let prefix_ok = prefix.is_none_or(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || ".-".contains(c)));
-        let name_ok = (1..=63).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+        let prefix_ok = prefix.is_none_or(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-".contains(c))
+        });
+        let name_ok = (1..=63).contains(&name.len())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
         if !(prefix_ok && name_ok) {
             Err(format!(
                 "`{}` is not a valid tag key: letters, digits and `_ . -`, at most 63, with an optional `prefix/`",
                 s.escape_debug()
             ))
         } else if s.starts_with("dagster") {
-            Err(format!("tag key `{s}` is reserved: keys starting with `dagster` belong to Dagster and dagster-scripts"))
+            Err(format!(
+                "tag key `{s}` is reserved: keys starting with `dagster` belong to Dagster and dagster-scripts"
+            ))
         } else {
             Ok(TagKey(s))
         }
@@ -398,6 +409,14 @@ impl<'de> Deserialize<'de> for IssueRef {
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<IssueRef, E> {
                 Ok(IssueRef(v.to_string()))
             }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<IssueRef, E> {
+                // `34543.0` or `1e5` is a whole number too, as JSON Schema's `integer` counts.
+                if v.is_finite() && v >= 0.0 && v.fract() == 0.0 {
+                    Ok(IssueRef(format!("{v:.0}")))
+                } else {
+                    Err(E::invalid_type(serde::de::Unexpected::Float(v), &self))
+                }
+            }
         }
         d.deserialize_any(Visitor)
     }
@@ -414,12 +433,15 @@ impl JsonSchema for IssueRef {
             "description": "the issue or ticket that asked for the request: text on one line (at most 200 characters, no leading or trailing space) or a whole number",
             "anyOf": [
                 {
+                    "title": "Issue reference",
+                    "description": "text on one line, at most 200 characters, not starting or ending with a space",
+                    "examples": ["34543"],
                     "type": "string",
                     "minLength": 1,
                     "maxLength": 200,
                     "pattern": "^[^\\x00-\\x20\\x7f]([^\\x00-\\x1f\\x7f]*[^\\x00-\\x20\\x7f])?$",
                 },
-                { "type": "integer", "minimum": 0 },
+                { "title": "Issue number", "description": "a whole number, 0 or more", "examples": [34543], "type": "integer", "minimum": 0 },
             ],
             "examples": ["34543"],
         })
@@ -432,7 +454,13 @@ mod tests {
 
     #[test]
     fn deadlines() {
-        for (s, secs) in [("90m", 5400), ("6h", 21_600), ("1h30m", 5400), ("2d", 172_800), ("0s", 0)] {
+        for (s, secs) in [
+            ("90m", 5400),
+            ("6h", 21_600),
+            ("1h30m", 5400),
+            ("2d", 172_800),
+            ("0s", 0),
+        ] {
             assert_eq!(Deadline::new(s).unwrap().seconds(), secs, "{s}");
         }
         for bad in ["", "6", "h", "6x", "1h30", "1234567s", "-1h", "1.5h"] {
@@ -454,15 +482,29 @@ mod tests {
     fn tag_keys_cannot_claim_reserved_prefixes() {
         assert!(TagKey::new("team").is_ok());
         assert!(TagKey::new("example.com/team").is_ok());
-        assert!(TagKey::new("dagster/partition").unwrap_err().contains("reserved"));
-        assert!(TagKey::new("dagster-scripts/spec-hash").unwrap_err().contains("reserved"));
+        assert!(
+            TagKey::new("dagster/partition")
+                .unwrap_err()
+                .contains("reserved")
+        );
+        assert!(
+            TagKey::new("dagster-scripts/spec-hash")
+                .unwrap_err()
+                .contains("reserved")
+        );
         assert!(TagKey::new("a b").is_err());
         assert!(TagKey::new("/x").is_err());
     }
 
     #[test]
     fn issue_refs() {
-        for ok in ["34543", "PROJ-12", "https://github.com/o/r/issues/1", "#1", "a b"] {
+        for ok in [
+            "34543",
+            "PROJ-12",
+            "https://github.com/o/r/issues/1",
+            "#1",
+            "a b",
+        ] {
             assert!(IssueRef::new(ok).is_ok(), "{ok}");
         }
         for bad in ["", " 1", "1 ", "a\nb", "\t1"] {

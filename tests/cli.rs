@@ -1,0 +1,282 @@
+//! The `dagster-scripts` command as users and CI call it: exit codes,
+//! output formats, discovery, hostile files, `--help`, `schema --check`.
+
+use std::fs;
+
+use serde_json::Value;
+
+use crate::support::{SEED, outcome, repo, repo_with, run};
+
+const BAD: &[u8] = b"job_nme: ingestion_job\ntags:\n  name: \"1\"\n  partitions:\n  - name: daily\n    values: [a]\n";
+
+#[test]
+fn the_repository_examples_pass_with_exit_0() {
+    let (code, _, err) = outcome(&run(&repo(), &["check"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("all valid"), "{err}");
+}
+
+#[test]
+fn exit_codes_distinguish_valid_invalid_and_unreadable() {
+    let dir = repo_with(&[("good.yaml", SEED.as_bytes()), ("bad.yaml", BAD)]);
+    let d = dir.path();
+    assert_eq!(outcome(&run(d, &["check", "specs/good.yaml"])).0, 0);
+    assert_eq!(outcome(&run(d, &["check", "specs/bad.yaml"])).0, 1);
+    assert_eq!(outcome(&run(d, &["check"])).0, 1);
+    assert_eq!(outcome(&run(d, &["check", "specs/missing.yaml"])).0, 2);
+    assert_eq!(outcome(&run(d, &["check", "--specs", "nowhere"])).0, 2);
+    assert_eq!(
+        outcome(&run(d, &["check", "--format", "xml"])).0,
+        2,
+        "usage error"
+    );
+    fs::create_dir(d.join("specs/dir.yaml")).unwrap();
+    let (code, _, err) = outcome(&run(d, &["check", "specs/dir.yaml"]));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("specs/dir.yaml:1:1: ") || err.contains("--> specs/dir.yaml"),
+        "{err}"
+    );
+    assert!(err.contains("directory"), "{err}");
+}
+
+#[test]
+fn every_problem_in_every_file_is_reported_in_one_run() {
+    let two_problems =
+        b"job_name: bad name\ntags:\n  name: \"\"\n  partitions:\n  - name: d\n    values: [a]\n";
+    let dir = repo_with(&[
+        ("a.yaml", BAD),
+        ("b.yml", two_problems),
+        ("c.yaml", SEED.as_bytes()),
+        ("notes.txt", b"ignored"),
+    ]);
+    let (code, out, _) = outcome(&run(dir.path(), &["check", "--format", "json"]));
+    assert_eq!(code, 1);
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let files = report["files"].as_array().unwrap();
+    let paths: Vec<&str> = files.iter().map(|f| f["path"].as_str().unwrap()).collect();
+    assert_eq!(
+        paths,
+        ["specs/a.yaml", "specs/b.yml", "specs/c.yaml"],
+        "sorted, yaml and yml, nothing else"
+    );
+    assert_eq!(report["summary"]["invalid"], 2);
+    assert_eq!(
+        files[0]["diagnostics"].as_array().unwrap().len(),
+        2,
+        "unknown key and missing key"
+    );
+    let b: Vec<&str> = files[1]["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(b, ["E014", "E015"]);
+    let first = &files[0]["diagnostics"][0];
+    assert_eq!(
+        (
+            first["line"].as_u64(),
+            first["column"].as_u64(),
+            first["code"].as_str()
+        ),
+        (Some(1), Some(1), Some("E011"))
+    );
+    assert_eq!(first["hint"], "did you mean `job_name`?");
+}
+
+#[test]
+fn human_format_shows_location_source_caret_code_and_hint() {
+    let dir = repo_with(&[("bad.yaml", BAD)]);
+    let (_, out, err) = outcome(&run(dir.path(), &["check"]));
+    assert!(out.is_empty(), "human reports go to stderr: {out}");
+    insta::assert_snapshot!(err);
+}
+
+#[test]
+fn github_format_is_workflow_annotations() {
+    let dir = repo_with(&[("bad.yaml", BAD)]);
+    let (code, out, _) = outcome(&run(dir.path(), &["check", "--format", "github"]));
+    assert_eq!(code, 1);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(lines[0].starts_with("::error file=specs/bad.yaml,line=1,col=1,endLine=1,endColumn=8,title=dagster-scripts E011 unknown-key::unknown key `job_nme`"), "{out}");
+}
+
+#[test]
+fn gitlab_format_is_a_code_quality_report() {
+    let dir = repo_with(&[("bad.yaml", BAD), ("good.yaml", SEED.as_bytes())]);
+    let (code, out, _) = outcome(&run(dir.path(), &["check", "--format", "gitlab"]));
+    assert_eq!(code, 1);
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let issues = report.as_array().unwrap();
+    assert_eq!(issues.len(), 2);
+    for issue in issues {
+        for key in ["description", "check_name", "fingerprint", "severity"] {
+            assert!(issue[key].is_string(), "{key} in {issue}");
+        }
+        assert_eq!(issue["location"]["path"], "specs/bad.yaml");
+        assert!(issue["location"]["positions"]["begin"]["line"].is_u64());
+    }
+    assert_ne!(issues[0]["fingerprint"], issues[1]["fingerprint"]);
+    let (code, out, _) = outcome(&run(
+        dir.path(),
+        &["check", "--format", "gitlab", "specs/good.yaml"],
+    ));
+    assert_eq!(
+        (code, out.trim()),
+        (0, "[]"),
+        "a clean run is an empty report"
+    );
+}
+
+#[test]
+fn hostile_files_get_clear_errors_without_panics() {
+    let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..10 {
+        bomb.push_str(&format!(
+            "{}: &{} [*{}, *{}, *{}, *{}, *{}, *{}, *{}, *{}, *{}]\n",
+            (b'a' + i) as char,
+            (b'a' + i) as char,
+            (b'a' + i - 1) as char,
+            (b'a' + i - 1) as char,
+            (b'a' + i - 1) as char,
+            (b'a' + i - 1) as char,
+            (b'a' + i - 1) as char,
+            (b'a' + i - 1) as char,
+            (b'a' + i - 1) as char,
+            (b'a' + i - 1) as char,
+            (b'a' + i - 1) as char
+        ));
+    }
+    let huge = vec![b'#'; 50 * 1024 * 1024];
+    let cases: &[(&str, &[u8], &str)] = &[
+        ("empty.yaml", b"", "E006"),
+        ("comments.yaml", b"# nothing here\n", "E006"),
+        (
+            "binary.yaml",
+            &[0x7f, b'E', b'L', b'F', 2, 1, 1, 0, 0, 0],
+            "E004",
+        ),
+        ("latin1.yaml", b"job_name: caf\xe9\n", "E003"),
+        ("bomb.yaml", bomb.as_bytes(), "E008"),
+        ("two.yaml", b"job_name: a\n---\njob_name: b\n", "E007"),
+        ("huge.yaml", &huge, "E002"),
+    ];
+    for (name, bytes, code) in cases {
+        let dir = repo_with(&[(name, bytes)]);
+        let (exit, out, err) = outcome(&run(dir.path(), &["check", "--format", "json"]));
+        assert_eq!(exit, 1, "{name}: {err}");
+        assert!(err.is_empty(), "{name}: {err}");
+        let report: Value = serde_json::from_str(&out).unwrap();
+        let diagnostics = report["files"][0]["diagnostics"].as_array().unwrap();
+        assert!(
+            diagnostics.iter().any(|d| d["code"] == *code),
+            "{name}: {diagnostics:?}"
+        );
+        assert!(
+            diagnostics
+                .iter()
+                .all(|d| d["path"] == format!("specs/{name}"))
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn symlink_loops_and_links_out_of_specs_are_reported() {
+    use std::os::unix::fs::symlink;
+    let dir = repo_with(&[("ok.yaml", SEED.as_bytes())]);
+    let specs = dir.path().join("specs");
+    symlink("loop-b.yaml", specs.join("loop-a.yaml")).unwrap();
+    symlink("loop-a.yaml", specs.join("loop-b.yaml")).unwrap();
+    fs::write(dir.path().join("outside.yaml"), SEED).unwrap();
+    symlink("../outside.yaml", specs.join("out.yaml")).unwrap();
+    symlink("ok.yaml", specs.join("alias.yaml")).unwrap();
+    let (code, out, _) = outcome(&run(dir.path(), &["check", "--format", "json"]));
+    assert_eq!(code, 2, "{out}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let errors: Vec<String> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| format!("{} {}", e["path"], e["message"]))
+        .collect();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("loop-a.yaml") && e.contains("symlink loop")),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("out.yaml") && e.contains("outside the specs directory")),
+        "{errors:?}"
+    );
+    let checked: Vec<&str> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        checked,
+        ["specs/alias.yaml", "specs/ok.yaml"],
+        "a link inside specs/ is checked"
+    );
+}
+
+#[test]
+fn specs_that_is_a_file_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("specs"), "not a folder").unwrap();
+    let (code, _, err) = outcome(&run(dir.path(), &["check"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("is a file, not a directory"), "{err}");
+}
+
+#[test]
+fn help_documents_commands_and_exit_codes() {
+    let (code, out, _) = outcome(&run(&repo(), &["--help"]));
+    assert_eq!(code, 0);
+    insta::assert_snapshot!("help", out);
+    let (_, out, _) = outcome(&run(&repo(), &["check", "--help"]));
+    insta::assert_snapshot!("check_help", out);
+}
+
+#[test]
+fn the_committed_schema_is_current() {
+    let committed = fs::read_to_string(repo().join(dagster_scripts::schema::SCHEMA_PATH)).unwrap();
+    assert!(
+        committed == dagster_scripts::schema::spec_schema_text(),
+        "schema/spec.schema.json is stale: run `cargo run -- schema > schema/spec.schema.json`"
+    );
+    let (code, _, err) = outcome(&run(&repo(), &["schema", "--check"]));
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn schema_check_prints_a_diff_and_fails_when_stale() {
+    let dir = tempfile::tempdir().unwrap();
+    let stale =
+        dagster_scripts::schema::spec_schema_text().replace("\"Job name\"", "\"Old title\"");
+    fs::create_dir(dir.path().join("schema")).unwrap();
+    fs::write(dir.path().join("schema/spec.schema.json"), stale).unwrap();
+    let (code, out, err) = outcome(&run(dir.path(), &["schema", "--check"]));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with('-') && l.ends_with("\"title\": \"Old title\",")),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with('+') && l.ends_with("\"title\": \"Job name\",")),
+        "{out}"
+    );
+    assert!(err.contains("stale"), "{err}");
+    let (code, out, _) = outcome(&run(dir.path(), &["schema"]));
+    assert_eq!(code, 0);
+    assert_eq!(out, dagster_scripts::schema::spec_schema_text());
+}

@@ -1,0 +1,57 @@
+//! Helpers shared by the test modules.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository root (where `Cargo.toml` is).
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs the compiler binary with `args` in `dir`.
+pub fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dagster-scripts"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the dagster-scripts binary runs")
+}
+
+/// Exit code, stdout and stderr of a finished command.
+pub fn outcome(o: &Output) -> (i32, String, String) {
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// A temporary repository with a `specs/` folder holding `files`.
+pub fn repo_with(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(dir.path().join("specs")).expect("specs dir");
+    for (name, bytes) in files {
+        let path = dir.path().join("specs").join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("parent dir");
+        }
+        std::fs::write(path, bytes).expect("write spec");
+    }
+    dir
+}
+
+/// The seed's example, exactly as the RFC writes it.
+pub const SEED: &str = "job_name: ingestion_job
+repository_name: luchtmeetnet_ingestion
+tags:
+  name: \"34543\"
+  partitions:
+  - name: daily
+    start_date: '2024-01-31'
+    end_date: '2024-02-01'
+  - name: stations
+    values:
+    - NL01497
+    - NL01912
+";
