@@ -1,0 +1,116 @@
+//! How a run of the runner ends: the documented exit codes and the error that
+//! carries one.
+//!
+//! Every failure inside the library is an [`Error`] that already knows which
+//! exit code it means, so `main` only maps, and a test can assert the code for
+//! each situation without parsing messages.
+
+use std::fmt;
+
+/// The runner's exit codes, as documented in `--help` and `runner/README.md`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// 0: the request succeeded, or had already succeeded.
+    Succeeded,
+    /// 1: it ran and failed or was cancelled.
+    Failed,
+    /// 2: the spec or the settings are wrong.
+    Invalid,
+    /// 3: Dagster rejected the request before launching.
+    Rejected,
+    /// 4: Dagster unreachable after retries (or the launch's outcome could not be learnt).
+    Unreachable,
+    /// 5: the deadline passed while following.
+    TimedOut,
+    /// 128 + N: stopped by signal N (SIGTERM, SIGINT), as a shell reports it.
+    Interrupted(i32),
+}
+
+impl Status {
+    /// The process exit code.
+    pub fn code(self) -> i32 {
+        match self {
+            Status::Succeeded => 0,
+            Status::Failed => 1,
+            Status::Invalid => 2,
+            Status::Rejected => 3,
+            Status::Unreachable => 4,
+            Status::TimedOut => 5,
+            Status::Interrupted(signal) => 128 + signal,
+        }
+    }
+
+    /// A short name for logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Succeeded => "succeeded",
+            Status::Failed => "failed",
+            Status::Invalid => "invalid",
+            Status::Rejected => "rejected",
+            Status::Unreachable => "unreachable",
+            Status::TimedOut => "timed_out",
+            Status::Interrupted(_) => "interrupted",
+        }
+    }
+}
+
+/// A failure that ends the run, with the exit status it maps to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Error {
+    /// Which exit code this failure means.
+    pub status: Status,
+    /// What went wrong, in words an operator can act on.
+    pub message: String,
+}
+
+impl Error {
+    /// A failure with the given status.
+    pub fn new(status: Status, message: impl Into<String>) -> Error {
+        Error { status, message: message.into() }
+    }
+
+    /// Exit 2: the spec or settings are wrong.
+    pub fn invalid(message: impl Into<String>) -> Error {
+        Error::new(Status::Invalid, message)
+    }
+
+    /// Exit 3: Dagster refused the request before anything was launched.
+    pub fn rejected(message: impl Into<String>) -> Error {
+        Error::new(Status::Rejected, message)
+    }
+
+    /// Exit 4: Dagster could not be reached or gave no usable answer.
+    pub fn unreachable(message: impl Into<String>) -> Error {
+        Error::new(Status::Unreachable, message)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_the_documented_ones() {
+        let codes: Vec<i32> = [
+            Status::Succeeded,
+            Status::Failed,
+            Status::Invalid,
+            Status::Rejected,
+            Status::Unreachable,
+            Status::TimedOut,
+            Status::Interrupted(15),
+        ]
+        .iter()
+        .map(|s| s.code())
+        .collect();
+        assert_eq!(codes, [0, 1, 2, 3, 4, 5, 143]);
+    }
+}

@@ -1,0 +1,227 @@
+//! GraphQL over the transport: retries for reads, at-most-once for launches.
+//!
+//! Dagster's HTTP status is only a hint (a `PythonError` comes back as HTTP
+//! 500 with a normal GraphQL body), so every body that parses as JSON is read
+//! as an answer. Transient failures (connection errors, timeouts, 502/503/504,
+//! 408/429, a body that is not JSON on a 5xx) are retried with capped
+//! exponential backoff and jitter, bounded by `--retry-for`, an attempt count
+//! and the deadline. A mutation is re-sent only when it cannot have reached
+//! the server; otherwise its outcome is reported as unknown, and the caller
+//! looks for it by tag before anything else.
+
+use std::time::{Duration, Instant};
+
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::backoff::Backoff;
+use crate::exit::Error;
+use crate::http::{Reply, Transport};
+use crate::log::{Event, Logger};
+use crate::settings::format_duration;
+use crate::stop::Stop;
+
+/// Never more attempts than this for one request, whatever the time budget.
+const MAX_ATTEMPTS: u32 = 60;
+const BACKOFF_BASE: Duration = Duration::from_millis(500);
+const BACKOFF_CAP: Duration = Duration::from_secs(30);
+
+/// How one exchange went wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Problem {
+    /// Worth trying again; `maybe_sent` tells whether it may have been applied.
+    Transient { message: String, maybe_sent: bool },
+    /// A definite answer that is not a usable one; not retried.
+    Fatal(Error),
+}
+
+/// The outcome of a launch that did not clearly succeed or fail.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MutationError {
+    /// Dagster may or may not have applied it: look it up before relaunching.
+    Unknown(String),
+    /// It was not applied (or the run is over: signal, deadline).
+    Failed(Error),
+}
+
+/// A GraphQL client with the retry policy of the runner.
+#[derive(Clone, Debug)]
+pub struct Client {
+    transport: Transport,
+    log: Logger,
+    stop: Stop,
+    retry_for: Duration,
+    request_timeout: Duration,
+}
+
+impl Client {
+    /// A client over `transport` that logs retries to `log` and honours `stop`.
+    pub fn new(transport: Transport, log: Logger, stop: Stop, retry_for: Duration, request_timeout: Duration) -> Client {
+        Client { transport, log, stop, retry_for, request_timeout }
+    }
+
+    /// The stop (deadline and signals) this client honours.
+    pub fn stop(&self) -> &Stop {
+        &self.stop
+    }
+
+    /// Runs a query, retrying transient failures; `what` names it in messages.
+    pub fn query<T: DeserializeOwned>(&self, what: &str, document: &str, variables: Value) -> Result<T, Error> {
+        let body = request_body(document, variables);
+        let started = Instant::now();
+        let mut backoff = Backoff::new(BACKOFF_BASE, BACKOFF_CAP);
+        let mut attempt = 0;
+        loop {
+            self.stop.check()?;
+            attempt += 1;
+            match self.exchange(&body) {
+                Ok(data) => return decode(what, data).map_err(|m| Error::unreachable(m)),
+                Err(Problem::Fatal(e)) => return Err(e.prefixed(what)),
+                Err(Problem::Transient { message, .. }) => self.wait_to_retry(what, &message, attempt, started, &mut backoff)?,
+            }
+        }
+    }
+
+    /// Runs a mutation: re-sent only while it cannot have reached Dagster.
+    pub fn mutate<T: DeserializeOwned>(&self, what: &str, document: &str, variables: Value) -> Result<T, MutationError> {
+        let body = request_body(document, variables);
+        let started = Instant::now();
+        let mut backoff = Backoff::new(BACKOFF_BASE, BACKOFF_CAP);
+        let mut attempt = 0;
+        loop {
+            self.stop.check().map_err(MutationError::Failed)?;
+            attempt += 1;
+            match self.exchange(&body) {
+                Ok(data) => return decode(what, data).map_err(MutationError::Unknown),
+                Err(Problem::Fatal(e)) => return Err(MutationError::Failed(e.prefixed(what))),
+                Err(Problem::Transient { message, maybe_sent: true }) => {
+                    return Err(MutationError::Unknown(format!("{what}: {message}")));
+                }
+                Err(Problem::Transient { message, maybe_sent: false }) => self
+                    .wait_to_retry(what, &message, attempt, started, &mut backoff)
+                    .map_err(MutationError::Failed)?,
+            }
+        }
+    }
+
+    fn wait_to_retry(&self, what: &str, message: &str, attempt: u32, started: Instant, backoff: &mut Backoff) -> Result<(), Error> {
+        let elapsed = started.elapsed();
+        if attempt >= MAX_ATTEMPTS || elapsed >= self.retry_for {
+            return Err(Error::unreachable(format!(
+                "{what}: Dagster at {} unreachable after {attempt} attempts in {}: {message}",
+                self.transport.endpoint(),
+                format_duration(elapsed)
+            )));
+        }
+        let delay = backoff.next_delay().min(self.retry_for - elapsed).max(Duration::from_millis(10));
+        self.log.emit(
+            Event::warn("retry", format!("{what}: {message}; retrying in {}", format_duration(delay)))
+                .with("attempt", attempt)
+                .with("delay_ms", u64::try_from(delay.as_millis()).unwrap_or(u64::MAX)),
+        );
+        self.stop.sleep(delay)
+    }
+
+    fn exchange(&self, body: &[u8]) -> Result<Value, Problem> {
+        let timeout = self.request_timeout.min(self.stop.remaining());
+        match self.transport.post(body, timeout) {
+            Ok(reply) => interpret(&reply),
+            Err(f) => {
+                // A request cut short by the deadline or a signal is not a Dagster problem.
+                self.stop.check().map_err(Problem::Fatal)?;
+                Err(Problem::Transient { message: f.message, maybe_sent: f.maybe_sent })
+            }
+        }
+    }
+}
+
+impl Error {
+    fn prefixed(self, what: &str) -> Error {
+        Error { message: format!("{what}: {}", self.message), ..self }
+    }
+}
+
+fn request_body(document: &str, variables: Value) -> Vec<u8> {
+    json!({ "query": document, "variables": variables }).to_string().into_bytes()
+}
+
+/// Reads a reply as a GraphQL answer; returns its `data`.
+fn interpret(reply: &Reply) -> Result<Value, Problem> {
+    let status = reply.status;
+    let retryable_status = matches!(status, 408 | 429 | 502 | 503 | 504);
+    let parsed: Option<Value> = serde_json::from_slice(&reply.body).ok();
+    let Some(Value::Object(mut answer)) = parsed else {
+        let what = if reply.body.is_empty() { "an empty body".to_owned() } else { format!("a body that is not JSON ({})", snippet(reply)) };
+        let message = format!("HTTP {status} with {what}");
+        // A 5xx, or a 2xx whose body was cut short, may well work next time;
+        // a 3xx or 4xx HTML page means the URL is wrong.
+        return if status >= 500 || retryable_status || (200..300).contains(&status) {
+            Err(Problem::Transient { message, maybe_sent: true })
+        } else {
+            Err(Problem::Fatal(Error::unreachable(format!(
+                "{message}: is DAGSTER_URL the Dagster webserver's base URL (with its path prefix)?"
+            ))))
+        };
+    };
+    match answer.remove("data") {
+        Some(data @ Value::Object(_)) => Ok(data),
+        _ => {
+            let errors: Vec<String> = answer
+                .get("errors")
+                .and_then(Value::as_array)
+                .map(|list| list.iter().map(|e| e.get("message").and_then(Value::as_str).unwrap_or("(no message)").to_owned()).collect())
+                .unwrap_or_default();
+            if errors.is_empty() {
+                let message = format!("HTTP {status} with JSON that is not a GraphQL answer ({})", snippet(reply));
+                if status >= 500 || retryable_status {
+                    Err(Problem::Transient { message, maybe_sent: true })
+                } else {
+                    Err(Problem::Fatal(Error::unreachable(message)))
+                }
+            } else if retryable_status {
+                Err(Problem::Transient { message: format!("HTTP {status}: {}", errors.join("; ")), maybe_sent: true })
+            } else {
+                Err(Problem::Fatal(Error::rejected(format!("Dagster refused the query (HTTP {status}): {}", errors.join("; ")))))
+            }
+        }
+    }
+}
+
+fn decode<T: DeserializeOwned>(what: &str, data: Value) -> Result<T, String> {
+    serde_json::from_value(data).map_err(|e| format!("{what}: unexpected answer from Dagster: {e}"))
+}
+
+fn snippet(reply: &Reply) -> String {
+    let text = String::from_utf8_lossy(&reply.body[..reply.body.len().min(160)]).into_owned();
+    let text: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let ct = if reply.content_type.is_empty() { String::new() } else { format!("{}: ", reply.content_type) };
+    format!("{ct}{}", text.trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply(status: u16, body: &str) -> Reply {
+        Reply { status, content_type: "text/html".into(), body: body.as_bytes().to_vec() }
+    }
+
+    #[test]
+    fn status_is_a_hint_and_the_body_decides() {
+        let python_error = r#"{"data":{"launchPartitionBackfill":{"__typename":"PythonError","message":"boom"}}}"#;
+        assert!(interpret(&reply(500, python_error)).is_ok());
+        assert!(matches!(interpret(&reply(503, "<html>busy</html>")), Err(Problem::Transient { .. })));
+        assert!(matches!(interpret(&reply(500, "")), Err(Problem::Transient { .. })));
+        assert!(matches!(interpret(&reply(200, "{\"data\":{\"x\":")), Err(Problem::Transient { .. })));
+        match interpret(&reply(404, "<html>not found</html>")) {
+            Err(Problem::Fatal(e)) => assert_eq!(e.status, crate::exit::Status::Unreachable),
+            other => panic!("{other:?}"),
+        }
+        match interpret(&reply(400, r#"{"data":null,"errors":[{"message":"Syntax Error"}]}"#)) {
+            Err(Problem::Fatal(e)) => assert!(e.message.contains("Syntax Error") && e.status == crate::exit::Status::Rejected),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(interpret(&reply(502, r#"{"message":"bad gateway"}"#)), Err(Problem::Transient { .. })));
+        assert!(matches!(interpret(&reply(200, "[1,2]")), Err(Problem::Transient { .. })));
+    }
+}

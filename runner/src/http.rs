@@ -1,0 +1,104 @@
+//! One HTTP POST to the GraphQL endpoint, and nothing more.
+//!
+//! The transport reports what the wire did (status, content type, body) and,
+//! when it failed, whether the request can have reached the server. That bit
+//! decides whether a failed launch may simply be sent again (it never left)
+//! or must first be looked up by tag (it may have been applied).
+
+use std::time::Duration;
+
+/// The most a response body may hold; more is treated as a broken answer.
+const MAX_BODY: u64 = 64 * 1024 * 1024;
+
+/// What the server answered, whatever the status.
+#[derive(Clone, Debug)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// The `Content-Type` header, empty when absent.
+    pub content_type: String,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+/// Why no complete answer came back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// What happened, for the log.
+    pub message: String,
+    /// Whether the server may have received (and acted on) the request.
+    pub maybe_sent: bool,
+}
+
+/// A blocking HTTP client bound to one endpoint.
+#[derive(Clone, Debug)]
+pub struct Transport {
+    agent: ureq::Agent,
+    endpoint: String,
+    token: Option<String>,
+}
+
+impl Transport {
+    /// A client for `endpoint`, sending `token` as `Dagster-Cloud-Api-Token` when given.
+    pub fn new(endpoint: &str, token: Option<String>) -> Transport {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(Duration::from_secs(10)))
+            .user_agent(concat!("dagster-scripts-runner/", env!("CARGO_PKG_VERSION")))
+            .max_redirects(0)
+            .build()
+            .into();
+        Transport { agent, endpoint: endpoint.to_owned(), token }
+    }
+
+    /// The endpoint requests go to.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// POSTs a JSON body, waiting at most `timeout` for the whole exchange.
+    pub fn post(&self, body: &[u8], timeout: Duration) -> Result<Reply, Failure> {
+        let mut request = self
+            .agent
+            .post(&self.endpoint)
+            .header("Content-Type", "application/json")
+            .header("Accept", "application/json");
+        if let Some(token) = &self.token {
+            request = request.header("Dagster-Cloud-Api-Token", token);
+        }
+        let request = request.config().timeout_global(Some(timeout.max(Duration::from_millis(1)))).build();
+        let mut response = request.send(body).map_err(failure)?;
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let body = response.body_mut().with_config().limit(MAX_BODY).read_to_vec().map_err(|e| Failure {
+            message: format!("HTTP {status}, but the body could not be read: {e}"),
+            maybe_sent: true,
+        })?;
+        Ok(Reply { status, content_type, body })
+    }
+}
+
+/// Classifies a ureq error: only failures before the request was written are
+/// known not to have reached the server.
+fn failure(e: ureq::Error) -> Failure {
+    use ureq::Timeout;
+    let maybe_sent = match &e {
+        ureq::Error::HostNotFound | ureq::Error::ConnectionFailed | ureq::Error::BadUri(_) => false,
+        ureq::Error::Timeout(t) => !matches!(t, Timeout::Resolve | Timeout::Connect),
+        ureq::Error::Io(io) => !matches!(
+            io.kind(),
+            std::io::ErrorKind::ConnectionRefused
+                | std::io::ErrorKind::AddrNotAvailable
+                | std::io::ErrorKind::NotFound
+                | std::io::ErrorKind::HostUnreachable
+                | std::io::ErrorKind::NetworkUnreachable
+        ),
+        _ => true,
+    };
+    Failure { message: e.to_string(), maybe_sent }
+}

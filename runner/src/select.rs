@@ -1,0 +1,190 @@
+//! From the spec's partition dimensions to Dagster's partition keys.
+//!
+//! A multi-partition key is the dimensions' keys ordered by dimension NAME and
+//! joined with `|` (seen in the lab: `x_time, a_station` gives
+//! `NL01497|2024-01-01`). The selection is the cartesian product of what each
+//! dimension names; every selected key must exist in Dagster, and the runner
+//! refuses before launching when one does not, listing the missing keys.
+
+use std::collections::{BTreeMap, HashSet};
+
+use dagster_scripts::spec::{Dimension, PartitionKey};
+
+use crate::api::Partitions;
+use crate::exit::Error;
+
+/// More keys than this in one request is refused rather than risked.
+pub const MAX_KEYS: usize = 100_000;
+/// How many missing keys a message lists before it only counts.
+const SHOWN: usize = 20;
+
+/// The keys `dims` select among `available`, in product order.
+pub fn select(dims: &[Dimension], available: &Partitions, what: &str) -> Result<Vec<String>, Error> {
+    if available.keys.is_empty() {
+        return Err(Error::rejected(format!("{what} has no partitions in Dagster; a backfill needs partitioned targets")));
+    }
+    let mut by_name: BTreeMap<&str, &Dimension> = BTreeMap::new();
+    for d in dims {
+        if by_name.insert(d.name().as_str(), d).is_some() {
+            return Err(Error::invalid(format!("dimension {} is named twice", d.name())));
+        }
+    }
+    let names: Vec<&str> = by_name.keys().copied().collect();
+    if available.dimensions.is_empty() {
+        if dims.len() != 1 {
+            return Err(Error::rejected(format!(
+                "{what} has one partition dimension, the spec names {}: {}",
+                dims.len(),
+                names.join(", ")
+            )));
+        }
+    } else if names != available.dimensions.iter().map(String::as_str).collect::<Vec<_>>() {
+        return Err(Error::rejected(format!(
+            "{what} is partitioned by {}; the spec names {} (name every dimension; `all: true` selects all of one)",
+            available.dimensions.join(", "),
+            names.join(", ")
+        )));
+    }
+
+    let mut per_dimension: Vec<Vec<String>> = Vec::with_capacity(by_name.len());
+    for (index, dim) in by_name.values().enumerate() {
+        let values = match dim {
+            Dimension::Dates(range) => range.days().map(|d| d.to_string()).collect(),
+            Dimension::Values(list) => list.values.iter().map(|v| v.as_str().to_owned()).collect(),
+            Dimension::All(_) => all_of(available, index, by_name.len()),
+        };
+        per_dimension.push(values);
+    }
+    let total = per_dimension.iter().try_fold(1usize, |n, v| n.checked_mul(v.len())).unwrap_or(usize::MAX);
+    if total > MAX_KEYS {
+        return Err(Error::invalid(format!("the spec selects {total} partitions; at most {MAX_KEYS} per request")));
+    }
+    let mut keys = vec![String::new()];
+    for values in &per_dimension {
+        keys = keys
+            .iter()
+            .flat_map(|prefix| {
+                values.iter().map(move |v| if prefix.is_empty() { v.clone() } else { format!("{prefix}|{v}") })
+            })
+            .collect();
+    }
+    let known: HashSet<&str> = available.keys.iter().map(String::as_str).collect();
+    let missing: Vec<&String> = keys.iter().filter(|k| !known.contains(k.as_str())).collect();
+    if !missing.is_empty() {
+        return Err(missing_keys(what, &missing));
+    }
+    Ok(keys)
+}
+
+/// The full key of one partition, checked against `available`.
+pub fn one_key(key: &PartitionKey, available: &Partitions, what: &str) -> Result<String, Error> {
+    if available.keys.is_empty() {
+        return Err(Error::rejected(format!("{what} is not partitioned; leave `partition` out")));
+    }
+    let full = match key {
+        PartitionKey::Key(k) => k.as_str().to_owned(),
+        PartitionKey::PerDimension(map) => {
+            let names: Vec<&str> = map.keys().map(|n| n.as_str()).collect();
+            if !available.dimensions.is_empty() && names != available.dimensions.iter().map(String::as_str).collect::<Vec<_>>() {
+                return Err(Error::rejected(format!(
+                    "{what} is partitioned by {}; the spec names {}",
+                    available.dimensions.join(", "),
+                    names.join(", ")
+                )));
+            }
+            map.values().map(|v| v.as_str()).collect::<Vec<_>>().join("|")
+        }
+    };
+    if !available.keys.iter().any(|k| *k == full) {
+        return Err(missing_keys(what, &[&full]));
+    }
+    Ok(full)
+}
+
+fn missing_keys(what: &str, missing: &[&String]) -> Error {
+    let shown: Vec<&str> = missing.iter().take(SHOWN).map(|k| k.as_str()).collect();
+    let more = if missing.len() > SHOWN { format!(" and {} more", missing.len() - SHOWN) } else { String::new() };
+    Error::rejected(format!(
+        "{} partition key(s) do not exist in {what}: {}{more}; nothing was launched",
+        missing.len(),
+        shown.join(", ")
+    ))
+}
+
+/// The distinct keys of dimension `index` (of `count`), in Dagster's order.
+fn all_of(available: &Partitions, index: usize, count: usize) -> Vec<String> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for key in &available.keys {
+        let part = if count == 1 { Some(key.as_str()) } else { key.split('|').nth(index) };
+        if let Some(part) = part
+            && seen.insert(part)
+        {
+            out.push(part.to_owned());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dims(yaml_json: serde_json::Value) -> Vec<Dimension> {
+        serde_json::from_value(yaml_json).unwrap()
+    }
+
+    fn lab() -> Partitions {
+        let mut keys = Vec::new();
+        for day in ["2024-01-30", "2024-01-31", "2024-02-01"] {
+            for station in ["NL01497", "NL01912", "NL01913"] {
+                keys.push(format!("{day}|{station}"));
+            }
+        }
+        Partitions { keys, dimensions: vec!["daily".into(), "stations".into()] }
+    }
+
+    #[test]
+    fn the_seed_example_selects_four_keys_in_dimension_name_order() {
+        let d = dims(serde_json::json!([
+            { "name": "stations", "values": ["NL01497", "NL01912"] },
+            { "name": "daily", "start_date": "2024-01-31", "end_date": "2024-02-01" },
+        ]));
+        assert_eq!(
+            select(&d, &lab(), "job x").unwrap(),
+            ["2024-01-31|NL01497", "2024-01-31|NL01912", "2024-02-01|NL01497", "2024-02-01|NL01912"]
+        );
+    }
+
+    #[test]
+    fn all_takes_every_key_of_a_dimension() {
+        let d = dims(serde_json::json!([
+            { "name": "daily", "start_date": "2024-02-01", "end_date": "2024-02-01" },
+            { "name": "stations", "all": true },
+        ]));
+        assert_eq!(select(&d, &lab(), "job x").unwrap(), ["2024-02-01|NL01497", "2024-02-01|NL01912", "2024-02-01|NL01913"]);
+    }
+
+    #[test]
+    fn unknown_keys_and_dimensions_are_refused() {
+        let d = dims(serde_json::json!([
+            { "name": "daily", "start_date": "2024-02-01", "end_date": "2024-02-02" },
+            { "name": "stations", "values": ["NL01497", "NL99999"] },
+        ]));
+        let e = select(&d, &lab(), "job x").unwrap_err();
+        assert_eq!(e.status, crate::exit::Status::Rejected);
+        assert!(e.message.starts_with("3 partition key(s)"), "{e}");
+        assert!(e.message.contains("2024-02-01|NL99999, 2024-02-02|NL01497, 2024-02-02|NL99999"), "{e}");
+        let d = dims(serde_json::json!([{ "name": "daily", "start_date": "2024-02-01", "end_date": "2024-02-01" }]));
+        assert!(select(&d, &lab(), "job x").unwrap_err().message.contains("partitioned by daily, stations"));
+        assert!(select(&d, &Partitions::default(), "job x").unwrap_err().message.contains("no partitions"));
+    }
+
+    #[test]
+    fn one_key_joins_dimensions_by_name() {
+        let key: PartitionKey = serde_json::from_value(serde_json::json!({ "stations": "NL01912", "daily": "2024-01-31" })).unwrap();
+        assert_eq!(one_key(&key, &lab(), "job x").unwrap(), "2024-01-31|NL01912");
+        let key: PartitionKey = serde_json::from_value(serde_json::json!("2024-01-31|NL99999")).unwrap();
+        assert!(one_key(&key, &lab(), "job x").is_err());
+    }
+}

@@ -1,0 +1,339 @@
+//! The runner's settings: command-line flags over environment variables.
+//!
+//! The rendered Job passes the spec path as the only argument and everything
+//! else through the environment, so that one image serves every request; the
+//! flags exist for people running the binary by hand, and win over the
+//! environment. Any bad value is exit 2 before Dagster is contacted.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::exit::Error;
+use crate::log::Format;
+
+/// The help text, which is also the reference for the environment variables.
+pub const HELP: &str = "\
+dagster-scripts-runner: launch one dagster-scripts request on Dagster and follow it
+
+Usage: dagster-scripts-runner [OPTIONS] SPEC_FILE
+
+Reads the request (the spec file the Job's ConfigMap mounts), resolves its job,
+code location and partitions against Dagster's GraphQL API, launches it tagged
+with the request's hash unless a launch with that hash already exists, follows
+it to the end and exits with its outcome. Logs go to stderr, one event a line.
+
+Options:
+      --dry-run                 Resolve everything and print what would be launched; launch nothing
+      --no-wait                 Launch (or find) the request and exit 0 without following it
+      --url URL                 Dagster webserver base URL [env: DAGSTER_URL]
+      --timeout DURATION        Total deadline, following included [env: DAGSTER_SCRIPTS_TIMEOUT] [default: 24h]
+      --poll-interval DURATION  Time between status polls [env: DAGSTER_SCRIPTS_POLL_INTERVAL] [default: 10s]
+      --retry-for DURATION      How long to retry an unreachable Dagster [env: DAGSTER_SCRIPTS_RETRY_FOR] [default: 5m]
+      --request-timeout DURATION
+                                Timeout of one HTTP request [env: DAGSTER_SCRIPTS_REQUEST_TIMEOUT] [default: 60s]
+      --log-format FORMAT       human or json [env: DAGSTER_SCRIPTS_LOG_FORMAT] [default: human]
+  -h, --help                    Print this help
+  -V, --version                 Print the version
+
+Environment:
+  DAGSTER_URL          Base URL of the Dagster webserver, path prefix allowed
+                       (http://dagster-webserver.dagster:80/dagster); /graphql is appended
+  DAGSTER_API_TOKEN    Optional; sent as the Dagster-Cloud-Api-Token header (Dagster+)
+
+DURATION is a number of seconds (90) or numbers with units d, h, m, s, ms (6h, 1h30m, 500ms).
+
+Exit codes:
+  0  the request succeeded, or had already succeeded (with --no-wait: it was launched or found)
+  1  it ran and failed or was cancelled
+  2  the spec or the settings are wrong
+  3  Dagster rejected the request before launching (unknown job, location, partition key, bad run config)
+  4  Dagster unreachable after retries
+  5  the deadline passed while following
+  130/143  stopped by SIGINT/SIGTERM; what was launched keeps running and the next run finds it
+";
+
+/// What the command line asks for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// Print the help text.
+    Help,
+    /// Print the version.
+    Version,
+    /// Run a request.
+    Run(Settings),
+}
+
+/// Everything a run needs besides the spec itself.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    /// The spec file.
+    pub spec: PathBuf,
+    /// The GraphQL endpoint: the base URL with `/graphql` appended.
+    pub endpoint: String,
+    /// Dagster+ API token, if any.
+    pub token: Option<String>,
+    /// Total deadline of the run.
+    pub timeout: Duration,
+    /// Pause between two status polls.
+    pub poll_interval: Duration,
+    /// How long to keep retrying an unreachable Dagster before exit 4.
+    pub retry_for: Duration,
+    /// Timeout of one HTTP request.
+    pub request_timeout: Duration,
+    /// Log format.
+    pub log_format: Format,
+    /// Resolve and print, launch nothing.
+    pub dry_run: bool,
+    /// Launch or find, then exit without following.
+    pub no_wait: bool,
+}
+
+/// Parses the arguments (without the program name) and the environment.
+pub fn parse<I, E>(args: I, env: E) -> Result<Command, Error>
+where
+    I: IntoIterator<Item = OsString>,
+    E: Fn(&str) -> Option<String>,
+{
+    let mut flags = Flags::default();
+    let mut spec: Option<PathBuf> = None;
+    let mut args = args.into_iter();
+    let mut only_positional = false;
+    while let Some(arg) = args.next() {
+        let Some(text) = arg.to_str().map(str::to_owned) else {
+            if spec.is_some() {
+                return Err(Error::invalid("only one SPEC_FILE may be given"));
+            }
+            spec = Some(PathBuf::from(arg));
+            continue;
+        };
+        if only_positional || !text.starts_with('-') || text == "-" {
+            if spec.is_some() {
+                return Err(Error::invalid(format!("unexpected argument `{text}`: only one SPEC_FILE may be given")));
+            }
+            spec = Some(PathBuf::from(arg));
+            continue;
+        }
+        let (name, inline) = match text.split_once('=') {
+            Some((n, v)) if n.starts_with("--") => (n.to_owned(), Some(v.to_owned())),
+            _ => (text.clone(), None),
+        };
+        let mut value = || -> Result<String, Error> {
+            match inline.clone() {
+                Some(v) => Ok(v),
+                None => args
+                    .next()
+                    .and_then(|v| v.into_string().ok())
+                    .ok_or_else(|| Error::invalid(format!("{name} needs a value"))),
+            }
+        };
+        match name.as_str() {
+            "--" => only_positional = true,
+            "-h" | "--help" => return Ok(Command::Help),
+            "-V" | "--version" => return Ok(Command::Version),
+            "--dry-run" => flags.dry_run = true,
+            "--no-wait" => flags.no_wait = true,
+            "--url" => flags.url = Some(value()?),
+            "--timeout" => flags.timeout = Some(value()?),
+            "--poll-interval" => flags.poll_interval = Some(value()?),
+            "--retry-for" => flags.retry_for = Some(value()?),
+            "--request-timeout" => flags.request_timeout = Some(value()?),
+            "--log-format" => flags.log_format = Some(value()?),
+            _ => return Err(Error::invalid(format!("unknown option `{text}` (see --help)"))),
+        }
+    }
+    let spec = spec.ok_or_else(|| Error::invalid("missing SPEC_FILE (see --help)"))?;
+    let pick = |flag: Option<String>, var: &str| flag.or_else(|| env(var).filter(|v| !v.trim().is_empty()));
+
+    let url = pick(flags.url, "DAGSTER_URL")
+        .ok_or_else(|| Error::invalid("DAGSTER_URL is not set: the Dagster webserver's base URL is required"))?;
+    let duration = |flag: Option<String>, var: &str, default: Duration| -> Result<Duration, Error> {
+        match pick(flag, var) {
+            None => Ok(default),
+            Some(v) => parse_duration(&v).ok_or_else(|| {
+                Error::invalid(format!("{var}: `{v}` is not a duration (e.g. 90, 30s, 90m, 6h, 1h30m)"))
+            }),
+        }
+    };
+    let timeout = duration(flags.timeout, "DAGSTER_SCRIPTS_TIMEOUT", Duration::from_secs(24 * 3600))?;
+    let poll_interval = duration(flags.poll_interval, "DAGSTER_SCRIPTS_POLL_INTERVAL", Duration::from_secs(10))?;
+    let retry_for = duration(flags.retry_for, "DAGSTER_SCRIPTS_RETRY_FOR", Duration::from_secs(300))?;
+    let request_timeout = duration(flags.request_timeout, "DAGSTER_SCRIPTS_REQUEST_TIMEOUT", Duration::from_secs(60))?;
+    if poll_interval.is_zero() || request_timeout.is_zero() || timeout.is_zero() {
+        return Err(Error::invalid("--timeout, --poll-interval and --request-timeout must be more than zero"));
+    }
+    let log_format = match pick(flags.log_format, "DAGSTER_SCRIPTS_LOG_FORMAT").as_deref() {
+        None | Some("human") => Format::Human,
+        Some("json") => Format::Json,
+        Some(other) => {
+            return Err(Error::invalid(format!(
+                "DAGSTER_SCRIPTS_LOG_FORMAT: `{other}` is not a log format (human or json)"
+            )));
+        }
+    };
+    Ok(Command::Run(Settings {
+        spec,
+        endpoint: endpoint(&url)?,
+        token: env("DAGSTER_API_TOKEN").filter(|t| !t.trim().is_empty()).map(|t| t.trim().to_owned()),
+        timeout,
+        poll_interval,
+        retry_for,
+        request_timeout,
+        log_format,
+        dry_run: flags.dry_run,
+        no_wait: flags.no_wait,
+    }))
+}
+
+#[derive(Default)]
+struct Flags {
+    url: Option<String>,
+    timeout: Option<String>,
+    poll_interval: Option<String>,
+    retry_for: Option<String>,
+    request_timeout: Option<String>,
+    log_format: Option<String>,
+    dry_run: bool,
+    no_wait: bool,
+}
+
+/// The GraphQL endpoint for a webserver base URL: `/graphql` appended.
+pub fn endpoint(base: &str) -> Result<String, Error> {
+    let base = base.trim();
+    let rest = base
+        .strip_prefix("http://")
+        .or_else(|| base.strip_prefix("https://"))
+        .ok_or_else(|| Error::invalid(format!("DAGSTER_URL `{base}` must start with http:// or https://")))?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if host.is_empty() || rest.contains(['?', '#']) || base.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(Error::invalid(format!(
+            "DAGSTER_URL `{base}` is not a base URL (scheme, host, optional port and path prefix; no query)"
+        )));
+    }
+    Ok(format!("{}/graphql", base.trim_end_matches('/')))
+}
+
+/// Parses `90`, `30s`, `90m`, `6h`, `2d`, `1h30m` or `500ms`.
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        return s.parse::<u64>().ok().map(Duration::from_secs);
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = s;
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        if digits == 0 || digits > 9 {
+            return None;
+        }
+        let n: u64 = rest[..digits].parse().ok()?;
+        rest = &rest[digits..];
+        let (unit, len) = if rest.starts_with("ms") {
+            (Duration::from_millis(1), 2)
+        } else {
+            let secs = match rest.chars().next()? {
+                'd' => 86_400,
+                'h' => 3_600,
+                'm' => 60,
+                's' => 1,
+                _ => return None,
+            };
+            (Duration::from_secs(secs), 1)
+        };
+        rest = &rest[len..];
+        total = total.checked_add(unit.checked_mul(u32::try_from(n).ok()?)?)?;
+    }
+    Some(total)
+}
+
+/// Formats a duration the way the flags take it: `6h`, `1h30m`, `45s`, `500ms`.
+pub fn format_duration(d: Duration) -> String {
+    let secs = d.as_secs();
+    if secs == 0 {
+        return format!("{}ms", d.subsec_millis());
+    }
+    let mut out = String::new();
+    for (n, unit) in [(secs / 86_400, "d"), (secs / 3_600 % 24, "h"), (secs / 60 % 60, "m"), (secs % 60, "s")] {
+        if n > 0 {
+            out.push_str(&format!("{n}{unit}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(args: &[&str], env: &[(&str, &str)]) -> Result<Command, Error> {
+        let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        parse(args.iter().map(OsString::from), |k| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
+    }
+
+    fn settings(args: &[&str], env: &[(&str, &str)]) -> Settings {
+        match run(args, env) {
+            Ok(Command::Run(s)) => s,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn durations() {
+        for (s, secs) in [("90", 90), ("30s", 30), ("90m", 5400), ("6h", 21_600), ("1h30m", 5400), ("2d", 172_800)] {
+            assert_eq!(parse_duration(s), Some(Duration::from_secs(secs)), "{s}");
+        }
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        for bad in ["", "h", "6x", "1.5h", "-1", "6 h", "10000000000s"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+        assert_eq!(format_duration(Duration::from_secs(5400)), "1h30m");
+        assert_eq!(format_duration(Duration::from_secs(2 * 86_400 + 5)), "2d5s");
+        assert_eq!(format_duration(Duration::from_millis(300)), "300ms");
+    }
+
+    #[test]
+    fn flags_win_over_the_environment() {
+        let env = [
+            ("DAGSTER_URL", "http://dagster:3000/dagster/"),
+            ("DAGSTER_SCRIPTS_TIMEOUT", "6h"),
+            ("DAGSTER_SCRIPTS_POLL_INTERVAL", "30s"),
+            ("DAGSTER_SCRIPTS_LOG_FORMAT", "json"),
+            ("DAGSTER_API_TOKEN", "secret"),
+        ];
+        let s = settings(&["spec.yaml"], &env);
+        assert_eq!(s.endpoint, "http://dagster:3000/dagster/graphql");
+        assert_eq!(s.timeout, Duration::from_secs(21_600));
+        assert_eq!(s.poll_interval, Duration::from_secs(30));
+        assert_eq!(s.log_format, Format::Json);
+        assert_eq!(s.token.as_deref(), Some("secret"));
+        let s = settings(&["--timeout", "90m", "--poll-interval=5s", "--log-format", "human", "--dry-run", "spec.yaml"], &env);
+        assert_eq!((s.timeout, s.poll_interval, s.log_format, s.dry_run), (Duration::from_secs(5400), Duration::from_secs(5), Format::Human, true));
+        let s = settings(&["spec.yaml"], &[("DAGSTER_URL", "https://org.dagster.cloud/prod")]);
+        assert_eq!(s.endpoint, "https://org.dagster.cloud/prod/graphql");
+        assert_eq!((s.timeout, s.poll_interval, s.token), (Duration::from_secs(86_400), Duration::from_secs(10), None));
+    }
+
+    #[test]
+    fn bad_settings_are_exit_2() {
+        let url = [("DAGSTER_URL", "http://x")];
+        for (args, env) in [
+            (vec!["spec.yaml"], vec![]),
+            (vec![], url.to_vec()),
+            (vec!["a.yaml", "b.yaml"], url.to_vec()),
+            (vec!["--bogus", "spec.yaml"], url.to_vec()),
+            (vec!["--timeout", "soon", "spec.yaml"], url.to_vec()),
+            (vec!["--timeout"], url.to_vec()),
+            (vec!["--log-format", "xml", "spec.yaml"], url.to_vec()),
+            (vec!["spec.yaml"], vec![("DAGSTER_URL", "dagster:3000")]),
+            (vec!["spec.yaml"], vec![("DAGSTER_URL", "http://")]),
+            (vec!["spec.yaml"], vec![("DAGSTER_URL", "http://x"), ("DAGSTER_SCRIPTS_POLL_INTERVAL", "0")]),
+        ] {
+            let err = run(&args, &env).unwrap_err();
+            assert_eq!(err.status, crate::exit::Status::Invalid, "{args:?} {env:?}");
+        }
+        assert_eq!(run(&["--help"], &[]).unwrap(), Command::Help);
+    }
+}
