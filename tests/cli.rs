@@ -280,3 +280,17 @@ fn schema_check_prints_a_diff_and_fails_when_stale() {
     assert_eq!(code, 0);
     assert_eq!(out, dagster_scripts::schema::spec_schema_text());
 }
+
+#[test]
+fn the_readme_lists_every_error_code() {
+    let readme = fs::read_to_string(repo().join("README.md")).unwrap();
+    for code in dagster_scripts::diagnostic::Code::ALL {
+        let row = format!(
+            "| {} | {} | {} |",
+            code.as_str(),
+            code.slug(),
+            code.summary()
+        );
+        assert!(readme.contains(&row), "README.md lacks the row:\n{row}");
+    }
+}
