@@ -238,14 +238,15 @@ fn reexecute_backfill(client: &Client, spec: &Spec, issue: &str, id: &str, tags:
         };
         facts.extend(where_facts(&target));
         params.insert("selector".into(), json!({ "partitionSetName": set, "repositorySelector": target.repository_selector() }));
-        // Dagster re-executes the last run of each of these partitions from its failed step.
-        params.insert("fromFailure".into(), true.into());
-        detail
-            .partitions
-            .iter()
-            .filter(|(_, status)| status.as_deref() != Some("SUCCESS"))
-            .map(|(k, _)| k.clone())
-            .collect()
+        let unfinished: Vec<&(String, Option<String>)> =
+            detail.partitions.iter().filter(|(_, status)| status.as_deref() != Some("SUCCESS")).collect();
+        // With fromFailure Dagster re-executes each partition's last run from
+        // its failed step, but skips a partition whose last run did not FAIL
+        // (cancelled, never run): those are only covered by a full run.
+        let from_failure = unfinished.iter().all(|(_, status)| status.as_deref() == Some("FAILURE"));
+        params.insert("fromFailure".into(), from_failure.into());
+        facts.push(("from failure", from_failure.to_string()));
+        unfinished.into_iter().map(|(k, _)| k.clone()).collect()
     };
     let action = if keys.is_empty() {
         Action::Nothing(format!("backfill {id} of request {issue} has no failed partition: nothing to re-execute"))

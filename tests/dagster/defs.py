@@ -6,7 +6,8 @@ Derived from shared/dagster-lab/defs.py and shaped like the seed: a
   ingestion_job  asset job over daily (from 2024-01-01) x stations
   cleanup_job    unpartitioned op job with a required config field
   daily_summary  daily-partitioned asset (asset backfills)
-  flaky_job      op job over daily x stations that fails for FAIL_KEY only
+  flaky_job      op job over daily x stations that fails for FAIL_KEY, unless
+                 the run re-executes an earlier one (so a re-execution succeeds)
   wide_job       op job over 10 days x 1000 sensors = 10,000 partitions
 """
 
@@ -55,7 +56,7 @@ def daily_summary(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
 
 @dg.op
 def flaky_ingest(context: dg.OpExecutionContext) -> None:
-    if context.partition_key == FAIL_KEY:
+    if context.partition_key == FAIL_KEY and context.run.parent_run_id is None:
         raise Exception(f"simulated failure for partition {context.partition_key}")
 
 

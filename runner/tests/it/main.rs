@@ -1,1 +1,34 @@
-fn main() {}
+//! The runner's integration tests: one binary, three groups.
+//!
+//! * `cli`: settings and spec errors (exit 2), no server.
+//! * `faults`: a tiny fake HTTP server on 127.0.0.1 for what a real Dagster
+//!   will not do on demand (refused connections, resets, 503s, hangs,
+//!   non-JSON bodies, lost launch answers).
+//! * `dagster`: a real `dagster dev` (1.13.27, `tests/dagster/`), shared by
+//!   all its tests.
+//!
+//! The harness is libtest-mimic rather than libtest so that tests run many at
+//! a time by default: most of them wait on Dagster's 30-second backfill
+//! daemon, and one per core (libtest's default) would make the suite wait for
+//! those ticks one after another. `--test-threads` still overrides it.
+
+#[path = "../../../tests/dagster/server.rs"]
+mod dagster_server;
+
+mod cli;
+mod dagster;
+mod fake;
+mod faults;
+mod support;
+
+fn main() {
+    let mut args = libtest_mimic::Arguments::from_args();
+    if args.test_threads.is_none() {
+        args.test_threads = Some(32);
+    }
+    let mut trials = Vec::new();
+    trials.extend(cli::trials());
+    trials.extend(faults::trials());
+    trials.extend(dagster::trials());
+    libtest_mimic::run(&args, trials).exit();
+}

@@ -1,0 +1,73 @@
+//! Settings and spec errors: exit 2 before any network traffic, and `--help`.
+
+use std::time::Duration;
+
+use crate::fake::SEED;
+use crate::support::{Ran, command, run, spec_file, trial, wait};
+
+pub fn trials() -> Vec<libtest_mimic::Trial> {
+    vec![
+        trial("cli::help_documents_every_setting_and_exit_code", help_documents_every_setting_and_exit_code),
+        trial("cli::bad_settings_exit_2", bad_settings_exit_2),
+        trial("cli::invalid_spec_exits_2_with_located_diagnostics", invalid_spec_exits_2_with_located_diagnostics),
+    ]
+}
+
+// Port 9 (discard) on 127.0.0.1: nothing listens, and these runs must not connect anyway.
+const NOWHERE: &str = "http://127.0.0.1:9";
+
+fn help_documents_every_setting_and_exit_code() {
+    let ran = run("--help", NOWHERE, &[], Duration::from_secs(10));
+    ran.assert_code(0);
+    for needle in [
+        "DAGSTER_URL",
+        "DAGSTER_API_TOKEN",
+        "Dagster-Cloud-Api-Token",
+        "DAGSTER_SCRIPTS_TIMEOUT",
+        "DAGSTER_SCRIPTS_POLL_INTERVAL",
+        "DAGSTER_SCRIPTS_LOG_FORMAT",
+        "--dry-run",
+        "--no-wait",
+        "0  the request succeeded",
+        "5  the deadline passed",
+    ] {
+        assert!(ran.stdout.contains(needle), "--help lacks {needle}:\n{}", ran.stdout);
+    }
+}
+
+fn bad_settings_exit_2() {
+    let spec = spec_file("cli-seed", SEED);
+    let cases: Vec<(Vec<&str>, Vec<(&str, &str)>)> = vec![
+        (vec!["--timeout", "soon"], vec![]),
+        (vec!["--poll-interval", "0"], vec![]),
+        (vec!["--log-format", "xml"], vec![]),
+        (vec!["--frobnicate"], vec![]),
+        (vec![], vec![("DAGSTER_URL", "")]),
+        (vec![], vec![("DAGSTER_URL", "dagster:3000")]),
+        (vec![], vec![("DAGSTER_SCRIPTS_TIMEOUT", "6 hours")]),
+    ];
+    for (args, env) in cases {
+        let mut c = command(&spec, NOWHERE, &args);
+        for (k, v) in &env {
+            c.env(k, v);
+        }
+        let ran: Ran = wait(c.spawn().expect("spawn"), Duration::from_secs(10));
+        ran.assert_code(2);
+        assert!(ran.elapsed < Duration::from_secs(2), "{args:?} {env:?} took {:?}", ran.elapsed);
+        let exit = ran.event("exit");
+        assert_eq!(exit.len(), 1, "{args:?} {env:?}: {}", ran.stderr);
+        assert_eq!(exit[0]["exit_code"], 2);
+    }
+}
+
+fn invalid_spec_exits_2_with_located_diagnostics() {
+    let spec = spec_file("cli-bad", "job_name: ingestion_job\ntags:\n  name: '1'\n  partitions:\n  - name: daily\n    start_date: '2024-02-01'\n    end_date: '2024-01-01'\n  bogus: 1\n");
+    let ran = run(&spec, NOWHERE, &[], Duration::from_secs(10));
+    ran.assert_code(2);
+    let errors = ran.event("spec_error");
+    assert!(!errors.is_empty(), "{}", ran.stderr);
+    assert!(errors.iter().all(|e| e["message"].as_str().unwrap_or("").starts_with(&format!("{spec}:"))), "{errors:?}");
+    let missing = run("/nonexistent/spec.yaml", NOWHERE, &[], Duration::from_secs(10));
+    missing.assert_code(2);
+    assert!(missing.stderr.contains("no such file"), "{}", missing.stderr);
+}
