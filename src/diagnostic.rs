@@ -90,6 +90,9 @@ codes! {
     PartitionForm = "E018", "partition-form", "A partition dimension must have exactly one of `start_date`+`end_date`, `values` or `all`.";
     ReversedRange = "E019", "reversed-range", "A date range ends before it starts.";
     TooManyPartitions = "E020", "too-many-partitions", "The request would select more partitions than the cap allows.";
+    Template = "E021", "template", "The template does not compile or render (a syntax error, an undefined variable).";
+    Manifest = "E022", "manifest", "A rendered manifest breaks a rule: a name that is not a DNS label, a Job that does not mount its ConfigMap, a spec that does not survive quoting.";
+    Conflict = "E023", "conflict", "Two specs would be rendered to the same file, or `out/` holds a file the tool did not write under that name.";
     Internal = "E099", "internal", "The schema and the typed model disagree: a bug in dagster-scripts.";
 }
 
@@ -140,10 +143,10 @@ impl Diagnostic {
         self.span.map_or(Pos { line: 1, col: 1 }, |s| s.start)
     }
 
-    /// Whether the problem is with reading the file rather than with its content
-    /// (the command exits 2 instead of 1).
+    /// Whether the problem is with the environment (reading files, the template,
+    /// `out/`) rather than with a spec: the command exits 2 instead of 1.
     pub fn is_io(&self) -> bool {
-        self.code == Code::Io
+        matches!(self.code, Code::Io | Code::Template | Code::Conflict)
     }
 }
 

@@ -17,6 +17,16 @@ pub mod check;
 #[cfg(feature = "compiler")]
 pub mod drift;
 #[cfg(feature = "compiler")]
+pub mod out;
+#[cfg(feature = "compiler")]
+pub mod pipeline;
+#[cfg(feature = "compiler")]
+pub mod plan;
+#[cfg(feature = "compiler")]
+pub mod render;
+#[cfg(feature = "compiler")]
 pub mod report;
+#[cfg(feature = "compiler")]
+pub mod settings;
 #[cfg(feature = "compiler")]
 pub mod validate;

@@ -7,11 +7,12 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use dagster_scripts::load::{DEFAULT_MAX_PARTITIONS, Limits};
-use dagster_scripts::report::{self, Format};
+use dagster_scripts::report::{self, Format, Summary};
 use dagster_scripts::schema::{SCHEMA_PATH, spec_schema_text};
-use dagster_scripts::{check, drift};
+use dagster_scripts::settings::{DnsLabel, HttpUrl, ImageRef, SETTINGS_FILE, Settings};
+use dagster_scripts::{check, drift, out, pipeline, plan};
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -51,6 +52,27 @@ enum Command {
         #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_PARTITIONS)]
         max_partitions: u64,
     },
+    /// Render every spec into a Job and its ConfigMap in out/, with out/kustomization.yaml.
+    #[command(after_help = "Exit codes:\n  0  rendered (or, with --check, out/ is current)\n  1  a spec is invalid (out/ is left untouched), or with --check out/ is stale (a diff is printed)\n  2  usage error, a template error, or a file could not be read or written")]
+    Render {
+        /// Render in memory and compare with out/ instead of writing; exit 1 with a diff if out/ is stale.
+        #[arg(long)]
+        check: bool,
+        #[command(flatten)]
+        settings: SettingsArgs,
+        /// How to report invalid specs.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Show what `render` would change in out/, as Markdown for a pull-request comment.
+    #[command(after_help = "Exit codes:\n  0  the plan was printed (with or without changes)\n  1  a spec is invalid\n  2  usage error, a template error, or a file could not be read")]
+    Plan {
+        #[command(flatten)]
+        settings: SettingsArgs,
+        /// Markdown for people, JSON for tools.
+        #[arg(long, value_enum, default_value_t = PlanFormat::Markdown)]
+        format: PlanFormat,
+    },
     /// Print the JSON Schema of a spec, or check that the committed copy is current.
     #[command(
         after_help = "Exit codes:\n  0  printed, or the committed schema is current\n  1  --check: the committed schema is stale (a diff is printed)\n  2  usage error, or the file could not be read"
@@ -63,6 +85,59 @@ enum Command {
         #[arg(long, value_name = "FILE", default_value = SCHEMA_PATH)]
         path: PathBuf,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum PlanFormat {
+    Markdown,
+    Json,
+}
+
+/// Where the settings come from; each flag overrides the settings file.
+#[derive(Args)]
+struct SettingsArgs {
+    /// The settings file (default: dagster-scripts.toml, if present).
+    #[arg(long, value_name = "FILE")]
+    settings: Option<PathBuf>,
+    /// The folder that holds the specs [settings: paths.specs].
+    #[arg(long, value_name = "DIR")]
+    specs: Option<PathBuf>,
+    /// The folder to render into [settings: paths.out].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// The folder with a job.yaml.tera overriding the default template [settings: paths.templates].
+    #[arg(long, value_name = "DIR")]
+    templates: Option<PathBuf>,
+    /// Namespace of the Jobs [settings: namespace].
+    #[arg(long, value_name = "NAME")]
+    namespace: Option<DnsLabel>,
+    /// The runner image, repository:tag or repository@sha256:... [settings: image].
+    #[arg(long, value_name = "IMAGE")]
+    image: Option<ImageRef>,
+    /// Base URL of the Dagster webserver, as the Job reaches it [settings: dagster.url].
+    #[arg(long, value_name = "URL")]
+    dagster_url: Option<HttpUrl>,
+}
+
+impl SettingsArgs {
+    /// The settings; a bad settings file is a usage error (exit 2), reported here.
+    fn resolve(self) -> Result<Settings, u8> {
+        let (path, required) = match self.settings {
+            Some(p) => (p, true),
+            None => (PathBuf::from(SETTINGS_FILE), false),
+        };
+        let mut s = Settings::load(&path, required).map_err(|d| {
+            eprint!("{}", report::human(&d));
+            2
+        })?;
+        s.paths.specs = self.specs.unwrap_or(s.paths.specs);
+        s.paths.out = self.out.unwrap_or(s.paths.out);
+        s.paths.templates = self.templates.unwrap_or(s.paths.templates);
+        s.namespace = self.namespace.unwrap_or(s.namespace);
+        s.image = self.image.unwrap_or(s.image);
+        s.dagster.url = self.dagster_url.unwrap_or(s.dagster.url);
+        Ok(s)
+    }
 }
 
 fn main() -> ExitCode {
@@ -84,6 +159,30 @@ fn main() -> ExitCode {
             }
             summary.exit_code()
         }
+        Command::Render { check, settings, format } => match settings.resolve().map(|s| (pipeline::build(&s), s)) {
+            Err(code) => code,
+            Ok((Err(summary), _)) => report_problems(&summary, format),
+            Ok((Ok(build), s)) if check => render_check(&s.paths.out, &build),
+            Ok((Ok(build), s)) => render(&s.paths.out, &build),
+        },
+        Command::Plan { settings, format } => match settings.resolve().map(|s| (pipeline::build(&s), s)) {
+            Err(code) => code,
+            Ok((Err(summary), _)) => report_problems(&summary, Format::Human),
+            Ok((Ok(build), s)) => match out::read_existing(&s.paths.out) {
+                Ok(existing) => {
+                    let entries = plan::plan(&build, &existing);
+                    print(&match format {
+                        PlanFormat::Markdown => plan::markdown(&entries),
+                        PlanFormat::Json => plan::json(&entries),
+                    });
+                    0
+                }
+                Err(e) => {
+                    eprintln!("error: cannot read {}: {e}", s.paths.out.display());
+                    2
+                }
+            },
+        },
         Command::Schema { check: false, .. } => {
             print(&spec_schema_text());
             0
@@ -91,6 +190,64 @@ fn main() -> ExitCode {
         Command::Schema { check: true, path } => schema_check(&path),
     };
     ExitCode::from(code)
+}
+
+fn report_problems(summary: &Summary, format: Format) -> u8 {
+    let text = report::render(summary, format);
+    if format == Format::Human {
+        eprint!("{text}");
+        if !summary.files.is_empty() {
+            eprintln!("{}", summary.tally());
+        }
+        eprintln!("nothing was written");
+    } else {
+        print(&text);
+    }
+    summary.exit_code()
+}
+
+fn render(out_dir: &std::path::Path, build: &pipeline::Build) -> u8 {
+    match out::apply(out_dir, &build.desired) {
+        Ok(applied) => {
+            for name in &applied.written {
+                eprintln!("wrote   {}", out_dir.join(name).display());
+            }
+            for name in &applied.removed {
+                eprintln!("removed {}", out_dir.join(name).display());
+            }
+            eprintln!(
+                "rendered {} spec{}: {} written, {} removed, {} unchanged",
+                build.rendered.len(),
+                if build.rendered.len() == 1 { "" } else { "s" },
+                applied.written.len(),
+                applied.removed.len(),
+                applied.unchanged
+            );
+            0
+        }
+        Err(e) => {
+            eprintln!("error: cannot write {}: {e}", out_dir.display());
+            2
+        }
+    }
+}
+
+fn render_check(out_dir: &std::path::Path, build: &pipeline::Build) -> u8 {
+    let existing = match out::read_existing(out_dir) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", out_dir.display());
+            return 2;
+        }
+    };
+    let changes = out::changes(&build.desired, &existing);
+    if changes.is_empty() {
+        eprintln!("{} is current ({} files)", out_dir.display(), build.desired.len());
+        return 0;
+    }
+    print(&out::diff(out_dir, &build.desired, &changes));
+    eprintln!("{} is stale: {} file(s) differ; run `dagster-scripts render` and commit the result", out_dir.display(), changes.len());
+    1
 }
 
 fn schema_check(path: &std::path::Path) -> u8 {

@@ -100,108 +100,86 @@ struct Builder<'a> {
     diagnostics: Vec<Diagnostic>,
 }
 
-/// Parses `text` (already checked to be printable UTF-8).
+/// Parses `text` (already checked to be printable UTF-8) as one spec.
 ///
 /// Returns the document if one could be built, and every problem found; a
 /// document is returned with non-fatal problems (a duplicate key, an alias) so
 /// that schema problems can be reported in the same run.
 pub fn parse(text: &str, path: &Path, lines: &Lines<'_>) -> (Option<Document>, Vec<Diagnostic>) {
-    let mut b = Builder {
-        path,
-        lines,
-        stack: Vec::new(),
-        root: None,
-        spans: SpanIndex::default(),
-        diagnostics: Vec::new(),
-    };
+    let (documents, mut diagnostics) = build(text, path, lines, false);
+    let document = documents.into_iter().next();
+    if document.is_none() && diagnostics.is_empty() {
+        let d = Diagnostic::file(path, Code::Empty, "the file holds no YAML document (it is empty or only comments)")
+            .with_hint("a spec needs at least `job_name` and `tags` (run `dagster-scripts new` for a template)");
+        diagnostics.push(d);
+    }
+    (document, diagnostics)
+}
+
+/// Parses a stream of several documents (a rendered manifest), with the same
+/// rules as a spec: used to check that what was rendered parses back.
+pub fn parse_documents(text: &str, path: &Path) -> Result<Vec<Value>, Vec<Diagnostic>> {
+    let lines = Lines::new(text);
+    let (documents, diagnostics) = build(text, path, &lines, true);
+    if diagnostics.is_empty() { Ok(documents.into_iter().map(|d| d.value).collect()) } else { Err(diagnostics) }
+}
+
+fn build(text: &str, path: &Path, lines: &Lines<'_>, several: bool) -> (Vec<Document>, Vec<Diagnostic>) {
+    let mut b = Builder { path, lines, stack: Vec::new(), root: None, spans: SpanIndex::default(), diagnostics: Vec::new() };
+    let mut documents = Vec::new();
     let mut parser = Parser::new_from_str(text);
-    let mut documents = 0;
+    let mut started = 0;
     while let Some(next) = parser.next_event() {
         let (event, span) = match next {
             Ok(e) => e,
             Err(e) => {
                 let m = e.marker();
-                let pos = Pos {
-                    line: m.line(),
-                    col: m.col() + 1,
-                };
-                let d = b.diag(
-                    Span::at(pos),
-                    Code::Syntax,
-                    format!("invalid YAML: {}", e.info()),
-                );
+                let pos = Pos { line: m.line(), col: m.col() + 1 };
+                let d = b.diag(Span::at(pos), Code::Syntax, format!("invalid YAML: {}", e.info()));
                 b.diagnostics.push(d.with_hint("check the indentation (spaces only, no tabs) and that every bracket and quote is closed"));
-                return (None, b.diagnostics);
+                return (documents, b.diagnostics);
             }
         };
         let span = convert(span);
         let fatal = match event {
-            Event::StreamStart | Event::DocumentEnd | Event::Nothing => false,
+            Event::StreamStart | Event::Nothing => false,
             Event::StreamEnd => break,
+            Event::DocumentEnd => {
+                if let Some(value) = b.root.take() {
+                    documents.push(Document { value, spans: std::mem::take(&mut b.spans) });
+                }
+                false
+            }
             Event::DocumentStart(_) => {
-                documents += 1;
-                if documents > 1 {
-                    let d = b.diag(
-                        span,
-                        Code::MultipleDocuments,
-                        "a second YAML document: one spec file holds one request",
-                    );
-                    b.diagnostics
-                        .push(d.with_hint("move the second request into a file of its own"));
-                    return (None, b.diagnostics);
+                started += 1;
+                if started > 1 && !several {
+                    let d = b.diag(span, Code::MultipleDocuments, "a second YAML document: one spec file holds one request");
+                    b.diagnostics.push(d.with_hint("move the second request into a file of its own"));
+                    return (documents, b.diagnostics);
                 }
                 false
             }
             Event::Alias(_) => {
-                let d = b.diag(
-                    span,
-                    Code::Alias,
-                    "YAML aliases (`*name`) are not allowed in a spec",
-                );
-                b.diagnostics
-                    .push(d.with_hint("write the value out in full"));
+                let d = b.diag(span, Code::Alias, "YAML aliases (`*name`) are not allowed in a spec");
+                b.diagnostics.push(d.with_hint("write the value out in full"));
                 b.scalar(None, Value::Null, span)
             }
-            Event::Scalar(text, style, _anchor, tag) => {
-                b.scalar_event(&text, style, tag.as_deref(), span)
-            }
-            Event::SequenceStart(_anchor, tag) => {
-                b.open(tag.as_deref(), "seq", span, |pointer, start| Frame::Seq {
-                    pointer,
-                    start,
-                    items: Vec::new(),
-                })
-            }
-            Event::MappingStart(_anchor, tag) => {
-                b.open(tag.as_deref(), "map", span, |pointer, start| Frame::Map {
-                    pointer,
-                    start,
-                    entries: Map::new(),
-                    key: None,
-                    first_seen: HashMap::new(),
-                })
-            }
+            Event::Scalar(text, style, _anchor, tag) => b.scalar_event(&text, style, tag.as_deref(), span),
+            Event::SequenceStart(_anchor, tag) => b.open(tag.as_deref(), "seq", span, |pointer, start| Frame::Seq { pointer, start, items: Vec::new() }),
+            Event::MappingStart(_anchor, tag) => b.open(tag.as_deref(), "map", span, |pointer, start| Frame::Map {
+                pointer,
+                start,
+                entries: Map::new(),
+                key: None,
+                first_seen: HashMap::new(),
+            }),
             Event::SequenceEnd | Event::MappingEnd => b.close(span),
         };
         if fatal {
-            return (None, b.diagnostics);
+            return (documents, b.diagnostics);
         }
     }
-    match b.root {
-        Some(value) => (
-            Some(Document {
-                value,
-                spans: b.spans,
-            }),
-            b.diagnostics,
-        ),
-        None => {
-            let d = Diagnostic::file(path, Code::Empty, "the file holds no YAML document (it is empty or only comments)")
-                .with_hint("a spec needs at least `job_name` and `tags` (run `dagster-scripts new` for a template)");
-            b.diagnostics.push(d);
-            (None, b.diagnostics)
-        }
-    }
+    (documents, b.diagnostics)
 }
 
 fn convert(span: YSpan) -> Span {

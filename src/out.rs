@@ -1,0 +1,201 @@
+//! `out/`: what is there, what should be, and getting from one to the other safely.
+//!
+//! Only files whose first line is the tool's marker are ever replaced or
+//! removed; anything else in `out/` is left alone (and a clash with it is an
+//! error). Unchanged files are not touched, so their mtime stays. Each write
+//! goes to a temporary file in `out/` and is renamed over the old one, and the
+//! order is chosen so that a render killed at any point leaves a folder that
+//! still builds: manifests first, then `kustomization.yaml`, then removals.
+//! An exclusive lock on the folder keeps two renders from interleaving.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use crate::render::MARKER;
+
+/// The kustomization that lists every manifest.
+pub const KUSTOMIZATION: &str = "kustomization.yaml";
+
+/// Suffix of the temporary files a write goes through.
+const TEMP_SUFFIX: &str = ".dagster-scripts.tmp";
+
+/// The files `out/` should hold, by name.
+pub type Desired = BTreeMap<String, String>;
+
+/// `kustomization.yaml` listing `manifests`, sorted.
+pub fn kustomization<'a>(manifests: impl IntoIterator<Item = &'a String>) -> String {
+    let mut names: Vec<&String> = manifests.into_iter().filter(|n| n.as_str() != KUSTOMIZATION).collect();
+    names.sort();
+    let mut text = format!("{MARKER}\n# Lists every manifest in this folder, for kubectl kustomize, Flux and Argo CD.\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n");
+    if names.is_empty() {
+        text.push_str("resources: []\n");
+    } else {
+        text.push_str("resources:\n");
+        for name in names {
+            text.push_str(&format!("- {}\n", crate::render::quote(name)));
+        }
+    }
+    text
+}
+
+/// What `out/` holds now.
+#[derive(Debug, Default)]
+pub struct Existing {
+    /// Files the tool wrote, with their text.
+    pub ours: BTreeMap<String, String>,
+    /// Other files, which the tool never touches.
+    pub foreign: BTreeSet<String>,
+}
+
+/// Reads the top level of `out/` (absent is empty).
+pub fn read_existing(out: &Path) -> io::Result<Existing> {
+    let mut existing = Existing::default();
+    let entries = match fs::read_dir(out) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(existing),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(TEMP_SUFFIX) || !entry.file_type()?.is_file() {
+            continue;
+        }
+        let bytes = fs::read(entry.path())?;
+        match String::from_utf8(bytes) {
+            Ok(text) if text.starts_with(MARKER) => {
+                existing.ours.insert(name, text);
+            }
+            _ => {
+                existing.foreign.insert(name);
+            }
+        }
+    }
+    Ok(existing)
+}
+
+/// How one file changes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// A new file.
+    Added,
+    /// A file whose text changes (the old text).
+    Changed(String),
+    /// A file the tool wrote that is no longer rendered (the old text).
+    Removed(String),
+}
+
+/// Every change from `existing` to `desired`, by file name.
+pub fn changes(desired: &Desired, existing: &Existing) -> BTreeMap<String, Change> {
+    let mut out = BTreeMap::new();
+    for (name, text) in desired {
+        match existing.ours.get(name) {
+            None => {
+                out.insert(name.clone(), Change::Added);
+            }
+            Some(old) if old != text => {
+                out.insert(name.clone(), Change::Changed(old.clone()));
+            }
+            Some(_) => {}
+        }
+    }
+    for (name, old) in &existing.ours {
+        if !desired.contains_key(name) {
+            out.insert(name.clone(), Change::Removed(old.clone()));
+        }
+    }
+    out
+}
+
+/// Files the tool would have to overwrite although it did not write them.
+pub fn clashes<'a>(desired: &'a Desired, existing: &Existing) -> Vec<&'a String> {
+    desired.keys().filter(|n| existing.foreign.contains(*n)).collect()
+}
+
+/// What [`apply`] did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// Files written (new or changed).
+    pub written: Vec<String>,
+    /// Files removed.
+    pub removed: Vec<String>,
+    /// Files left as they were.
+    pub unchanged: usize,
+}
+
+/// Makes `out/` hold `desired`: see the module comment for the guarantees.
+pub fn apply(out: &Path, desired: &Desired) -> io::Result<Applied> {
+    fs::create_dir_all(out)?;
+    let lock = fs::File::open(out)?;
+    lock.lock()?;
+    remove_stale_temporaries(out)?;
+    // Read under the lock: another render may have finished meanwhile.
+    let existing = read_existing(out)?;
+    if let Some(name) = clashes(desired, &existing).first() {
+        return Err(io::Error::new(io::ErrorKind::AlreadyExists, format!("{} exists and was not written by dagster-scripts", out.join(name).display())));
+    }
+    let changes = changes(desired, &existing);
+    let mut applied = Applied { unchanged: desired.len() - changes.values().filter(|c| !matches!(c, Change::Removed(_))).count(), ..Applied::default() };
+    let writes = changes.iter().filter(|(_, c)| !matches!(c, Change::Removed(_))).map(|(n, _)| n);
+    let (kustomization, manifests): (Vec<&String>, Vec<&String>) = writes.partition(|n| n.as_str() == KUSTOMIZATION);
+    for name in manifests.into_iter().chain(kustomization) {
+        write_atomically(&out.join(name), desired[name].as_bytes())?;
+        applied.written.push(name.clone());
+    }
+    for (name, change) in &changes {
+        if let Change::Removed(_) = change {
+            fs::remove_file(out.join(name))?;
+            applied.removed.push(name.clone());
+        }
+    }
+    drop(lock);
+    Ok(applied)
+}
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let temp = temp_path(path);
+    let result = (|| {
+        let mut file = fs::File::create(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_data()?;
+        fs::rename(&temp, path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    result
+}
+
+fn temp_path(path: &Path) -> PathBuf {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    path.with_file_name(format!(".{name}{TEMP_SUFFIX}"))
+}
+
+/// Temporary files a killed render left behind.
+fn remove_stale_temporaries(out: &Path) -> io::Result<()> {
+    for entry in fs::read_dir(out)? {
+        let entry = entry?;
+        if entry.file_name().to_string_lossy().ends_with(TEMP_SUFFIX) {
+            fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
+}
+
+/// A unified diff of every change, as `render --check` prints it.
+pub fn diff(out: &Path, desired: &Desired, changes: &BTreeMap<String, Change>) -> String {
+    let mut text = String::new();
+    for (name, change) in changes {
+        let label = out.join(name).to_string_lossy().into_owned();
+        let d = match change {
+            Change::Added => crate::drift::diff(&label, None, &desired[name]),
+            Change::Changed(old) => crate::drift::diff(&label, Some(old), &desired[name]),
+            Change::Removed(old) => crate::drift::diff(&label, Some(old), ""),
+        };
+        text.push_str(&d.unwrap_or_default());
+    }
+    text
+}

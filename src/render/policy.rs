@@ -1,0 +1,104 @@
+//! Checks on every rendered manifest, before it may be written.
+//!
+//! checkov and kubernetes-validate do not notice a Job that mounts a
+//! ConfigMap no file defines (the seed's template did exactly that), a name
+//! over 63 characters, or a spec that did not survive YAML quoting. These do,
+//! by parsing the output back the way Kubernetes will.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::{RUNNER_COMMAND, names::MAX_NAME};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::settings::{is_dns_label, is_label_value};
+use crate::yaml::parse_documents;
+
+/// Most bytes of data one ConfigMap may hold.
+const MAX_CONFIGMAP: usize = 1024 * 1024;
+
+/// Checks the manifest `text` rendered (from `template`) into `file` for a Job called `name`.
+pub fn check(text: &str, file: &str, name: &str, spec_text: &str, template: &Path) -> Result<(), Vec<Diagnostic>> {
+    let problems = problems(text, name, spec_text);
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(problems
+        .into_iter()
+        .map(|p| {
+            Diagnostic::file(template, Code::Manifest, format!("the manifest rendered for out/{file} {p}"))
+                .with_hint("the template must render one Job that runs dagster-scripts-runner on the spec from the ConfigMap beside it")
+        })
+        .collect())
+}
+
+fn problems(text: &str, name: &str, spec_text: &str) -> Vec<String> {
+    let documents = match parse_documents(text, Path::new("out")) {
+        Ok(d) => d,
+        Err(e) => return e.iter().map(|d| format!("is not valid YAML at line {}: {}", d.pos().line, d.message)).collect(),
+    };
+    let kinds: Vec<(&str, &str)> = documents.iter().map(|d| (str_at(d, "/apiVersion"), str_at(d, "/kind"))).collect();
+    let (Some(job), Some(config_map), 2) = (
+        documents.iter().find(|d| str_at(d, "/kind") == "Job" && str_at(d, "/apiVersion") == "batch/v1"),
+        documents.iter().find(|d| str_at(d, "/kind") == "ConfigMap" && str_at(d, "/apiVersion") == "v1"),
+        documents.len(),
+    ) else {
+        return vec![format!("must hold exactly a batch/v1 Job and a v1 ConfigMap, not {kinds:?}")];
+    };
+    let mut out = Vec::new();
+    for (what, doc) in [("Job", job), ("ConfigMap", config_map)] {
+        let n = str_at(doc, "/metadata/name");
+        if n != name {
+            out.push(format!("names its {what} `{n}` instead of `{name}`"));
+        }
+        if !is_dns_label(n) || n.len() > MAX_NAME {
+            out.push(format!("gives the {what} the name `{n}`, which is not a DNS label of at most {MAX_NAME} characters"));
+        }
+    }
+    if str_at(job, "/metadata/namespace") != str_at(config_map, "/metadata/namespace") {
+        out.push("puts the Job and the ConfigMap in different namespaces".to_owned());
+    }
+    for pointer in ["/metadata/labels", "/spec/template/metadata/labels"] {
+        for (doc, what) in [(job, "Job"), (config_map, "ConfigMap")] {
+            for (key, value) in doc.pointer(pointer).and_then(Value::as_object).into_iter().flatten() {
+                if !value.as_str().is_some_and(is_label_value) {
+                    out.push(format!("gives the {what} label `{key}` the value {value}, which is not a valid label value"));
+                }
+            }
+        }
+    }
+    let data = config_map.pointer("/data").and_then(Value::as_object);
+    let size: usize = data.into_iter().flatten().map(|(k, v)| k.len() + v.as_str().map_or(0, str::len)).sum();
+    if size > MAX_CONFIGMAP {
+        out.push(format!("holds {size} bytes in its ConfigMap, more than the 1 MiB Kubernetes allows"));
+    }
+    // The runner must read this ConfigMap, through a volume of the Job, and get the spec byte for byte.
+    let volume = job.pointer("/spec/template/spec/volumes").and_then(Value::as_array).into_iter().flatten().find(|v| str_at(v, "/configMap/name") == name);
+    let Some(volume_name) = volume.map(|v| str_at(v, "/name")) else {
+        out.push(format!("does not give the Job a volume of the ConfigMap `{name}`"));
+        return out;
+    };
+    let containers = job.pointer("/spec/template/spec/containers").and_then(Value::as_array).cloned().unwrap_or_default();
+    let runner = containers.iter().find(|c| c.pointer("/command").and_then(Value::as_array).is_some_and(|cmd| cmd.first().and_then(Value::as_str) == Some(RUNNER_COMMAND)));
+    let Some(runner) = runner else {
+        out.push(format!("has no container whose command is `{RUNNER_COMMAND}`"));
+        return out;
+    };
+    let mount = runner.pointer("/volumeMounts").and_then(Value::as_array).into_iter().flatten().find(|m| str_at(m, "/name") == volume_name);
+    let Some(mount_path) = mount.map(|m| str_at(m, "/mountPath").trim_end_matches('/')) else {
+        out.push(format!("does not mount the volume `{volume_name}` into the runner's container"));
+        return out;
+    };
+    let args: Vec<&str> = runner.pointer("/args").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
+    let key = args.iter().find_map(|a| a.strip_prefix(mount_path)?.strip_prefix('/'));
+    match key.and_then(|k| data.and_then(|d| d.get(k)).map(|v| (k, v))) {
+        None => out.push(format!("does not pass the runner a file of the ConfigMap mounted at {mount_path} (args {args:?})")),
+        Some((k, v)) if v.as_str() != Some(spec_text) => out.push(format!("does not carry the spec unchanged in the ConfigMap key `{k}`")),
+        Some(_) => {}
+    }
+    out
+}
+
+fn str_at<'a>(v: &'a Value, pointer: &str) -> &'a str {
+    v.pointer(pointer).and_then(Value::as_str).unwrap_or("")
+}

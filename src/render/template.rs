@@ -1,0 +1,183 @@
+//! The Tera template that turns a request into manifests, and YAML quoting.
+//!
+//! Autoescaping is on for every template with a YAML escape function, so a
+//! plain `{{ value }}` is always emitted as a YAML double-quoted scalar (JSON
+//! string syntax, which YAML 1.2 reads the same way): quotes, newlines, `---`,
+//! `#`, `{{` and `: ` in a spec stay inside their value. Templates have no
+//! clock, no randomness and no environment: Tera's builtins are compiled out.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use tera::Tera;
+
+use crate::diagnostic::{Code, Diagnostic, Lines, Pos, Span};
+
+/// The template's file name, in the embedded default and in `templates/`.
+pub const TEMPLATE_NAME: &str = "job.yaml.tera";
+
+/// The default template, compiled into the binary.
+pub const DEFAULT_TEMPLATE: &str = include_str!("../../templates/job.yaml.tera");
+
+/// A compiled template and where it came from.
+pub struct Template {
+    tera: Tera,
+    /// The template's path, or a label for the embedded default.
+    pub origin: PathBuf,
+    /// The template's text (part of what the render key hashes).
+    pub text: String,
+}
+
+impl Template {
+    /// `templates/job.yaml.tera` if the repository has one, else the default.
+    pub fn load(templates_dir: &Path) -> Result<Template, Diagnostic> {
+        let path = templates_dir.join(TEMPLATE_NAME);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Template::compile(path, text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Template::compile(PathBuf::from(format!("<embedded {TEMPLATE_NAME}>")), DEFAULT_TEMPLATE.to_owned())
+            }
+            Err(e) => Err(Diagnostic::file(&path, Code::Io, format!("cannot read the template: {e}"))),
+        }
+    }
+
+    /// Compiles `text`; `origin` names it in errors.
+    pub fn compile(origin: PathBuf, text: String) -> Result<Template, Diagnostic> {
+        let mut tera = Tera::default();
+        tera.autoescape_on(vec![TEMPLATE_NAME]);
+        tera.set_escape_fn(quote);
+        tera.register_filter("yaml_text", yaml_text_filter);
+        if let Err(e) = tera.add_raw_template(TEMPLATE_NAME, &text) {
+            return Err(template_error(&origin, &text, &e));
+        }
+        Ok(Template { tera, origin, text })
+    }
+
+    /// Renders with `context`.
+    pub fn render(&self, context: &tera::Context) -> Result<String, Diagnostic> {
+        self.tera.render(TEMPLATE_NAME, context).map_err(|e| template_error(&self.origin, &self.text, &e))
+    }
+}
+
+/// A string as a YAML scalar that reads back as that same string in YAML 1.2
+/// and 1.1 parsers alike: plain when it is an unmistakable word (`backfill-1`,
+/// `10m`, `ghcr.io/x/y`), otherwise double-quoted with JSON's escapes.
+pub fn quote(s: &str) -> String {
+    let plain = s.starts_with(|c: char| c.is_ascii_alphabetic())
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || "._/-".contains(c))
+        && !matches!(s.to_ascii_lowercase().as_str(), "y" | "n" | "yes" | "no" | "on" | "off" | "true" | "false" | "null");
+    if plain { s.to_owned() } else { serde_json::Value::from(s).to_string() }
+}
+
+/// `{{ text | yaml_text(indent=4) | safe }}`: a multi-line string as a
+/// literal block (readable in review) when that round-trips exactly, else
+/// as a double-quoted scalar.
+fn yaml_text_filter(value: &tera::Value, args: &HashMap<String, tera::Value>) -> tera::Result<tera::Value> {
+    let text = value.as_str().ok_or_else(|| tera::Error::msg("yaml_text takes a string"))?;
+    let indent = args.get("indent").and_then(tera::Value::as_u64).unwrap_or(2);
+    let indent = usize::try_from(indent).unwrap_or(2);
+    Ok(tera::Value::String(yaml_text(text, indent)))
+}
+
+/// See [`yaml_text_filter`].
+pub fn yaml_text(text: &str, indent: usize) -> String {
+    let literal_safe = !text.is_empty()
+        && !text.contains(['\r', '\u{85}', '\u{2028}', '\u{2029}', '\u{feff}'])
+        && !text.starts_with([' ', '\t', '\n'])
+        && text.split('\n').all(|line| line.is_empty() || !line.chars().all(|c| c == ' ' || c == '\t'))
+        && !text.lines().any(|l| l.ends_with([' ', '\t']));
+    if !literal_safe {
+        return quote(text);
+    }
+    let body = text.trim_end_matches('\n');
+    let trailing = text.len() - body.len();
+    let chomp = match trailing {
+        0 => "-",
+        1 => "",
+        _ => "+",
+    };
+    let pad = " ".repeat(indent);
+    let mut out = format!("|{chomp}");
+    for line in body.split('\n').chain(std::iter::repeat_n("", trailing.saturating_sub(1))) {
+        out.push('\n');
+        if !line.is_empty() {
+            out.push_str(&pad);
+            out.push_str(line);
+        }
+    }
+    out
+}
+
+/// A template problem, located at the template's line where Tera says or
+/// where the undefined variable is used.
+fn template_error(origin: &Path, text: &str, error: &tera::Error) -> Diagnostic {
+    let mut chain = vec![error.to_string()];
+    let mut source = std::error::Error::source(error);
+    while let Some(s) = source {
+        chain.push(s.to_string());
+        source = s.source();
+    }
+    let detail = chain.last().cloned().unwrap_or_default();
+    let lines = Lines::new(text);
+    let line = tera_line(&detail).or_else(|| variable_line(text, &detail));
+    let last = detail.lines().filter(|l| !l.trim().is_empty()).last().unwrap_or(&detail);
+    let message = format!("template error: {}", last.trim().trim_start_matches("= "));
+    match line {
+        Some(line) => {
+            let pos = Pos { line, col: 1 };
+            lines.diagnostic(origin, Span::at(pos), Code::Template, message)
+        }
+        None => Diagnostic::file(origin, Code::Template, message),
+    }
+    .with_hint("the variables a template receives are listed in the README, section \"Templates\"")
+}
+
+/// Tera's parse errors carry ` --> LINE:COL`.
+fn tera_line(detail: &str) -> Option<usize> {
+    let at = detail.find("--> ")?;
+    detail[at + 4..].split(':').next()?.trim().parse().ok()
+}
+
+/// Tera's render errors name the variable (`Variable `x.y` not found`) but not
+/// the line: find the first tag that uses it.
+fn variable_line(text: &str, detail: &str) -> Option<usize> {
+    let start = detail.find('`')? + 1;
+    let name = &detail[start..start + detail[start..].find('`')?];
+    text.lines().position(|l| (l.contains("{{") || l.contains("{%")) && l.contains(name)).map(|i| i + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_keeps_every_string_a_string() {
+        assert_eq!(quote("backfill-34543-0123456789"), "backfill-34543-0123456789");
+        assert_eq!(quote("32Mi"), "\"32Mi\"", "starts with a digit");
+        assert_eq!(quote("34543"), "\"34543\"");
+        for s in ["No", "ON", "y", "true", "null", "a: b", "a #b", "---", "{{ x }}", "", "a\nb", "é", "x:y", ".inf"] {
+            assert!(quote(s).starts_with('"'), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn literal_blocks_only_when_they_round_trip() {
+        assert_eq!(yaml_text("a: 1\nb: 2\n", 4), "|\n    a: 1\n    b: 2");
+        assert_eq!(yaml_text("a: 1", 4), "|-\n    a: 1");
+        assert_eq!(yaml_text("a: 1\n\n\n", 2), "|+\n  a: 1\n\n");
+        assert_eq!(yaml_text("a: 1\n\nb: 2\n", 2), "|\n  a: 1\n\n  b: 2");
+        for quoted in ["a\r\nb\n", "  indented\n", "a \nb\n", "a\n  \nb\n", "\u{feff}a\n"] {
+            assert!(yaml_text(quoted, 2).starts_with('"'), "{quoted:?}");
+        }
+    }
+
+    #[test]
+    fn errors_point_at_the_template_line() {
+        let e = Template::compile("t.tera".into(), "a: 1\nb: {{ x | }}\nc: 3\n".into()).err().unwrap();
+        assert_eq!((e.code, e.span.map(|s| s.start.line)), (Code::Template, Some(2)), "{e}");
+        let t = Template::compile("t.tera".into(), "a: 1\nb: {{ missing_var }}\n".into()).unwrap();
+        let e = t.render(&tera::Context::new()).unwrap_err();
+        assert_eq!(e.span.map(|s| s.start.line), Some(2), "{e}");
+        assert!(e.message.contains("missing_var"), "{e}");
+    }
+}
