@@ -53,7 +53,9 @@ enum Command {
         max_partitions: u64,
     },
     /// Render every spec into a Job and its ConfigMap in out/, with out/kustomization.yaml.
-    #[command(after_help = "Exit codes:\n  0  rendered (or, with --check, out/ is current)\n  1  a spec is invalid (out/ is left untouched), or with --check out/ is stale (a diff is printed)\n  2  usage error, a template error, or a file could not be read or written")]
+    #[command(
+        after_help = "Exit codes:\n  0  rendered (or, with --check, out/ is current)\n  1  a spec is invalid (out/ is left untouched), or with --check out/ is stale (a diff is printed)\n  2  usage error, a template error, or a file could not be read or written"
+    )]
     Render {
         /// Render in memory and compare with out/ instead of writing; exit 1 with a diff if out/ is stale.
         #[arg(long)]
@@ -65,7 +67,9 @@ enum Command {
         format: Format,
     },
     /// Show what `render` would change in out/, as Markdown for a pull-request comment.
-    #[command(after_help = "Exit codes:\n  0  the plan was printed (with or without changes)\n  1  a spec is invalid\n  2  usage error, a template error, or a file could not be read")]
+    #[command(
+        after_help = "Exit codes:\n  0  the plan was printed (with or without changes)\n  1  a spec is invalid\n  2  usage error, a template error, or a file could not be read"
+    )]
     Plan {
         #[command(flatten)]
         settings: SettingsArgs,
@@ -159,30 +163,36 @@ fn main() -> ExitCode {
             }
             summary.exit_code()
         }
-        Command::Render { check, settings, format } => match settings.resolve().map(|s| (pipeline::build(&s), s)) {
+        Command::Render {
+            check,
+            settings,
+            format,
+        } => match settings.resolve().map(|s| (pipeline::build(&s), s)) {
             Err(code) => code,
             Ok((Err(summary), _)) => report_problems(&summary, format),
             Ok((Ok(build), s)) if check => render_check(&s.paths.out, &build),
             Ok((Ok(build), s)) => render(&s.paths.out, &build),
         },
-        Command::Plan { settings, format } => match settings.resolve().map(|s| (pipeline::build(&s), s)) {
-            Err(code) => code,
-            Ok((Err(summary), _)) => report_problems(&summary, Format::Human),
-            Ok((Ok(build), s)) => match out::read_existing(&s.paths.out) {
-                Ok(existing) => {
-                    let entries = plan::plan(&build, &existing);
-                    print(&match format {
-                        PlanFormat::Markdown => plan::markdown(&entries),
-                        PlanFormat::Json => plan::json(&entries),
-                    });
-                    0
-                }
-                Err(e) => {
-                    eprintln!("error: cannot read {}: {e}", s.paths.out.display());
-                    2
-                }
-            },
-        },
+        Command::Plan { settings, format } => {
+            match settings.resolve().map(|s| (pipeline::build(&s), s)) {
+                Err(code) => code,
+                Ok((Err(summary), _)) => report_problems(&summary, Format::Human),
+                Ok((Ok(build), s)) => match out::read_existing(&s.paths.out) {
+                    Ok(existing) => {
+                        let entries = plan::plan(&build, &existing);
+                        print(&match format {
+                            PlanFormat::Markdown => plan::markdown(&entries),
+                            PlanFormat::Json => plan::json(&entries),
+                        });
+                        0
+                    }
+                    Err(e) => {
+                        eprintln!("error: cannot read {}: {e}", s.paths.out.display());
+                        2
+                    }
+                },
+            }
+        }
         Command::Schema { check: false, .. } => {
             print(&spec_schema_text());
             0
@@ -242,11 +252,19 @@ fn render_check(out_dir: &std::path::Path, build: &pipeline::Build) -> u8 {
     };
     let changes = out::changes(&build.desired, &existing);
     if changes.is_empty() {
-        eprintln!("{} is current ({} files)", out_dir.display(), build.desired.len());
+        eprintln!(
+            "{} is current ({} files)",
+            out_dir.display(),
+            build.desired.len()
+        );
         return 0;
     }
     print(&out::diff(out_dir, &build.desired, &changes));
-    eprintln!("{} is stale: {} file(s) differ; run `dagster-scripts render` and commit the result", out_dir.display(), changes.len());
+    eprintln!(
+        "{} is stale: {} file(s) differ; run `dagster-scripts render` and commit the result",
+        out_dir.display(),
+        changes.len()
+    );
     1
 }
 

@@ -26,9 +26,14 @@ pub type Desired = BTreeMap<String, String>;
 
 /// `kustomization.yaml` listing `manifests`, sorted.
 pub fn kustomization<'a>(manifests: impl IntoIterator<Item = &'a String>) -> String {
-    let mut names: Vec<&String> = manifests.into_iter().filter(|n| n.as_str() != KUSTOMIZATION).collect();
+    let mut names: Vec<&String> = manifests
+        .into_iter()
+        .filter(|n| n.as_str() != KUSTOMIZATION)
+        .collect();
     names.sort();
-    let mut text = format!("{MARKER}\n# Lists every manifest in this folder, for kubectl kustomize, Flux and Argo CD.\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n");
+    let mut text = format!(
+        "{MARKER}\n# Lists every manifest in this folder, for kubectl kustomize, Flux and Argo CD.\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+    );
     if names.is_empty() {
         text.push_str("resources: []\n");
     } else {
@@ -111,7 +116,10 @@ pub fn changes(desired: &Desired, existing: &Existing) -> BTreeMap<String, Chang
 
 /// Files the tool would have to overwrite although it did not write them.
 pub fn clashes<'a>(desired: &'a Desired, existing: &Existing) -> Vec<&'a String> {
-    desired.keys().filter(|n| existing.foreign.contains(*n)).collect()
+    desired
+        .keys()
+        .filter(|n| existing.foreign.contains(*n))
+        .collect()
 }
 
 /// What [`apply`] did.
@@ -134,12 +142,29 @@ pub fn apply(out: &Path, desired: &Desired) -> io::Result<Applied> {
     // Read under the lock: another render may have finished meanwhile.
     let existing = read_existing(out)?;
     if let Some(name) = clashes(desired, &existing).first() {
-        return Err(io::Error::new(io::ErrorKind::AlreadyExists, format!("{} exists and was not written by dagster-scripts", out.join(name).display())));
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!(
+                "{} exists and was not written by dagster-scripts",
+                out.join(name).display()
+            ),
+        ));
     }
     let changes = changes(desired, &existing);
-    let mut applied = Applied { unchanged: desired.len() - changes.values().filter(|c| !matches!(c, Change::Removed(_))).count(), ..Applied::default() };
-    let writes = changes.iter().filter(|(_, c)| !matches!(c, Change::Removed(_))).map(|(n, _)| n);
-    let (kustomization, manifests): (Vec<&String>, Vec<&String>) = writes.partition(|n| n.as_str() == KUSTOMIZATION);
+    let mut applied = Applied {
+        unchanged: desired.len()
+            - changes
+                .values()
+                .filter(|c| !matches!(c, Change::Removed(_)))
+                .count(),
+        ..Applied::default()
+    };
+    let writes = changes
+        .iter()
+        .filter(|(_, c)| !matches!(c, Change::Removed(_)))
+        .map(|(n, _)| n);
+    let (kustomization, manifests): (Vec<&String>, Vec<&String>) =
+        writes.partition(|n| n.as_str() == KUSTOMIZATION);
     for name in manifests.into_iter().chain(kustomization) {
         write_atomically(&out.join(name), desired[name].as_bytes())?;
         applied.written.push(name.clone());
@@ -170,7 +195,10 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
 }
 
 fn temp_path(path: &Path) -> PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     path.with_file_name(format!(".{name}{TEMP_SUFFIX}"))
 }
 

@@ -34,16 +34,27 @@ pub struct Build {
 pub fn build(settings: &Settings) -> Result<Build, Summary> {
     let specs_dir = &settings.paths.specs;
     let (files, general) = discover(specs_dir);
-    let files: Vec<PathBuf> = files.into_iter().filter(|f| !is_retired(specs_dir, f)).collect();
+    let files: Vec<PathBuf> = files
+        .into_iter()
+        .filter(|f| !is_retired(specs_dir, f))
+        .collect();
     let validator = SchemaValidator::new();
-    let limits = Limits { max_partitions: settings.max_partitions };
+    let limits = Limits {
+        max_partitions: settings.max_partitions,
+    };
     let checked = check_files(&files, &validator, &limits);
     let invalid = !general.is_empty() || checked.iter().any(|(_, r)| r.is_err());
     if invalid {
-        let files = checked.into_iter().map(|(p, r)| (p, r.err().unwrap_or_default())).collect();
+        let files = checked
+            .into_iter()
+            .map(|(p, r)| (p, r.err().unwrap_or_default()))
+            .collect();
         return Err(Summary { files, general });
     }
-    let template = Template::load(&settings.paths.templates).map_err(|d| Summary { general: vec![d], ..Summary::default() })?;
+    let template = Template::load(&settings.paths.templates).map_err(|d| Summary {
+        general: vec![d],
+        ..Summary::default()
+    })?;
     let renderer = Renderer::new(settings.clone(), template);
     let mut rendered = Vec::new();
     let mut by_file: BTreeMap<String, PathBuf> = BTreeMap::new();
@@ -53,31 +64,55 @@ pub fn build(settings: &Settings) -> Result<Build, Summary> {
         let relative = path.strip_prefix(specs_dir).unwrap_or(&path);
         let file = out_file_name(relative);
         if file == KUSTOMIZATION {
-            problems.files.push((path.clone(), vec![conflict(&path, "would be rendered to out/kustomization.yaml, which lists the manifests")]));
+            problems.files.push((
+                path.clone(),
+                vec![conflict(
+                    &path,
+                    "would be rendered to out/kustomization.yaml, which lists the manifests",
+                )],
+            ));
             continue;
         }
         if let Some(first) = by_file.insert(file.clone(), path.clone()) {
-            problems.files.push((path.clone(), vec![conflict(&path, &format!("would be rendered to out/{file}, as {} is", first.display()))]));
+            problems.files.push((
+                path.clone(),
+                vec![conflict(
+                    &path,
+                    &format!("would be rendered to out/{file}, as {} is", first.display()),
+                )],
+            ));
             continue;
         }
         match renderer.render(&path, &file, &loaded) {
             Ok(r) => rendered.push(r),
-            Err(d) if d.iter().any(|d| d.code == Code::Template) => return Err(Summary { general: d, ..Summary::default() }),
+            Err(d) if d.iter().any(|d| d.code == Code::Template) => {
+                return Err(Summary {
+                    general: d,
+                    ..Summary::default()
+                });
+            }
             Err(d) => problems.files.push((path, d)),
         }
     }
     if problems.diagnostics().next().is_some() {
         return Err(problems);
     }
-    let mut desired: Desired = rendered.iter().map(|r| (r.file.clone(), r.text.clone())).collect();
+    let mut desired: Desired = rendered
+        .iter()
+        .map(|r| (r.file.clone(), r.text.clone()))
+        .collect();
     desired.insert(KUSTOMIZATION.to_owned(), kustomization(desired.keys()));
     Ok(Build { rendered, desired })
 }
 
 fn is_retired(specs_dir: &Path, file: &Path) -> bool {
-    file.strip_prefix(specs_dir).ok().and_then(|r| r.components().next()).is_some_and(|c| c.as_os_str() == RETIRED)
+    file.strip_prefix(specs_dir)
+        .ok()
+        .and_then(|r| r.components().next())
+        .is_some_and(|c| c.as_os_str() == RETIRED)
 }
 
 fn conflict(path: &Path, what: &str) -> Diagnostic {
-    Diagnostic::file(path, Code::Conflict, format!("this spec {what}")).with_hint("rename one of the two spec files")
+    Diagnostic::file(path, Code::Conflict, format!("this spec {what}"))
+        .with_hint("rename one of the two spec files")
 }

@@ -26,7 +26,13 @@ pub struct Entry {
 
 /// The entries, in file order; `kustomization.yaml` is not a Job and is left out.
 pub fn plan(build: &Build, existing: &Existing) -> Vec<Entry> {
-    let after = |file: &str| build.rendered.iter().find(|r| r.file == file).map(|r| r.meta.clone());
+    let after = |file: &str| {
+        build
+            .rendered
+            .iter()
+            .find(|r| r.file == file)
+            .map(|r| r.meta.clone())
+    };
     changes(&build.desired, existing)
         .into_iter()
         .filter(|(file, _)| file != KUSTOMIZATION)
@@ -36,8 +42,17 @@ pub fn plan(build: &Build, existing: &Existing) -> Vec<Entry> {
                 Change::Changed(old) => ("change", read_meta(old)),
                 Change::Removed(old) => ("remove", read_meta(old)),
             };
-            let after = if action == "remove" { None } else { after(&file) };
-            Entry { file, action, before, after }
+            let after = if action == "remove" {
+                None
+            } else {
+                after(&file)
+            };
+            Entry {
+                file,
+                action,
+                before,
+                after,
+            }
         })
         .collect()
 }
@@ -55,9 +70,13 @@ pub fn markdown(entries: &[Entry]) -> String {
         text.push_str("No changes: `out/` is up to date.\n");
         return text;
     }
-    text.push_str("| | Job | issue | kind | target | launches |\n| --- | --- | --- | --- | --- | --- |\n");
+    text.push_str(
+        "| | Job | issue | kind | target | launches |\n| --- | --- | --- | --- | --- | --- |\n",
+    );
     for e in entries {
-        let Some(m) = e.after.as_ref().or(e.before.as_ref()) else { continue };
+        let Some(m) = e.after.as_ref().or(e.before.as_ref()) else {
+            continue;
+        };
         let job = match (&e.before, &e.after) {
             (Some(b), Some(a)) if b.name != a.name => format!("`{}` → `{}`", b.name, a.name),
             _ => format!("`{}`", m.name),
@@ -69,7 +88,11 @@ pub fn markdown(entries: &[Entry]) -> String {
             cell(&m.issue),
             m.kind,
             cell(&m.target),
-            if e.action == "remove" { "nothing (the Job is deleted)".to_owned() } else { cell(&m.launches) }
+            if e.action == "remove" {
+                "nothing (the Job is deleted)".to_owned()
+            } else {
+                cell(&m.launches)
+            }
         ));
     }
     text.push_str("\nA changed request gets a new Job; the runner recognises work it already launched and does not launch it twice.\n");
@@ -78,7 +101,8 @@ pub fn markdown(entries: &[Entry]) -> String {
 
 /// The plan as JSON.
 pub fn json(entries: &[Entry]) -> String {
-    let mut text = serde_json::to_string_pretty(&json!({ "version": 1, "changes": entries })).unwrap_or_default();
+    let mut text = serde_json::to_string_pretty(&json!({ "version": 1, "changes": entries }))
+        .unwrap_or_default();
     text.push('\n');
     text
 }

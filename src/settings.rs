@@ -102,7 +102,10 @@ impl Default for Settings {
     fn default() -> Settings {
         Settings {
             namespace: DnsLabel("dagster".into()),
-            image: ImageRef(format!("ghcr.io/dagster-scripts/runner:{}", env!("CARGO_PKG_VERSION"))),
+            image: ImageRef(format!(
+                "ghcr.io/dagster-scripts/runner:{}",
+                env!("CARGO_PKG_VERSION")
+            )),
             service_account: None,
             mount_service_account_token: false,
             dagster: Dagster::default(),
@@ -118,7 +121,10 @@ impl Default for Settings {
 
 impl Default for Dagster {
     fn default() -> Dagster {
-        Dagster { url: HttpUrl("http://dagster-webserver:80".into()), token_secret: None }
+        Dagster {
+            url: HttpUrl("http://dagster-webserver:80".into()),
+            token_secret: None,
+        }
     }
 }
 
@@ -126,15 +132,25 @@ impl Default for Resources {
     fn default() -> Resources {
         let q = |s: &str| Quantity::new(s).unwrap_or_else(|e| unreachable!("{e}"));
         Resources {
-            requests: CpuMemory { cpu: q("10m"), memory: q("32Mi") },
-            limits: CpuMemory { cpu: q("250m"), memory: q("64Mi") },
+            requests: CpuMemory {
+                cpu: q("10m"),
+                memory: q("32Mi"),
+            },
+            limits: CpuMemory {
+                cpu: q("250m"),
+                memory: q("64Mi"),
+            },
         }
     }
 }
 
 impl Default for Paths {
     fn default() -> Paths {
-        Paths { specs: "specs".into(), templates: "templates".into(), out: "out".into() }
+        Paths {
+            specs: "specs".into(),
+            templates: "templates".into(),
+            out: "out".into(),
+        }
     }
 }
 
@@ -143,19 +159,40 @@ impl Settings {
     pub fn load(path: &Path, required: bool) -> Result<Settings, Diagnostic> {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => return Ok(Settings::default()),
-            Err(e) => return Err(Diagnostic::file(path, Code::Io, format!("cannot read the settings: {e}"))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
+                return Ok(Settings::default());
+            }
+            Err(e) => {
+                return Err(Diagnostic::file(
+                    path,
+                    Code::Io,
+                    format!("cannot read the settings: {e}"),
+                ));
+            }
         };
         let mut settings: Settings = toml::from_str(&text).map_err(|e| {
             let lines = Lines::new(&text);
             let span = e.span().unwrap_or(0..0);
-            let span = Span { start: lines.pos_of_byte(span.start), end: lines.pos_of_byte(span.end) };
+            let span = Span {
+                start: lines.pos_of_byte(span.start),
+                end: lines.pos_of_byte(span.end),
+            };
             let message = e.message().trim().to_owned();
-            let code = if message.starts_with("unknown field") { Code::UnknownKey } else { Code::InvalidValue };
-            lines.diagnostic(path, span, code, format!("in the settings: {message}")).with_hint("every setting is described in the README, section \"Settings\"")
+            let code = if message.starts_with("unknown field") {
+                Code::UnknownKey
+            } else {
+                Code::InvalidValue
+            };
+            lines
+                .diagnostic(path, span, code, format!("in the settings: {message}"))
+                .with_hint("every setting is described in the README, section \"Settings\"")
         })?;
         if let Some(base) = path.parent().filter(|b| !b.as_os_str().is_empty()) {
-            for p in [&mut settings.paths.specs, &mut settings.paths.templates, &mut settings.paths.out] {
+            for p in [
+                &mut settings.paths.specs,
+                &mut settings.paths.templates,
+                &mut settings.paths.out,
+            ] {
                 *p = base.join(&*p);
             }
         }
@@ -208,7 +245,8 @@ macro_rules! checked_string {
 /// An RFC 1123 label: lower-case letters, digits and `-`, at most 63, alphanumeric at both ends.
 pub fn is_dns_label(s: &str) -> bool {
     (1..=63).contains(&s.len())
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
         && !s.ends_with('-')
 }
@@ -218,7 +256,8 @@ pub fn is_label_value(s: &str) -> bool {
     let alnum = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
     s.is_empty()
         || (s.len() <= 63
-            && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
             && alnum(s.chars().next())
             && alnum(s.chars().next_back()))
 }
@@ -275,14 +314,24 @@ fn is_image_ref(s: &str) -> bool {
         Some((n, d)) => (n, Some(d)),
         None => (s, None),
     };
-    let digest_ok = digest.is_none_or(|d| d.strip_prefix("sha256:").is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())));
+    let digest_ok = digest.is_none_or(|d| {
+        d.strip_prefix("sha256:").is_some_and(|h| {
+            h.len() == 64
+                && h.bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        })
+    });
     let last = name.rsplit('/').next().unwrap_or(name);
     let (repo_part, tag) = match last.split_once(':') {
         Some((_, t)) => (&name[..name.len() - t.len() - 1], Some(t)),
         None => (name, None),
     };
     let tag_ok = tag.is_none_or(|t| crate::spec::ImageTag::new(t).is_ok());
-    let repo_ok = !repo_part.is_empty() && repo_part.chars().all(|c| c.is_ascii_alphanumeric() || "._-/:".contains(c)) && !repo_part.starts_with('/');
+    let repo_ok = !repo_part.is_empty()
+        && repo_part
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-/:".contains(c))
+        && !repo_part.starts_with('/');
     repo_ok && tag_ok && digest_ok && (tag.is_some() || digest.is_some())
 }
 
@@ -310,14 +359,42 @@ mod tests {
 
     #[test]
     fn image_references() {
-        for ok in ["r:1", "ghcr.io/a/b:0.1.0", "localhost:5000/a:v1", "a/b@sha256:0000000000000000000000000000000000000000000000000000000000000000", "a:1@sha256:abababababababababababababababababababababababababababababababab"] {
+        for ok in [
+            "r:1",
+            "ghcr.io/a/b:0.1.0",
+            "localhost:5000/a:v1",
+            "a/b@sha256:0000000000000000000000000000000000000000000000000000000000000000",
+            "a:1@sha256:abababababababababababababababababababababababababababababababab",
+        ] {
             assert!(ImageRef::new(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "a", "a:", "a:b c", "a@sha256:12", "/a:1", "localhost:5000/a"] {
+        for bad in [
+            "",
+            "a",
+            "a:",
+            "a:b c",
+            "a@sha256:12",
+            "/a:1",
+            "localhost:5000/a",
+        ] {
             assert!(ImageRef::new(bad).is_err(), "{bad}");
         }
-        assert_eq!(ImageRef::new("localhost:5000/a:v1").unwrap().with_tag("v2").as_str(), "localhost:5000/a:v2");
-        assert_eq!(ImageRef::new("a/b:1@sha256:abababababababababababababababababababababababababababababababab").unwrap().with_tag("2").as_str(), "a/b:2");
+        assert_eq!(
+            ImageRef::new("localhost:5000/a:v1")
+                .unwrap()
+                .with_tag("v2")
+                .as_str(),
+            "localhost:5000/a:v2"
+        );
+        assert_eq!(
+            ImageRef::new(
+                "a/b:1@sha256:abababababababababababababababababababababababababababababababab"
+            )
+            .unwrap()
+            .with_tag("2")
+            .as_str(),
+            "a/b:2"
+        );
     }
 
     #[test]
@@ -330,10 +407,18 @@ mod tests {
         assert!(e.message.contains("image reference"), "{e}");
         std::fs::write(&path, "[dagster]\nurl = \"http://x\"\ntoken = \"abc\"\n").unwrap();
         let e = Settings::load(&path, true).unwrap_err();
-        assert_eq!((e.code, e.span.unwrap().start.line), (Code::UnknownKey, 3), "{e}");
+        assert_eq!(
+            (e.code, e.span.unwrap().start.line),
+            (Code::UnknownKey, 3),
+            "{e}"
+        );
         std::fs::write(&path, "[paths]\nout = \"manifests\"\n").unwrap();
         let s = Settings::load(&path, true).unwrap();
         assert_eq!(s.paths.out, dir.path().join("manifests"));
-        assert_eq!(s.namespace.as_str(), "dagster", "other settings keep their defaults");
+        assert_eq!(
+            s.namespace.as_str(),
+            "dagster",
+            "other settings keep their defaults"
+        );
     }
 }

@@ -121,11 +121,27 @@ pub fn parse(text: &str, path: &Path, lines: &Lines<'_>) -> (Option<Document>, V
 pub fn parse_documents(text: &str, path: &Path) -> Result<Vec<Value>, Vec<Diagnostic>> {
     let lines = Lines::new(text);
     let (documents, diagnostics) = build(text, path, &lines, true);
-    if diagnostics.is_empty() { Ok(documents.into_iter().map(|d| d.value).collect()) } else { Err(diagnostics) }
+    if diagnostics.is_empty() {
+        Ok(documents.into_iter().map(|d| d.value).collect())
+    } else {
+        Err(diagnostics)
+    }
 }
 
-fn build(text: &str, path: &Path, lines: &Lines<'_>, several: bool) -> (Vec<Document>, Vec<Diagnostic>) {
-    let mut b = Builder { path, lines, stack: Vec::new(), root: None, spans: SpanIndex::default(), diagnostics: Vec::new() };
+fn build(
+    text: &str,
+    path: &Path,
+    lines: &Lines<'_>,
+    several: bool,
+) -> (Vec<Document>, Vec<Diagnostic>) {
+    let mut b = Builder {
+        path,
+        lines,
+        stack: Vec::new(),
+        root: None,
+        spans: SpanIndex::default(),
+        diagnostics: Vec::new(),
+    };
     let mut documents = Vec::new();
     let mut parser = Parser::new_from_str(text);
     let mut started = 0;
@@ -134,8 +150,15 @@ fn build(text: &str, path: &Path, lines: &Lines<'_>, several: bool) -> (Vec<Docu
             Ok(e) => e,
             Err(e) => {
                 let m = e.marker();
-                let pos = Pos { line: m.line(), col: m.col() + 1 };
-                let d = b.diag(Span::at(pos), Code::Syntax, format!("invalid YAML: {}", e.info()));
+                let pos = Pos {
+                    line: m.line(),
+                    col: m.col() + 1,
+                };
+                let d = b.diag(
+                    Span::at(pos),
+                    Code::Syntax,
+                    format!("invalid YAML: {}", e.info()),
+                );
                 b.diagnostics.push(d.with_hint("check the indentation (spaces only, no tabs) and that every bracket and quote is closed"));
                 return (documents, b.diagnostics);
             }
@@ -146,33 +169,56 @@ fn build(text: &str, path: &Path, lines: &Lines<'_>, several: bool) -> (Vec<Docu
             Event::StreamEnd => break,
             Event::DocumentEnd => {
                 if let Some(value) = b.root.take() {
-                    documents.push(Document { value, spans: std::mem::take(&mut b.spans) });
+                    documents.push(Document {
+                        value,
+                        spans: std::mem::take(&mut b.spans),
+                    });
                 }
                 false
             }
             Event::DocumentStart(_) => {
                 started += 1;
                 if started > 1 && !several {
-                    let d = b.diag(span, Code::MultipleDocuments, "a second YAML document: one spec file holds one request");
-                    b.diagnostics.push(d.with_hint("move the second request into a file of its own"));
+                    let d = b.diag(
+                        span,
+                        Code::MultipleDocuments,
+                        "a second YAML document: one spec file holds one request",
+                    );
+                    b.diagnostics
+                        .push(d.with_hint("move the second request into a file of its own"));
                     return (documents, b.diagnostics);
                 }
                 false
             }
             Event::Alias(_) => {
-                let d = b.diag(span, Code::Alias, "YAML aliases (`*name`) are not allowed in a spec");
-                b.diagnostics.push(d.with_hint("write the value out in full"));
+                let d = b.diag(
+                    span,
+                    Code::Alias,
+                    "YAML aliases (`*name`) are not allowed in a spec",
+                );
+                b.diagnostics
+                    .push(d.with_hint("write the value out in full"));
                 b.scalar(None, Value::Null, span)
             }
-            Event::Scalar(text, style, _anchor, tag) => b.scalar_event(&text, style, tag.as_deref(), span),
-            Event::SequenceStart(_anchor, tag) => b.open(tag.as_deref(), "seq", span, |pointer, start| Frame::Seq { pointer, start, items: Vec::new() }),
-            Event::MappingStart(_anchor, tag) => b.open(tag.as_deref(), "map", span, |pointer, start| Frame::Map {
-                pointer,
-                start,
-                entries: Map::new(),
-                key: None,
-                first_seen: HashMap::new(),
-            }),
+            Event::Scalar(text, style, _anchor, tag) => {
+                b.scalar_event(&text, style, tag.as_deref(), span)
+            }
+            Event::SequenceStart(_anchor, tag) => {
+                b.open(tag.as_deref(), "seq", span, |pointer, start| Frame::Seq {
+                    pointer,
+                    start,
+                    items: Vec::new(),
+                })
+            }
+            Event::MappingStart(_anchor, tag) => {
+                b.open(tag.as_deref(), "map", span, |pointer, start| Frame::Map {
+                    pointer,
+                    start,
+                    entries: Map::new(),
+                    key: None,
+                    first_seen: HashMap::new(),
+                })
+            }
             Event::SequenceEnd | Event::MappingEnd => b.close(span),
         };
         if fatal {

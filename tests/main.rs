@@ -4,4 +4,5 @@
 mod agreement;
 mod cli;
 mod corpus;
+mod render;
 mod support;

@@ -85,7 +85,11 @@ impl Renderer {
         h.update([0]);
         h.update(&template.text);
         let key = hex(&h.finalize());
-        Renderer { settings, template, key }
+        Renderer {
+            settings,
+            template,
+            key,
+        }
     }
 
     /// The settings in use.
@@ -102,14 +106,27 @@ impl Renderer {
     }
 
     /// Renders `loaded` (read from `source`) into the file `file`.
-    pub fn render(&self, source: &Path, file: &str, loaded: &Loaded) -> Result<Rendered, Vec<Diagnostic>> {
+    pub fn render(
+        &self,
+        source: &Path,
+        file: &str,
+        loaded: &Loaded,
+    ) -> Result<Rendered, Vec<Diagnostic>> {
         let spec = &loaded.spec;
         let source = source.to_string_lossy().replace('\\', "/");
-        let placeholder = job_name(spec.kind(), spec.issue().as_str(), &"0".repeat(names::HASH_CHARS));
+        let placeholder = job_name(
+            spec.kind(),
+            spec.issue().as_str(),
+            &"0".repeat(names::HASH_CHARS),
+        );
         let mut context = self.context(spec, &loaded.text, &source);
         context.insert("name", &placeholder);
         let draft = self.template.render(&context).map_err(|d| vec![d])?;
-        let name = job_name(spec.kind(), spec.issue().as_str(), &hex(&Sha256::digest(draft.as_bytes())));
+        let name = job_name(
+            spec.kind(),
+            spec.issue().as_str(),
+            &hex(&Sha256::digest(draft.as_bytes())),
+        );
         context.insert("name", &name);
         let body = self.template.render(&context).map_err(|d| vec![d])?;
         let body = body.trim_start_matches('\n');
@@ -125,7 +142,11 @@ impl Renderer {
         let header = serde_json::to_string(&meta).unwrap_or_default();
         let text = format!("{MARKER}\n# dagster-scripts: {header}\n{body}");
         policy::check(&text, file, &meta.name, &loaded.text, &self.template.origin)?;
-        Ok(Rendered { file: file.to_owned(), text, meta })
+        Ok(Rendered {
+            file: file.to_owned(),
+            text,
+            meta,
+        })
     }
 
     fn context(&self, spec: &Spec, text: &str, source: &str) -> tera::Context {
@@ -135,21 +156,51 @@ impl Renderer {
             Some(tag) => s.image.with_tag(tag.as_str()),
             None => s.image.clone(),
         };
-        let deadline = overrides.deadline.as_ref().unwrap_or(&s.deadline).seconds().max(60);
-        let pick = |o: Option<&crate::spec::Quantity>, d: &crate::spec::Quantity| o.unwrap_or(d).to_string();
-        let (req, lim) = overrides.resources.map(|r| (r.requests.unwrap_or_default(), r.limits.unwrap_or_default())).unwrap_or_default();
+        let deadline = overrides
+            .deadline
+            .as_ref()
+            .unwrap_or(&s.deadline)
+            .seconds()
+            .max(60);
+        let pick = |o: Option<&crate::spec::Quantity>, d: &crate::spec::Quantity| {
+            o.unwrap_or(d).to_string()
+        };
+        let (req, lim) = overrides
+            .resources
+            .map(|r| (r.requests.unwrap_or_default(), r.limits.unwrap_or_default()))
+            .unwrap_or_default();
         let resources = json!({
             "requests": { "cpu": pick(req.cpu.as_ref(), &s.resources.requests.cpu), "memory": pick(req.memory.as_ref(), &s.resources.requests.memory) },
             "limits": { "cpu": pick(lim.cpu.as_ref(), &s.resources.limits.cpu), "memory": pick(lim.memory.as_ref(), &s.resources.limits.memory) },
         });
         let request_hash = spec.request_hash();
-        let mut labels: BTreeMap<String, String> = s.labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let mut labels: BTreeMap<String, String> = s
+            .labels
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         labels.insert("app.kubernetes.io/name".into(), RUNNER_COMMAND.into());
-        labels.insert("app.kubernetes.io/managed-by".into(), "dagster-scripts".into());
-        labels.insert("dagster-scripts/kind".into(), spec.kind().as_str().replace('_', "-"));
-        labels.insert("dagster-scripts/issue".into(), label_value(spec.issue().as_str()));
-        labels.insert("dagster-scripts/request".into(), request_hash[..16].to_owned());
-        let mut annotations: BTreeMap<String, String> = s.annotations.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        labels.insert(
+            "app.kubernetes.io/managed-by".into(),
+            "dagster-scripts".into(),
+        );
+        labels.insert(
+            "dagster-scripts/kind".into(),
+            spec.kind().as_str().replace('_', "-"),
+        );
+        labels.insert(
+            "dagster-scripts/issue".into(),
+            label_value(spec.issue().as_str()),
+        );
+        labels.insert(
+            "dagster-scripts/request".into(),
+            request_hash[..16].to_owned(),
+        );
+        let mut annotations: BTreeMap<String, String> = s
+            .annotations
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
         annotations.insert("dagster-scripts/source".into(), source.to_owned());
         annotations.insert("dagster-scripts/issue".into(), spec.issue().to_string());
         annotations.insert("dagster-scripts/request-hash".into(), request_hash.clone());
@@ -159,18 +210,30 @@ impl Renderer {
         if let Some(requester) = spec.requester() {
             annotations.insert("dagster-scripts/requester".into(), requester.to_string());
         }
-        let env = [("DAGSTER_URL", s.dagster.url.to_string()), ("DAGSTER_SCRIPTS_TIMEOUT", format!("{}s", deadline - 30))];
+        let env = [
+            ("DAGSTER_URL", s.dagster.url.to_string()),
+            ("DAGSTER_SCRIPTS_TIMEOUT", format!("{}s", deadline - 30)),
+        ];
         let mut context = tera::Context::new();
         context.insert("namespace", s.namespace.as_str());
         context.insert("image", image.as_str());
-        context.insert("service_account", &s.service_account.as_ref().map(|a| a.as_str()));
-        context.insert("automount_service_account_token", &s.mount_service_account_token);
+        context.insert(
+            "service_account",
+            &s.service_account.as_ref().map(|a| a.as_str()),
+        );
+        context.insert(
+            "automount_service_account_token",
+            &s.mount_service_account_token,
+        );
         context.insert("user_id", &USER_ID);
         context.insert("deadline_seconds", &deadline);
         context.insert("resources", &resources);
         context.insert("labels", &labels);
         context.insert("annotations", &annotations);
-        context.insert("dagster", &json!({ "url": s.dagster.url.as_str(), "token_secret": s.dagster.token_secret }));
+        context.insert(
+            "dagster",
+            &json!({ "url": s.dagster.url.as_str(), "token_secret": s.dagster.token_secret }),
+        );
         context.insert(
             "runner",
             &json!({
@@ -195,7 +258,10 @@ impl Renderer {
                 "value": spec,
             }),
         );
-        context.insert("tool", &json!({ "name": "dagster-scripts", "version": env!("CARGO_PKG_VERSION") }));
+        context.insert(
+            "tool",
+            &json!({ "name": "dagster-scripts", "version": env!("CARGO_PKG_VERSION") }),
+        );
         context
     }
 }
@@ -205,7 +271,12 @@ fn target(spec: &Spec) -> String {
     match spec {
         Spec::Backfill(b) => b.job_name.to_string(),
         Spec::Run(r) => r.job_name.to_string(),
-        Spec::AssetBackfill(a) => a.assets.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", "),
+        Spec::AssetBackfill(a) => a
+            .assets
+            .iter()
+            .map(|k| k.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
         Spec::Reexecute(x) => format!("failed runs of issue {}", x.rerun_of),
     }
 }
@@ -226,7 +297,11 @@ pub fn launches(spec: &Spec) -> String {
                 }
             }
             let counted = format!("{known} partition{}", if known == 1 { "" } else { "s" });
-            if all.is_empty() { counted } else { format!("{} x {counted}", all.join(" x ")) }
+            if all.is_empty() {
+                counted
+            } else {
+                format!("{} x {counted}", all.join(" x "))
+            }
         }
     }
 }
@@ -235,7 +310,10 @@ pub fn launches(spec: &Spec) -> String {
 /// joined with `--`, always `.yaml`.
 pub fn out_file_name(relative: &Path) -> String {
     let stem = relative.with_extension("");
-    let parts: Vec<String> = stem.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    let parts: Vec<String> = stem
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
     format!("{}.yaml", parts.join("--"))
 }
 

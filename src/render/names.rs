@@ -44,7 +44,16 @@ fn slug(text: &str, max: usize) -> String {
 /// `text` made a valid label value: invalid characters become `-`, at most 63,
 /// alphanumeric at both ends. The original goes in an annotation.
 pub fn label_value(text: &str) -> String {
-    let mapped: String = text.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '-' }).collect();
+    let mapped: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
     let trimmed = mapped.trim_matches(|c: char| !c.is_ascii_alphanumeric());
     let mut out: String = trimmed.chars().take(63).collect();
     while out.ends_with(|c: char| !c.is_ascii_alphanumeric()) {
@@ -62,9 +71,23 @@ mod tests {
     #[test]
     fn names_are_dns_labels_whatever_the_issue() {
         let hash = "0123456789abcdef";
-        assert_eq!(job_name(Kind::Backfill, "34543", hash), "backfill-34543-0123456789");
-        assert_eq!(job_name(Kind::AssetBackfill, "PROJ-12", hash), "asset-backfill-proj-12-0123456789");
-        for issue in ["#1", "https://github.com/org/repo/issues/34543", "Ünïcode 問題", "---", &"9".repeat(300), "a_b.c", "x-"] {
+        assert_eq!(
+            job_name(Kind::Backfill, "34543", hash),
+            "backfill-34543-0123456789"
+        );
+        assert_eq!(
+            job_name(Kind::AssetBackfill, "PROJ-12", hash),
+            "asset-backfill-proj-12-0123456789"
+        );
+        for issue in [
+            "#1",
+            "https://github.com/org/repo/issues/34543",
+            "Ünïcode 問題",
+            "---",
+            &"9".repeat(300),
+            "a_b.c",
+            "x-",
+        ] {
             for kind in Kind::ALL {
                 let name = job_name(kind, issue, hash);
                 assert!(is_dns_label(&name), "{name:?} from {issue:?}");
@@ -75,8 +98,20 @@ mod tests {
 
     #[test]
     fn label_values_are_valid() {
-        for text in ["34543", "PROJ-12", "#1", "-a-", "é", &"x".repeat(100), "a b_c.d"] {
-            assert!(is_label_value(&label_value(text)), "{text:?} -> {:?}", label_value(text));
+        for text in [
+            "34543",
+            "PROJ-12",
+            "#1",
+            "-a-",
+            "é",
+            &"x".repeat(100),
+            "a b_c.d",
+        ] {
+            assert!(
+                is_label_value(&label_value(text)),
+                "{text:?} -> {:?}",
+                label_value(text)
+            );
         }
         assert_eq!(label_value("PROJ 12"), "PROJ-12");
     }

@@ -18,7 +18,13 @@ use crate::yaml::parse_documents;
 const MAX_CONFIGMAP: usize = 1024 * 1024;
 
 /// Checks the manifest `text` rendered (from `template`) into `file` for a Job called `name`.
-pub fn check(text: &str, file: &str, name: &str, spec_text: &str, template: &Path) -> Result<(), Vec<Diagnostic>> {
+pub fn check(
+    text: &str,
+    file: &str,
+    name: &str,
+    spec_text: &str,
+    template: &Path,
+) -> Result<(), Vec<Diagnostic>> {
     let problems = problems(text, name, spec_text);
     if problems.is_empty() {
         return Ok(());
@@ -35,15 +41,29 @@ pub fn check(text: &str, file: &str, name: &str, spec_text: &str, template: &Pat
 fn problems(text: &str, name: &str, spec_text: &str) -> Vec<String> {
     let documents = match parse_documents(text, Path::new("out")) {
         Ok(d) => d,
-        Err(e) => return e.iter().map(|d| format!("is not valid YAML at line {}: {}", d.pos().line, d.message)).collect(),
+        Err(e) => {
+            return e
+                .iter()
+                .map(|d| format!("is not valid YAML at line {}: {}", d.pos().line, d.message))
+                .collect();
+        }
     };
-    let kinds: Vec<(&str, &str)> = documents.iter().map(|d| (str_at(d, "/apiVersion"), str_at(d, "/kind"))).collect();
+    let kinds: Vec<(&str, &str)> = documents
+        .iter()
+        .map(|d| (str_at(d, "/apiVersion"), str_at(d, "/kind")))
+        .collect();
     let (Some(job), Some(config_map), 2) = (
-        documents.iter().find(|d| str_at(d, "/kind") == "Job" && str_at(d, "/apiVersion") == "batch/v1"),
-        documents.iter().find(|d| str_at(d, "/kind") == "ConfigMap" && str_at(d, "/apiVersion") == "v1"),
+        documents
+            .iter()
+            .find(|d| str_at(d, "/kind") == "Job" && str_at(d, "/apiVersion") == "batch/v1"),
+        documents
+            .iter()
+            .find(|d| str_at(d, "/kind") == "ConfigMap" && str_at(d, "/apiVersion") == "v1"),
         documents.len(),
     ) else {
-        return vec![format!("must hold exactly a batch/v1 Job and a v1 ConfigMap, not {kinds:?}")];
+        return vec![format!(
+            "must hold exactly a batch/v1 Job and a v1 ConfigMap, not {kinds:?}"
+        )];
     };
     let mut out = Vec::new();
     for (what, doc) in [("Job", job), ("ConfigMap", config_map)] {
@@ -60,7 +80,12 @@ fn problems(text: &str, name: &str, spec_text: &str) -> Vec<String> {
     }
     for pointer in ["/metadata/labels", "/spec/template/metadata/labels"] {
         for (doc, what) in [(job, "Job"), (config_map, "ConfigMap")] {
-            for (key, value) in doc.pointer(pointer).and_then(Value::as_object).into_iter().flatten() {
+            for (key, value) in doc
+                .pointer(pointer)
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
                 if !value.as_str().is_some_and(is_label_value) {
                     out.push(format!("gives the {what} label `{key}` the value {value}, which is not a valid label value"));
                 }
@@ -68,29 +93,67 @@ fn problems(text: &str, name: &str, spec_text: &str) -> Vec<String> {
         }
     }
     let data = config_map.pointer("/data").and_then(Value::as_object);
-    let size: usize = data.into_iter().flatten().map(|(k, v)| k.len() + v.as_str().map_or(0, str::len)).sum();
+    let size: usize = data
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| k.len() + v.as_str().map_or(0, str::len))
+        .sum();
     if size > MAX_CONFIGMAP {
-        out.push(format!("holds {size} bytes in its ConfigMap, more than the 1 MiB Kubernetes allows"));
+        out.push(format!(
+            "holds {size} bytes in its ConfigMap, more than the 1 MiB Kubernetes allows"
+        ));
     }
     // The runner must read this ConfigMap, through a volume of the Job, and get the spec byte for byte.
-    let volume = job.pointer("/spec/template/spec/volumes").and_then(Value::as_array).into_iter().flatten().find(|v| str_at(v, "/configMap/name") == name);
+    let volume = job
+        .pointer("/spec/template/spec/volumes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .find(|v| str_at(v, "/configMap/name") == name);
     let Some(volume_name) = volume.map(|v| str_at(v, "/name")) else {
-        out.push(format!("does not give the Job a volume of the ConfigMap `{name}`"));
+        out.push(format!(
+            "does not give the Job a volume of the ConfigMap `{name}`"
+        ));
         return out;
     };
-    let containers = job.pointer("/spec/template/spec/containers").and_then(Value::as_array).cloned().unwrap_or_default();
-    let runner = containers.iter().find(|c| c.pointer("/command").and_then(Value::as_array).is_some_and(|cmd| cmd.first().and_then(Value::as_str) == Some(RUNNER_COMMAND)));
+    let containers = job
+        .pointer("/spec/template/spec/containers")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let runner = containers.iter().find(|c| {
+        c.pointer("/command")
+            .and_then(Value::as_array)
+            .is_some_and(|cmd| cmd.first().and_then(Value::as_str) == Some(RUNNER_COMMAND))
+    });
     let Some(runner) = runner else {
-        out.push(format!("has no container whose command is `{RUNNER_COMMAND}`"));
+        out.push(format!(
+            "has no container whose command is `{RUNNER_COMMAND}`"
+        ));
         return out;
     };
-    let mount = runner.pointer("/volumeMounts").and_then(Value::as_array).into_iter().flatten().find(|m| str_at(m, "/name") == volume_name);
+    let mount = runner
+        .pointer("/volumeMounts")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .find(|m| str_at(m, "/name") == volume_name);
     let Some(mount_path) = mount.map(|m| str_at(m, "/mountPath").trim_end_matches('/')) else {
-        out.push(format!("does not mount the volume `{volume_name}` into the runner's container"));
+        out.push(format!(
+            "does not mount the volume `{volume_name}` into the runner's container"
+        ));
         return out;
     };
-    let args: Vec<&str> = runner.pointer("/args").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
-    let key = args.iter().find_map(|a| a.strip_prefix(mount_path)?.strip_prefix('/'));
+    let args: Vec<&str> = runner
+        .pointer("/args")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let key = args
+        .iter()
+        .find_map(|a| a.strip_prefix(mount_path)?.strip_prefix('/'));
     match key.and_then(|k| data.and_then(|d| d.get(k)).map(|v| (k, v))) {
         None => out.push(format!("does not pass the runner a file of the ConfigMap mounted at {mount_path} (args {args:?})")),
         Some((k, v)) if v.as_str() != Some(spec_text) => out.push(format!("does not carry the spec unchanged in the ConfigMap key `{k}`")),

@@ -34,10 +34,15 @@ impl Template {
         let path = templates_dir.join(TEMPLATE_NAME);
         match std::fs::read_to_string(&path) {
             Ok(text) => Template::compile(path, text),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                Template::compile(PathBuf::from(format!("<embedded {TEMPLATE_NAME}>")), DEFAULT_TEMPLATE.to_owned())
-            }
-            Err(e) => Err(Diagnostic::file(&path, Code::Io, format!("cannot read the template: {e}"))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Template::compile(
+                PathBuf::from(format!("<embedded {TEMPLATE_NAME}>")),
+                DEFAULT_TEMPLATE.to_owned(),
+            ),
+            Err(e) => Err(Diagnostic::file(
+                &path,
+                Code::Io,
+                format!("cannot read the template: {e}"),
+            )),
         }
     }
 
@@ -55,7 +60,9 @@ impl Template {
 
     /// Renders with `context`.
     pub fn render(&self, context: &tera::Context) -> Result<String, Diagnostic> {
-        self.tera.render(TEMPLATE_NAME, context).map_err(|e| template_error(&self.origin, &self.text, &e))
+        self.tera
+            .render(TEMPLATE_NAME, context)
+            .map_err(|e| template_error(&self.origin, &self.text, &e))
     }
 }
 
@@ -64,17 +71,33 @@ impl Template {
 /// `10m`, `ghcr.io/x/y`), otherwise double-quoted with JSON's escapes.
 pub fn quote(s: &str) -> String {
     let plain = s.starts_with(|c: char| c.is_ascii_alphabetic())
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || "._/-".contains(c))
-        && !matches!(s.to_ascii_lowercase().as_str(), "y" | "n" | "yes" | "no" | "on" | "off" | "true" | "false" | "null");
-    if plain { s.to_owned() } else { serde_json::Value::from(s).to_string() }
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._/-".contains(c))
+        && !matches!(
+            s.to_ascii_lowercase().as_str(),
+            "y" | "n" | "yes" | "no" | "on" | "off" | "true" | "false" | "null"
+        );
+    if plain {
+        s.to_owned()
+    } else {
+        serde_json::Value::from(s).to_string()
+    }
 }
 
 /// `{{ text | yaml_text(indent=4) | safe }}`: a multi-line string as a
 /// literal block (readable in review) when that round-trips exactly, else
 /// as a double-quoted scalar.
-fn yaml_text_filter(value: &tera::Value, args: &HashMap<String, tera::Value>) -> tera::Result<tera::Value> {
-    let text = value.as_str().ok_or_else(|| tera::Error::msg("yaml_text takes a string"))?;
-    let indent = args.get("indent").and_then(tera::Value::as_u64).unwrap_or(2);
+fn yaml_text_filter(
+    value: &tera::Value,
+    args: &HashMap<String, tera::Value>,
+) -> tera::Result<tera::Value> {
+    let text = value
+        .as_str()
+        .ok_or_else(|| tera::Error::msg("yaml_text takes a string"))?;
+    let indent = args
+        .get("indent")
+        .and_then(tera::Value::as_u64)
+        .unwrap_or(2);
     let indent = usize::try_from(indent).unwrap_or(2);
     Ok(tera::Value::String(yaml_text(text, indent)))
 }
@@ -84,7 +107,9 @@ pub fn yaml_text(text: &str, indent: usize) -> String {
     let literal_safe = !text.is_empty()
         && !text.contains(['\r', '\u{85}', '\u{2028}', '\u{2029}', '\u{feff}'])
         && !text.starts_with([' ', '\t', '\n'])
-        && text.split('\n').all(|line| line.is_empty() || !line.chars().all(|c| c == ' ' || c == '\t'))
+        && text
+            .split('\n')
+            .all(|line| line.is_empty() || !line.chars().all(|c| c == ' ' || c == '\t'))
         && !text.lines().any(|l| l.ends_with([' ', '\t']));
     if !literal_safe {
         return quote(text);
@@ -98,7 +123,10 @@ pub fn yaml_text(text: &str, indent: usize) -> String {
     };
     let pad = " ".repeat(indent);
     let mut out = format!("|{chomp}");
-    for line in body.split('\n').chain(std::iter::repeat_n("", trailing.saturating_sub(1))) {
+    for line in body
+        .split('\n')
+        .chain(std::iter::repeat_n("", trailing.saturating_sub(1)))
+    {
         out.push('\n');
         if !line.is_empty() {
             out.push_str(&pad);
@@ -120,7 +148,10 @@ fn template_error(origin: &Path, text: &str, error: &tera::Error) -> Diagnostic 
     let detail = chain.last().cloned().unwrap_or_default();
     let lines = Lines::new(text);
     let line = tera_line(&detail).or_else(|| variable_line(text, &detail));
-    let last = detail.lines().filter(|l| !l.trim().is_empty()).last().unwrap_or(&detail);
+    let last = detail
+        .lines()
+        .rfind(|l| !l.trim().is_empty())
+        .unwrap_or(&detail);
     let message = format!("template error: {}", last.trim().trim_start_matches("= "));
     match line {
         Some(line) => {
@@ -143,7 +174,9 @@ fn tera_line(detail: &str) -> Option<usize> {
 fn variable_line(text: &str, detail: &str) -> Option<usize> {
     let start = detail.find('`')? + 1;
     let name = &detail[start..start + detail[start..].find('`')?];
-    text.lines().position(|l| (l.contains("{{") || l.contains("{%")) && l.contains(name)).map(|i| i + 1)
+    text.lines()
+        .position(|l| (l.contains("{{") || l.contains("{%")) && l.contains(name))
+        .map(|i| i + 1)
 }
 
 #[cfg(test)]
@@ -152,10 +185,16 @@ mod tests {
 
     #[test]
     fn quoting_keeps_every_string_a_string() {
-        assert_eq!(quote("backfill-34543-0123456789"), "backfill-34543-0123456789");
+        assert_eq!(
+            quote("backfill-34543-0123456789"),
+            "backfill-34543-0123456789"
+        );
         assert_eq!(quote("32Mi"), "\"32Mi\"", "starts with a digit");
         assert_eq!(quote("34543"), "\"34543\"");
-        for s in ["No", "ON", "y", "true", "null", "a: b", "a #b", "---", "{{ x }}", "", "a\nb", "é", "x:y", ".inf"] {
+        for s in [
+            "No", "ON", "y", "true", "null", "a: b", "a #b", "---", "{{ x }}", "", "a\nb", "é",
+            "x:y", ".inf",
+        ] {
             assert!(quote(s).starts_with('"'), "{s:?}");
         }
     }
@@ -166,15 +205,27 @@ mod tests {
         assert_eq!(yaml_text("a: 1", 4), "|-\n    a: 1");
         assert_eq!(yaml_text("a: 1\n\n\n", 2), "|+\n  a: 1\n\n");
         assert_eq!(yaml_text("a: 1\n\nb: 2\n", 2), "|\n  a: 1\n\n  b: 2");
-        for quoted in ["a\r\nb\n", "  indented\n", "a \nb\n", "a\n  \nb\n", "\u{feff}a\n"] {
+        for quoted in [
+            "a\r\nb\n",
+            "  indented\n",
+            "a \nb\n",
+            "a\n  \nb\n",
+            "\u{feff}a\n",
+        ] {
             assert!(yaml_text(quoted, 2).starts_with('"'), "{quoted:?}");
         }
     }
 
     #[test]
     fn errors_point_at_the_template_line() {
-        let e = Template::compile("t.tera".into(), "a: 1\nb: {{ x | }}\nc: 3\n".into()).err().unwrap();
-        assert_eq!((e.code, e.span.map(|s| s.start.line)), (Code::Template, Some(2)), "{e}");
+        let e = Template::compile("t.tera".into(), "a: 1\nb: {{ x | }}\nc: 3\n".into())
+            .err()
+            .unwrap();
+        assert_eq!(
+            (e.code, e.span.map(|s| s.start.line)),
+            (Code::Template, Some(2)),
+            "{e}"
+        );
         let t = Template::compile("t.tera".into(), "a: 1\nb: {{ missing_var }}\n".into()).unwrap();
         let e = t.render(&tera::Context::new()).unwrap_err();
         assert_eq!(e.span.map(|s| s.start.line), Some(2), "{e}");
