@@ -76,14 +76,25 @@ pub fn repositories(client: &Client) -> Result<Vec<Repository>, Error> {
         location: Named,
         jobs: Vec<Named>,
     }
-    let data: Data = client.query("listing repositories", include_str!("queries/repositories.graphql"), json!({}))?;
+    let data: Data = client.query(
+        "listing repositories",
+        include_str!("queries/repositories.graphql"),
+        json!({}),
+    )?;
     let answer = data.repositories_or_error;
-    let nodes = answer
-        .nodes
-        .ok_or_else(|| Error::rejected(format!("listing repositories: {}", message(&answer.typename, answer.message))))?;
+    let nodes = answer.nodes.ok_or_else(|| {
+        Error::rejected(format!(
+            "listing repositories: {}",
+            message(&answer.typename, answer.message)
+        ))
+    })?;
     Ok(nodes
         .into_iter()
-        .map(|n| Repository { location: n.location.name, name: n.name, jobs: n.jobs.into_iter().map(|j| j.name).collect() })
+        .map(|n| Repository {
+            location: n.location.name,
+            name: n.name,
+            jobs: n.jobs.into_iter().map(|j| j.name).collect(),
+        })
         .collect())
 }
 
@@ -153,7 +164,11 @@ struct TagsOrError {
     message: Option<String>,
 }
 
-fn pipeline(client: &Client, target: &Target, partition: Option<&str>) -> Result<PipelineAnswer, Error> {
+fn pipeline(
+    client: &Client,
+    target: &Target,
+    partition: Option<&str>,
+) -> Result<PipelineAnswer, Error> {
     let what = format!("reading the partitions of job {}", target.job);
     let variables = json!({
         "selector": {
@@ -164,10 +179,17 @@ fn pipeline(client: &Client, target: &Target, partition: Option<&str>) -> Result
         "partitionName": partition.unwrap_or(""),
         "withTags": partition.is_some(),
     });
-    let data: PipelineData = client.query(&what, include_str!("queries/job_partitions.graphql"), variables)?;
+    let data: PipelineData = client.query(
+        &what,
+        include_str!("queries/job_partitions.graphql"),
+        variables,
+    )?;
     let answer = data.pipeline_or_error;
     if answer.typename != "Pipeline" {
-        return Err(Error::rejected(format!("{what}: {}", message(&answer.typename, answer.message))));
+        return Err(Error::rejected(format!(
+            "{what}: {}",
+            message(&answer.typename, answer.message)
+        )));
     }
     Ok(answer)
 }
@@ -177,12 +199,20 @@ pub fn job_partitions(client: &Client, target: &Target) -> Result<Partitions, Er
     let keys = pipeline(client, target, None)?
         .partition_keys_or_error
         .map(|k| k.partition_keys)
-        .ok_or_else(|| Error::unreachable(format!("job {}: the answer has no partitionKeysOrError", target.job)))?;
+        .ok_or_else(|| {
+            Error::unreachable(format!(
+                "job {}: the answer has no partitionKeysOrError",
+                target.job
+            ))
+        })?;
     let Some(first) = keys.first() else {
         return Ok(Partitions::default());
     };
     if !first.contains('|') {
-        return Ok(Partitions { keys, dimensions: Vec::new() });
+        return Ok(Partitions {
+            keys,
+            dimensions: Vec::new(),
+        });
     }
     let mut dimensions: Vec<String> = partition_tags(client, target, first)?
         .into_iter()
@@ -200,7 +230,9 @@ pub fn partition_tags(client: &Client, target: &Target, key: &str) -> Result<Vec
         .partition
         .map(|p| p.tags_or_error)
         .ok_or_else(|| Error::rejected(format!("{what}: Dagster has no such partition")))?;
-    tags.results.ok_or_else(|| Error::rejected(format!("{what}: {}", message(&tags.typename, tags.message))))
+    tags.results.ok_or_else(|| {
+        Error::rejected(format!("{what}: {}", message(&tags.typename, tags.message)))
+    })
 }
 
 /// The partition keys of an asset, `None` when it is not partitioned.
@@ -227,10 +259,17 @@ pub fn asset_partitions(client: &Client, asset: &str) -> Result<Option<Partition
     }
     let what = format!("reading asset {asset}");
     let path: Vec<&str> = asset.split('/').collect();
-    let data: Data = client.query(&what, include_str!("queries/asset_partitions.graphql"), json!({ "assetKey": { "path": path } }))?;
+    let data: Data = client.query(
+        &what,
+        include_str!("queries/asset_partitions.graphql"),
+        json!({ "assetKey": { "path": path } }),
+    )?;
     let answer = data.asset_node_or_error;
     if answer.typename != "AssetNode" {
-        return Err(Error::rejected(format!("{what}: {}", message(&answer.typename, answer.message))));
+        return Err(Error::rejected(format!(
+            "{what}: {}",
+            message(&answer.typename, answer.message)
+        )));
     }
     if answer.is_partitioned != Some(true) {
         return Ok(None);
@@ -263,7 +302,11 @@ pub struct Found {
 }
 
 fn tag_list(tags: &[(&str, &str)]) -> Value {
-    Value::Array(tags.iter().map(|(k, v)| json!({ "key": k, "value": v })).collect())
+    Value::Array(
+        tags.iter()
+            .map(|(k, v)| json!({ "key": k, "value": v }))
+            .collect(),
+    )
 }
 
 /// Backfills carrying every one of `tags`, oldest first.
@@ -291,22 +334,39 @@ pub fn find_backfills(client: &Client, tags: &[(&str, &str)]) -> Result<Vec<Foun
         status: Option<String>,
     }
     let what = "looking up backfills by tag";
-    let data: Data = client.query(what, include_str!("queries/find_backfills.graphql"), json!({ "tags": tag_list(tags), "limit": 50 }))?;
+    let data: Data = client.query(
+        what,
+        include_str!("queries/find_backfills.graphql"),
+        json!({ "tags": tag_list(tags), "limit": 50 }),
+    )?;
     let answer = data.runs_feed_or_error;
-    let results = answer
-        .results
-        .ok_or_else(|| Error::unreachable(format!("{what}: {}", message(&answer.typename, answer.message))))?;
+    let results = answer.results.ok_or_else(|| {
+        Error::unreachable(format!(
+            "{what}: {}",
+            message(&answer.typename, answer.message)
+        ))
+    })?;
     let mut found: Vec<Found> = results
         .into_iter()
         .filter(|e| e.typename == "PartitionBackfill")
-        .map(|e| Found { id: e.id, created: e.creation_time, status: e.status.unwrap_or_default(), tags: e.tags })
+        .map(|e| Found {
+            id: e.id,
+            created: e.creation_time,
+            status: e.status.unwrap_or_default(),
+            tags: e.tags,
+        })
         .collect();
     found.sort_by(|a, b| a.created.total_cmp(&b.created));
     Ok(found)
 }
 
 /// Runs carrying every one of `tags` (and one of `statuses`, if given), oldest first.
-pub fn find_runs(client: &Client, tags: &[(&str, &str)], statuses: &[&str], limit: u32) -> Result<Vec<Found>, Error> {
+pub fn find_runs(
+    client: &Client,
+    tags: &[(&str, &str)],
+    statuses: &[&str],
+    limit: u32,
+) -> Result<Vec<Found>, Error> {
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct Data {
@@ -332,14 +392,26 @@ pub fn find_runs(client: &Client, tags: &[(&str, &str)], statuses: &[&str], limi
     if !statuses.is_empty() {
         filter["statuses"] = json!(statuses);
     }
-    let data: Data = client.query(what, include_str!("queries/find_runs.graphql"), json!({ "filter": filter, "limit": limit }))?;
+    let data: Data = client.query(
+        what,
+        include_str!("queries/find_runs.graphql"),
+        json!({ "filter": filter, "limit": limit }),
+    )?;
     let answer = data.runs_or_error;
-    let results = answer
-        .results
-        .ok_or_else(|| Error::unreachable(format!("{what}: {}", message(&answer.typename, answer.message))))?;
+    let results = answer.results.ok_or_else(|| {
+        Error::unreachable(format!(
+            "{what}: {}",
+            message(&answer.typename, answer.message)
+        ))
+    })?;
     let mut found: Vec<Found> = results
         .into_iter()
-        .map(|r| Found { id: r.run_id, created: r.creation_time, status: r.status, tags: r.tags })
+        .map(|r| Found {
+            id: r.run_id,
+            created: r.creation_time,
+            status: r.status,
+            tags: r.tags,
+        })
         .collect();
     found.sort_by(|a, b| a.created.total_cmp(&b.created));
     Ok(found)
@@ -380,9 +452,13 @@ impl LaunchAnswer {
             text = format!("{text}: {}", lines.join("; "));
         }
         if self.typename.ends_with("Success") {
-            return Err(MutationError::Unknown(format!("{what}: Dagster reported success without an id")));
+            return Err(MutationError::Unknown(format!(
+                "{what}: Dagster reported success without an id"
+            )));
         }
-        Err(MutationError::Failed(Error::rejected(format!("{what}: Dagster refused: {text}"))))
+        Err(MutationError::Failed(Error::rejected(format!(
+            "{what}: Dagster refused: {text}"
+        ))))
     }
 }
 
@@ -394,7 +470,11 @@ pub fn launch_backfill(client: &Client, params: Value) -> Result<String, Mutatio
         launch_partition_backfill: LaunchAnswer,
     }
     let what = "launching the backfill";
-    let data: Data = client.mutate(what, include_str!("queries/launch_backfill.graphql"), json!({ "backfillParams": params }))?;
+    let data: Data = client.mutate(
+        what,
+        include_str!("queries/launch_backfill.graphql"),
+        json!({ "backfillParams": params }),
+    )?;
     data.launch_partition_backfill.into_id(what)
 }
 
@@ -406,7 +486,11 @@ pub fn launch_run(client: &Client, params: Value) -> Result<String, MutationErro
         launch_run: LaunchAnswer,
     }
     let what = "launching the run";
-    let data: Data = client.mutate(what, include_str!("queries/launch_run.graphql"), json!({ "executionParams": params }))?;
+    let data: Data = client.mutate(
+        what,
+        include_str!("queries/launch_run.graphql"),
+        json!({ "executionParams": params }),
+    )?;
     data.launch_run.into_id(what)
 }
 
@@ -418,7 +502,11 @@ pub fn reexecute_run(client: &Client, params: Value) -> Result<String, MutationE
         launch_run_reexecution: LaunchAnswer,
     }
     let what = "re-executing the run";
-    let data: Data = client.mutate(what, include_str!("queries/reexecute_run.graphql"), json!({ "reexecutionParams": params }))?;
+    let data: Data = client.mutate(
+        what,
+        include_str!("queries/reexecute_run.graphql"),
+        json!({ "reexecutionParams": params }),
+    )?;
     data.launch_run_reexecution.into_id(what)
 }
 
@@ -499,20 +587,31 @@ pub fn backfill_progress(client: &Client, id: &str) -> Result<Lookup<Progress>, 
         failed: Option<bool>,
     }
     let what = format!("reading backfill {id}");
-    let data: Data = client.query(&what, include_str!("queries/backfill_progress.graphql"), json!({ "backfillId": id }))?;
+    let data: Data = client.query(
+        &what,
+        include_str!("queries/backfill_progress.graphql"),
+        json!({ "backfillId": id }),
+    )?;
     let a = data.partition_backfill_or_error;
     let Some(status) = a.status else {
         return Ok(Lookup::Missing(message(&a.typename, a.message)));
     };
-    let mut counts = Counts { total: a.num_partitions.unwrap_or(0), ..Counts::default() };
+    let mut counts = Counts {
+        total: a.num_partitions.unwrap_or(0),
+        ..Counts::default()
+    };
     if let Some(assets) = a.asset_backfill_data {
         let mut total = 0;
         for s in assets.asset_backfill_statuses {
             let flag = |b: Option<bool>| u64::from(b.unwrap_or(false));
             total += s.num_partitions_targeted.unwrap_or(1);
-            counts.done += s.num_partitions_materialized.unwrap_or_else(|| flag(s.materialized));
+            counts.done += s
+                .num_partitions_materialized
+                .unwrap_or_else(|| flag(s.materialized));
             counts.failed += s.num_partitions_failed.unwrap_or_else(|| flag(s.failed));
-            counts.in_progress += s.num_partitions_in_progress.unwrap_or_else(|| flag(s.in_progress));
+            counts.in_progress += s
+                .num_partitions_in_progress
+                .unwrap_or_else(|| flag(s.in_progress));
         }
         counts.total = counts.total.max(total);
     } else {
@@ -525,7 +624,11 @@ pub fn backfill_progress(client: &Client, id: &str) -> Result<Lookup<Progress>, 
             }
         }
     }
-    Ok(Lookup::Found(Progress { status, counts, error: a.error.and_then(|e| e.message) }))
+    Ok(Lookup::Found(Progress {
+        status,
+        counts,
+        error: a.error.and_then(|e| e.message),
+    }))
 }
 
 /// What a run status means for the request.
@@ -615,7 +718,11 @@ pub fn backfill_detail(client: &Client, id: &str) -> Result<Lookup<Detail>, Erro
         run_status: Option<String>,
     }
     let what = format!("reading backfill {id}");
-    let data: Data = client.query(&what, include_str!("queries/backfill_detail.graphql"), json!({ "backfillId": id }))?;
+    let data: Data = client.query(
+        &what,
+        include_str!("queries/backfill_detail.graphql"),
+        json!({ "backfillId": id }),
+    )?;
     let a = data.partition_backfill_or_error;
     let Some(status) = a.status else {
         return Ok(Lookup::Missing(message(&a.typename, a.message)));
@@ -633,10 +740,20 @@ pub fn backfill_detail(client: &Client, id: &str) -> Result<Lookup<Detail>, Erro
         is_asset_backfill: a.is_asset_backfill.unwrap_or(false),
         target,
         partition_set: a.partition_set_name,
-        assets: a.asset_selection.unwrap_or_default().into_iter().map(|k| k.path.join("/")).collect(),
+        assets: a
+            .asset_selection
+            .unwrap_or_default()
+            .into_iter()
+            .map(|k| k.path.join("/"))
+            .collect(),
         partitions: a
             .partition_statuses
-            .map(|s| s.results.into_iter().map(|p| (p.partition_name, p.run_status)).collect())
+            .map(|s| {
+                s.results
+                    .into_iter()
+                    .map(|p| (p.partition_name, p.run_status))
+                    .collect()
+            })
             .unwrap_or_default(),
     }))
 }
@@ -670,10 +787,18 @@ pub fn run_status(client: &Client, id: &str) -> Result<Lookup<RunState>, Error> 
         message: Option<String>,
     }
     let what = format!("reading run {id}");
-    let data: Data = client.query(&what, include_str!("queries/run_status.graphql"), json!({ "runId": id }))?;
+    let data: Data = client.query(
+        &what,
+        include_str!("queries/run_status.graphql"),
+        json!({ "runId": id }),
+    )?;
     let a = data.run_or_error;
     match a.status {
-        Some(status) => Ok(Lookup::Found(RunState { status, job: a.job_name.unwrap_or_default(), tags: a.tags.unwrap_or_default() })),
+        Some(status) => Ok(Lookup::Found(RunState {
+            status,
+            job: a.job_name.unwrap_or_default(),
+            tags: a.tags.unwrap_or_default(),
+        })),
         None => Ok(Lookup::Missing(message(&a.typename, a.message))),
     }
 }

@@ -18,19 +18,31 @@ pub struct Backoff {
 impl Backoff {
     /// Starts at `base` and never waits longer than `cap`.
     pub fn new(base: Duration, cap: Duration) -> Backoff {
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
         let seed = (nanos as u64) ^ (u64::from(std::process::id()) << 32) | 1;
-        Backoff { base, cap, attempt: 0, state: seed }
+        Backoff {
+            base,
+            cap,
+            attempt: 0,
+            state: seed,
+        }
     }
 
     /// The next delay to wait before retrying.
     pub fn next_delay(&mut self) -> Duration {
-        let exp = self.base.saturating_mul(1u32.checked_shl(self.attempt.min(20)).unwrap_or(u32::MAX));
+        let exp = self
+            .base
+            .saturating_mul(1u32.checked_shl(self.attempt.min(20)).unwrap_or(u32::MAX));
         self.attempt = self.attempt.saturating_add(1);
         let ceiling = exp.min(self.cap);
         // Between half the ceiling and the ceiling: never zero, still spread.
         let half = ceiling / 2;
-        let spread = u64::try_from((ceiling - half).as_millis()).unwrap_or(u64::MAX).max(1);
+        let spread = u64::try_from((ceiling - half).as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1);
         half + Duration::from_millis(self.random() % spread)
     }
 

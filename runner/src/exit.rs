@@ -66,7 +66,10 @@ pub struct Error {
 impl Error {
     /// A failure with the given status.
     pub fn new(status: Status, message: impl Into<String>) -> Error {
-        Error { status, message: message.into() }
+        Error {
+            status,
+            message: message.into(),
+        }
     }
 
     /// Exit 2: the spec or settings are wrong.

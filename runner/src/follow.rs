@@ -25,7 +25,13 @@ const NAMED: usize = 20;
 const MAX_LISTED: usize = 1000;
 
 /// Follows `handle` until it ends; the status it ended with.
-pub fn follow(client: &Client, log: &Logger, handle: &Handle, poll: Duration, retry_for: Duration) -> Result<Status, Error> {
+pub fn follow(
+    client: &Client,
+    log: &Logger,
+    handle: &Handle,
+    poll: Duration,
+    retry_for: Duration,
+) -> Result<Status, Error> {
     let mut failing_since: Option<Instant> = None;
     let mut last_line: Option<(String, Instant)> = None;
     loop {
@@ -36,13 +42,21 @@ pub fn follow(client: &Client, log: &Logger, handle: &Handle, poll: Duration, re
         match polled {
             Ok(Some(status)) => return Ok(status),
             Ok(None) => failing_since = None,
-            Err(e) if matches!(e.status, Status::Interrupted(_) | Status::TimedOut) => return Err(e),
+            Err(e) if matches!(e.status, Status::Interrupted(_) | Status::TimedOut) => {
+                return Err(e);
+            }
             Err(e) => {
                 let since = *failing_since.get_or_insert_with(Instant::now);
                 if since.elapsed() >= retry_for {
-                    return Err(Error::unreachable(format!("following {handle}: {}", e.message)));
+                    return Err(Error::unreachable(format!(
+                        "following {handle}: {}",
+                        e.message
+                    )));
                 }
-                log.emit(Event::warn("poll_failed", format!("following {handle}: {}; polling again", e.message)));
+                log.emit(Event::warn(
+                    "poll_failed",
+                    format!("following {handle}: {}; polling again", e.message),
+                ));
             }
         }
         client.stop().sleep(poll)?;
@@ -60,16 +74,34 @@ fn progress_line(log: &Logger, line: String, event: Event, last: &mut Option<(St
     }
 }
 
-fn poll_backfill(client: &Client, log: &Logger, id: &str, last: &mut Option<(String, Instant)>) -> Result<Option<Status>, Error> {
+fn poll_backfill(
+    client: &Client,
+    log: &Logger,
+    id: &str,
+    last: &mut Option<(String, Instant)>,
+) -> Result<Option<Status>, Error> {
     let progress = match api::backfill_progress(client, id)? {
         Lookup::Found(p) => p,
         Lookup::Missing(m) if m.starts_with("BackfillNotFoundError") => {
-            return Err(Error::new(Status::Failed, format!("backfill {id} no longer exists in Dagster: {m}")));
+            return Err(Error::new(
+                Status::Failed,
+                format!("backfill {id} no longer exists in Dagster: {m}"),
+            ));
         }
-        Lookup::Missing(m) => return Err(Error::unreachable(format!("reading backfill {id}: {m}"))),
+        Lookup::Missing(m) => {
+            return Err(Error::unreachable(format!("reading backfill {id}: {m}")));
+        }
     };
-    let Counts { total, done, failed, in_progress } = progress.counts;
-    let line = format!("backfill {id} {}: {done} done, {failed} failed, {in_progress} in progress of {total}", progress.status);
+    let Counts {
+        total,
+        done,
+        failed,
+        in_progress,
+    } = progress.counts;
+    let line = format!(
+        "backfill {id} {}: {done} done, {failed} failed, {in_progress} in progress of {total}",
+        progress.status
+    );
     let event = Event::info("progress", line.clone())
         .with("backfill_id", id)
         .with("status", progress.status.as_str())
@@ -81,14 +113,34 @@ fn poll_backfill(client: &Client, log: &Logger, id: &str, last: &mut Option<(Str
     if !TERMINAL_BACKFILL.contains(&progress.status.as_str()) {
         return Ok(None);
     }
-    let succeeded = progress.status == "COMPLETED_SUCCESS" || (progress.status == "COMPLETED" && failed == 0);
-    let failed_keys = if succeeded { Vec::new() } else { failed_partitions(client, id)? };
-    let status = if succeeded { Status::Succeeded } else { Status::Failed };
-    let mut message = format!("backfill {id} ended {}: {done} of {total} partitions succeeded", progress.status);
+    let succeeded =
+        progress.status == "COMPLETED_SUCCESS" || (progress.status == "COMPLETED" && failed == 0);
+    let failed_keys = if succeeded {
+        Vec::new()
+    } else {
+        failed_partitions(client, id)?
+    };
+    let status = if succeeded {
+        Status::Succeeded
+    } else {
+        Status::Failed
+    };
+    let mut message = format!(
+        "backfill {id} ended {}: {done} of {total} partitions succeeded",
+        progress.status
+    );
     if !failed_keys.is_empty() {
         let named: Vec<&str> = failed_keys.iter().take(NAMED).map(String::as_str).collect();
-        let more = if failed_keys.len() > NAMED { format!(" and {} more", failed_keys.len() - NAMED) } else { String::new() };
-        message.push_str(&format!("; failed partitions ({}): {}{more}", failed_keys.len(), named.join(", ")));
+        let more = if failed_keys.len() > NAMED {
+            format!(" and {} more", failed_keys.len() - NAMED)
+        } else {
+            String::new()
+        };
+        message.push_str(&format!(
+            "; failed partitions ({}): {}{more}",
+            failed_keys.len(),
+            named.join(", ")
+        ));
     }
     if let Some(error) = &progress.error {
         message.push_str(&format!("; Dagster: {}", error.trim()));
@@ -99,7 +151,16 @@ fn poll_backfill(client: &Client, log: &Logger, id: &str, last: &mut Option<(Str
             .with("backfill_id", id)
             .with("status", progress.status.as_str())
             .with("exit_code", status.code())
-            .with("failed_partitions", Value::from(failed_keys.iter().take(MAX_LISTED).cloned().collect::<Vec<_>>())),
+            .with(
+                "failed_partitions",
+                Value::from(
+                    failed_keys
+                        .iter()
+                        .take(MAX_LISTED)
+                        .cloned()
+                        .collect::<Vec<_>>(),
+                ),
+            ),
     );
     Ok(Some(status))
 }
@@ -116,23 +177,41 @@ fn failed_partitions(client: &Client, id: &str) -> Result<Vec<String>, Error> {
             .map(|(k, _)| k)
             .collect());
     }
-    let runs = api::find_runs(client, &[(crate::tags::BACKFILL, id)], &["FAILURE", "CANCELED"], 10_000)?;
-    let mut keys: Vec<String> = runs.iter().filter_map(|r| api::tag(&r.tags, "dagster/partition").map(str::to_owned)).collect();
+    let runs = api::find_runs(
+        client,
+        &[(crate::tags::BACKFILL, id)],
+        &["FAILURE", "CANCELED"],
+        10_000,
+    )?;
+    let mut keys: Vec<String> = runs
+        .iter()
+        .filter_map(|r| api::tag(&r.tags, "dagster/partition").map(str::to_owned))
+        .collect();
     keys.sort();
     keys.dedup();
     Ok(keys)
 }
 
-fn poll_run(client: &Client, log: &Logger, id: &str, last: &mut Option<(String, Instant)>) -> Result<Option<Status>, Error> {
+fn poll_run(
+    client: &Client,
+    log: &Logger,
+    id: &str,
+    last: &mut Option<(String, Instant)>,
+) -> Result<Option<Status>, Error> {
     let run = match api::run_status(client, id)? {
         Lookup::Found(r) => r,
         Lookup::Missing(m) if m.starts_with("RunNotFoundError") => {
-            return Err(Error::new(Status::Failed, format!("run {id} no longer exists in Dagster: {m}")));
+            return Err(Error::new(
+                Status::Failed,
+                format!("run {id} no longer exists in Dagster: {m}"),
+            ));
         }
         Lookup::Missing(m) => return Err(Error::unreachable(format!("reading run {id}: {m}"))),
     };
     let line = format!("run {id} of {} {}", run.job, run.status);
-    let event = Event::info("progress", line.clone()).with("run_id", id).with("status", run.status.as_str());
+    let event = Event::info("progress", line.clone())
+        .with("run_id", id)
+        .with("status", run.status.as_str());
     progress_line(log, line, event, last);
     let status = match api::classify_run(&run.status) {
         RunClass::Succeeded => Status::Succeeded,
@@ -143,7 +222,11 @@ fn poll_run(client: &Client, log: &Logger, id: &str, last: &mut Option<(String, 
     if let Some(reason) = api::tag(&run.tags, "dagster/failure_reason") {
         message.push_str(&format!(" ({reason})"));
     }
-    let level = if status == Status::Succeeded { Level::Info } else { Level::Error };
+    let level = if status == Status::Succeeded {
+        Level::Info
+    } else {
+        Level::Error
+    };
     log.emit(
         Event::new(level, "finished", message)
             .with("run_id", id)

@@ -9,6 +9,7 @@
 //! the server; otherwise its outcome is reported as unknown, and the caller
 //! looks for it by tag before anything else.
 
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde::de::DeserializeOwned;
@@ -16,7 +17,7 @@ use serde_json::{Value, json};
 
 use crate::backoff::Backoff;
 use crate::exit::Error;
-use crate::http::{Reply, Transport};
+use crate::http::{Failure, Reply, Transport};
 use crate::log::{Event, Logger};
 use crate::settings::format_duration;
 use crate::stop::Stop;
@@ -56,8 +57,20 @@ pub struct Client {
 
 impl Client {
     /// A client over `transport` that logs retries to `log` and honours `stop`.
-    pub fn new(transport: Transport, log: Logger, stop: Stop, retry_for: Duration, request_timeout: Duration) -> Client {
-        Client { transport, log, stop, retry_for, request_timeout }
+    pub fn new(
+        transport: Transport,
+        log: Logger,
+        stop: Stop,
+        retry_for: Duration,
+        request_timeout: Duration,
+    ) -> Client {
+        Client {
+            transport,
+            log,
+            stop,
+            retry_for,
+            request_timeout,
+        }
     }
 
     /// The stop (deadline and signals) this client honours.
@@ -66,7 +79,12 @@ impl Client {
     }
 
     /// Runs a query, retrying transient failures; `what` names it in messages.
-    pub fn query<T: DeserializeOwned>(&self, what: &str, document: &str, variables: Value) -> Result<T, Error> {
+    pub fn query<T: DeserializeOwned>(
+        &self,
+        what: &str,
+        document: &str,
+        variables: Value,
+    ) -> Result<T, Error> {
         let body = request_body(document, variables);
         let started = Instant::now();
         let mut backoff = Backoff::new(BACKOFF_BASE, BACKOFF_CAP);
@@ -74,16 +92,24 @@ impl Client {
         loop {
             self.stop.check()?;
             attempt += 1;
-            match self.exchange(&body) {
-                Ok(data) => return decode(what, data).map_err(|m| Error::unreachable(m)),
+            match self.exchange::<T>(&body) {
+                Ok(Ok(answer)) => return Ok(answer),
+                Ok(Err(data)) => return decode(what, data).map_err(Error::unreachable),
                 Err(Problem::Fatal(e)) => return Err(e.prefixed(what)),
-                Err(Problem::Transient { message, .. }) => self.wait_to_retry(what, &message, attempt, started, &mut backoff)?,
+                Err(Problem::Transient { message, .. }) => {
+                    self.wait_to_retry(what, &message, attempt, started, &mut backoff)?
+                }
             }
         }
     }
 
     /// Runs a mutation: re-sent only while it cannot have reached Dagster.
-    pub fn mutate<T: DeserializeOwned>(&self, what: &str, document: &str, variables: Value) -> Result<T, MutationError> {
+    pub fn mutate<T: DeserializeOwned>(
+        &self,
+        what: &str,
+        document: &str,
+        variables: Value,
+    ) -> Result<T, MutationError> {
         let body = request_body(document, variables);
         let started = Instant::now();
         let mut backoff = Backoff::new(BACKOFF_BASE, BACKOFF_CAP);
@@ -91,20 +117,34 @@ impl Client {
         loop {
             self.stop.check().map_err(MutationError::Failed)?;
             attempt += 1;
-            match self.exchange(&body) {
-                Ok(data) => return decode(what, data).map_err(MutationError::Unknown),
+            match self.exchange::<T>(&body) {
+                Ok(Ok(answer)) => return Ok(answer),
+                Ok(Err(data)) => return decode(what, data).map_err(MutationError::Unknown),
                 Err(Problem::Fatal(e)) => return Err(MutationError::Failed(e.prefixed(what))),
-                Err(Problem::Transient { message, maybe_sent: true }) => {
+                Err(Problem::Transient {
+                    message,
+                    maybe_sent: true,
+                }) => {
                     return Err(MutationError::Unknown(format!("{what}: {message}")));
                 }
-                Err(Problem::Transient { message, maybe_sent: false }) => self
+                Err(Problem::Transient {
+                    message,
+                    maybe_sent: false,
+                }) => self
                     .wait_to_retry(what, &message, attempt, started, &mut backoff)
                     .map_err(MutationError::Failed)?,
             }
         }
     }
 
-    fn wait_to_retry(&self, what: &str, message: &str, attempt: u32, started: Instant, backoff: &mut Backoff) -> Result<(), Error> {
+    fn wait_to_retry(
+        &self,
+        what: &str,
+        message: &str,
+        attempt: u32,
+        started: Instant,
+        backoff: &mut Backoff,
+    ) -> Result<(), Error> {
         let elapsed = started.elapsed();
         if attempt >= MAX_ATTEMPTS || elapsed >= self.retry_for {
             return Err(Error::unreachable(format!(
@@ -113,23 +153,74 @@ impl Client {
                 format_duration(elapsed)
             )));
         }
-        let delay = backoff.next_delay().min(self.retry_for - elapsed).max(Duration::from_millis(10));
+        let delay = backoff
+            .next_delay()
+            .min(self.retry_for - elapsed)
+            .max(Duration::from_millis(10));
         self.log.emit(
-            Event::warn("retry", format!("{what}: {message}; retrying in {}", format_duration(delay)))
-                .with("attempt", attempt)
-                .with("delay_ms", u64::try_from(delay.as_millis()).unwrap_or(u64::MAX)),
+            Event::warn(
+                "retry",
+                format!("{what}: {message}; retrying in {}", format_duration(delay)),
+            )
+            .with("attempt", attempt)
+            .with(
+                "delay_ms",
+                u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+            ),
         );
         self.stop.sleep(delay)
     }
 
-    fn exchange(&self, body: &[u8]) -> Result<Value, Problem> {
+    /// One request: the typed answer, or (when it does not fit `T`) the
+    /// answer's `data` for an error message, or what went wrong.
+    fn exchange<T: DeserializeOwned>(&self, body: &[u8]) -> Result<Result<T, Value>, Problem> {
         let timeout = self.request_timeout.min(self.stop.remaining());
-        match self.transport.post(body, timeout) {
-            Ok(reply) => interpret(&reply),
+        match self.post(body, timeout)? {
+            Ok(reply) => {
+                // Straight into the typed answer: no JSON tree for big answers
+                // (10,000 partition keys). Anything else is read again, slowly.
+                if let Ok(Envelope { data: Some(answer) }) =
+                    serde_json::from_slice::<Envelope<T>>(&reply.body)
+                {
+                    return Ok(Ok(answer));
+                }
+                interpret(&reply).map(Err)
+            }
             Err(f) => {
                 // A request cut short by the deadline or a signal is not a Dagster problem.
                 self.stop.check().map_err(Problem::Fatal)?;
-                Err(Problem::Transient { message: f.message, maybe_sent: f.maybe_sent })
+                Err(Problem::Transient {
+                    message: f.message,
+                    maybe_sent: f.maybe_sent,
+                })
+            }
+        }
+    }
+}
+
+impl Client {
+    /// Posts on a worker thread and waits for it while watching the stop, so
+    /// that a signal ends the run at once even when Dagster does not answer;
+    /// an abandoned request ends by its own timeout.
+    fn post(&self, body: &[u8], timeout: Duration) -> Result<Result<Reply, Failure>, Problem> {
+        let (tx, rx) = mpsc::channel();
+        let transport = self.transport.clone();
+        let body = body.to_vec();
+        std::thread::spawn(move || {
+            let _ = tx.send(transport.post(&body, timeout));
+        });
+        loop {
+            match rx.recv_timeout(Duration::from_millis(50)) {
+                Ok(result) => return Ok(result),
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    self.stop.check().map_err(Problem::Fatal)?
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    return Ok(Err(Failure {
+                        message: "the request thread ended without an answer".into(),
+                        maybe_sent: true,
+                    }));
+                }
             }
         }
     }
@@ -137,12 +228,23 @@ impl Client {
 
 impl Error {
     fn prefixed(self, what: &str) -> Error {
-        Error { message: format!("{what}: {}", self.message), ..self }
+        Error {
+            message: format!("{what}: {}", self.message),
+            ..self
+        }
     }
 }
 
+/// A GraphQL answer whose `data` fits `T` (other keys, such as `errors`, ignored).
+#[derive(serde::Deserialize)]
+struct Envelope<T> {
+    data: Option<T>,
+}
+
 fn request_body(document: &str, variables: Value) -> Vec<u8> {
-    json!({ "query": document, "variables": variables }).to_string().into_bytes()
+    json!({ "query": document, "variables": variables })
+        .to_string()
+        .into_bytes()
 }
 
 /// Reads a reply as a GraphQL answer; returns its `data`.
@@ -151,12 +253,19 @@ fn interpret(reply: &Reply) -> Result<Value, Problem> {
     let retryable_status = matches!(status, 408 | 429 | 502 | 503 | 504);
     let parsed: Option<Value> = serde_json::from_slice(&reply.body).ok();
     let Some(Value::Object(mut answer)) = parsed else {
-        let what = if reply.body.is_empty() { "an empty body".to_owned() } else { format!("a body that is not JSON ({})", snippet(reply)) };
+        let what = if reply.body.is_empty() {
+            "an empty body".to_owned()
+        } else {
+            format!("a body that is not JSON ({})", snippet(reply))
+        };
         let message = format!("HTTP {status} with {what}");
         // A 5xx, or a 2xx whose body was cut short, may well work next time;
         // a 3xx or 4xx HTML page means the URL is wrong.
         return if status >= 500 || retryable_status || (200..300).contains(&status) {
-            Err(Problem::Transient { message, maybe_sent: true })
+            Err(Problem::Transient {
+                message,
+                maybe_sent: true,
+            })
         } else {
             Err(Problem::Fatal(Error::unreachable(format!(
                 "{message}: is DAGSTER_URL the Dagster webserver's base URL (with its path prefix)?"
@@ -169,19 +278,40 @@ fn interpret(reply: &Reply) -> Result<Value, Problem> {
             let errors: Vec<String> = answer
                 .get("errors")
                 .and_then(Value::as_array)
-                .map(|list| list.iter().map(|e| e.get("message").and_then(Value::as_str).unwrap_or("(no message)").to_owned()).collect())
+                .map(|list| {
+                    list.iter()
+                        .map(|e| {
+                            e.get("message")
+                                .and_then(Value::as_str)
+                                .unwrap_or("(no message)")
+                                .to_owned()
+                        })
+                        .collect()
+                })
                 .unwrap_or_default();
             if errors.is_empty() {
-                let message = format!("HTTP {status} with JSON that is not a GraphQL answer ({})", snippet(reply));
+                let message = format!(
+                    "HTTP {status} with JSON that is not a GraphQL answer ({})",
+                    snippet(reply)
+                );
                 if status >= 500 || retryable_status {
-                    Err(Problem::Transient { message, maybe_sent: true })
+                    Err(Problem::Transient {
+                        message,
+                        maybe_sent: true,
+                    })
                 } else {
                     Err(Problem::Fatal(Error::unreachable(message)))
                 }
             } else if retryable_status {
-                Err(Problem::Transient { message: format!("HTTP {status}: {}", errors.join("; ")), maybe_sent: true })
+                Err(Problem::Transient {
+                    message: format!("HTTP {status}: {}", errors.join("; ")),
+                    maybe_sent: true,
+                })
             } else {
-                Err(Problem::Fatal(Error::rejected(format!("Dagster refused the query (HTTP {status}): {}", errors.join("; ")))))
+                Err(Problem::Fatal(Error::rejected(format!(
+                    "Dagster refused the query (HTTP {status}): {}",
+                    errors.join("; ")
+                ))))
             }
         }
     }
@@ -193,8 +323,15 @@ fn decode<T: DeserializeOwned>(what: &str, data: Value) -> Result<T, String> {
 
 fn snippet(reply: &Reply) -> String {
     let text = String::from_utf8_lossy(&reply.body[..reply.body.len().min(160)]).into_owned();
-    let text: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-    let ct = if reply.content_type.is_empty() { String::new() } else { format!("{}: ", reply.content_type) };
+    let text: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let ct = if reply.content_type.is_empty() {
+        String::new()
+    } else {
+        format!("{}: ", reply.content_type)
+    };
     format!("{ct}{}", text.trim())
 }
 
@@ -203,25 +340,50 @@ mod tests {
     use super::*;
 
     fn reply(status: u16, body: &str) -> Reply {
-        Reply { status, content_type: "text/html".into(), body: body.as_bytes().to_vec() }
+        Reply {
+            status,
+            content_type: "text/html".into(),
+            body: body.as_bytes().to_vec(),
+        }
     }
 
     #[test]
     fn status_is_a_hint_and_the_body_decides() {
-        let python_error = r#"{"data":{"launchPartitionBackfill":{"__typename":"PythonError","message":"boom"}}}"#;
+        let python_error =
+            r#"{"data":{"launchPartitionBackfill":{"__typename":"PythonError","message":"boom"}}}"#;
         assert!(interpret(&reply(500, python_error)).is_ok());
-        assert!(matches!(interpret(&reply(503, "<html>busy</html>")), Err(Problem::Transient { .. })));
-        assert!(matches!(interpret(&reply(500, "")), Err(Problem::Transient { .. })));
-        assert!(matches!(interpret(&reply(200, "{\"data\":{\"x\":")), Err(Problem::Transient { .. })));
+        assert!(matches!(
+            interpret(&reply(503, "<html>busy</html>")),
+            Err(Problem::Transient { .. })
+        ));
+        assert!(matches!(
+            interpret(&reply(500, "")),
+            Err(Problem::Transient { .. })
+        ));
+        assert!(matches!(
+            interpret(&reply(200, "{\"data\":{\"x\":")),
+            Err(Problem::Transient { .. })
+        ));
         match interpret(&reply(404, "<html>not found</html>")) {
             Err(Problem::Fatal(e)) => assert_eq!(e.status, crate::exit::Status::Unreachable),
             other => panic!("{other:?}"),
         }
-        match interpret(&reply(400, r#"{"data":null,"errors":[{"message":"Syntax Error"}]}"#)) {
-            Err(Problem::Fatal(e)) => assert!(e.message.contains("Syntax Error") && e.status == crate::exit::Status::Rejected),
+        match interpret(&reply(
+            400,
+            r#"{"data":null,"errors":[{"message":"Syntax Error"}]}"#,
+        )) {
+            Err(Problem::Fatal(e)) => assert!(
+                e.message.contains("Syntax Error") && e.status == crate::exit::Status::Rejected
+            ),
             other => panic!("{other:?}"),
         }
-        assert!(matches!(interpret(&reply(502, r#"{"message":"bad gateway"}"#)), Err(Problem::Transient { .. })));
-        assert!(matches!(interpret(&reply(200, "[1,2]")), Err(Problem::Transient { .. })));
+        assert!(matches!(
+            interpret(&reply(502, r#"{"message":"bad gateway"}"#)),
+            Err(Problem::Transient { .. })
+        ));
+        assert!(matches!(
+            interpret(&reply(200, "[1,2]")),
+            Err(Problem::Transient { .. })
+        ));
     }
 }

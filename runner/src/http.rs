@@ -44,11 +44,24 @@ impl Transport {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_connect(Some(Duration::from_secs(10)))
-            .user_agent(concat!("dagster-scripts-runner/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!(
+                "dagster-scripts-runner/",
+                env!("CARGO_PKG_VERSION")
+            ))
             .max_redirects(0)
+            // A fresh connection per request: the runner sends one every few
+            // seconds at most, and a pooled connection that the server has
+            // closed meanwhile (uvicorn drops idle ones after 5 s) fails with a
+            // reset that, on a launch, would make its outcome unknown.
+            .max_idle_connections(0)
+            .max_idle_connections_per_host(0)
             .build()
             .into();
-        Transport { agent, endpoint: endpoint.to_owned(), token }
+        Transport {
+            agent,
+            endpoint: endpoint.to_owned(),
+            token,
+        }
     }
 
     /// The endpoint requests go to.
@@ -66,7 +79,10 @@ impl Transport {
         if let Some(token) = &self.token {
             request = request.header("Dagster-Cloud-Api-Token", token);
         }
-        let request = request.config().timeout_global(Some(timeout.max(Duration::from_millis(1)))).build();
+        let request = request
+            .config()
+            .timeout_global(Some(timeout.max(Duration::from_millis(1))))
+            .build();
         let mut response = request.send(body).map_err(failure)?;
         let status = response.status().as_u16();
         let content_type = response
@@ -75,11 +91,20 @@ impl Transport {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_owned();
-        let body = response.body_mut().with_config().limit(MAX_BODY).read_to_vec().map_err(|e| Failure {
-            message: format!("HTTP {status}, but the body could not be read: {e}"),
-            maybe_sent: true,
-        })?;
-        Ok(Reply { status, content_type, body })
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_BODY)
+            .read_to_vec()
+            .map_err(|e| Failure {
+                message: format!("HTTP {status}, but the body could not be read: {e}"),
+                maybe_sent: true,
+            })?;
+        Ok(Reply {
+            status,
+            content_type,
+            body,
+        })
     }
 }
 
@@ -100,5 +125,8 @@ fn failure(e: ureq::Error) -> Failure {
         ),
         _ => true,
     };
-    Failure { message: e.to_string(), maybe_sent }
+    Failure {
+        message: e.to_string(),
+        maybe_sent,
+    }
 }

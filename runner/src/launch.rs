@@ -51,8 +51,18 @@ pub fn find_existing(client: &Client, log: &Logger, hash: &str) -> Result<Option
     if let Some(first) = backfills.first() {
         if backfills.len() > 1 {
             log.emit(
-                Event::warn("duplicates", format!("{} backfills carry this request's hash; following the oldest, {}", backfills.len(), first.id))
-                    .with("backfills", backfills.iter().map(|b| b.id.clone()).collect::<Vec<_>>()),
+                Event::warn(
+                    "duplicates",
+                    format!(
+                        "{} backfills carry this request's hash; following the oldest, {}",
+                        backfills.len(),
+                        first.id
+                    ),
+                )
+                .with(
+                    "backfills",
+                    backfills.iter().map(|b| b.id.clone()).collect::<Vec<_>>(),
+                ),
             );
         }
         return Ok(Some(Handle::Backfill(first.id.clone())));
@@ -71,23 +81,35 @@ pub fn launch(client: &Client, log: &Logger, plan: &Plan, hash: &str) -> Result<
     let mut last = String::new();
     for attempt in 1..=LAUNCH_ATTEMPTS {
         let sent = match &plan.action {
-            Action::Backfill(params) => api::launch_backfill(client, params.clone()).map(Handle::Backfill),
+            Action::Backfill(params) => {
+                api::launch_backfill(client, params.clone()).map(Handle::Backfill)
+            }
             Action::Run(params) => api::launch_run(client, params.clone()).map(Handle::Run),
-            Action::ReexecuteRun(params) => api::reexecute_run(client, params.clone()).map(Handle::Run),
-            Action::Nothing(why) => return Err(Error::new(crate::exit::Status::Succeeded, why.clone())),
+            Action::ReexecuteRun(params) => {
+                api::reexecute_run(client, params.clone()).map(Handle::Run)
+            }
+            Action::Nothing(why) => {
+                return Err(Error::new(crate::exit::Status::Succeeded, why.clone()));
+            }
         };
         match sent {
             Ok(handle) => return Ok(handle),
             Err(MutationError::Failed(e)) => return Err(e),
             Err(MutationError::Unknown(message)) => {
                 log.emit(
-                    Event::warn("launch_unknown", format!("{message}; the launch may have happened: looking for it by tag"))
-                        .with("attempt", attempt),
+                    Event::warn(
+                        "launch_unknown",
+                        format!("{message}; the launch may have happened: looking for it by tag"),
+                    )
+                    .with("attempt", attempt),
                 );
                 for _ in 0..2 {
                     client.stop().sleep(RECHECK_PAUSE)?;
                     if let Some(handle) = find_existing(client, log, hash)? {
-                        log.emit(Event::info("launch_found", format!("the lost launch exists: {handle}")));
+                        log.emit(Event::info(
+                            "launch_found",
+                            format!("the lost launch exists: {handle}"),
+                        ));
                         return Ok(handle);
                     }
                 }

@@ -54,7 +54,12 @@ pub struct Event {
 impl Event {
     /// An event called `name` (stable, for pipelines) saying `message` (for people).
     pub fn new(level: Level, name: &'static str, message: impl Into<String>) -> Event {
-        Event { level, name, message: message.into(), fields: Map::new() }
+        Event {
+            level,
+            name,
+            message: message.into(),
+            fields: Map::new(),
+        }
     }
 
     /// An info event.
@@ -86,19 +91,33 @@ pub struct Logger {
 
 impl std::fmt::Debug for Logger {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Logger").field("format", &self.format).finish_non_exhaustive()
+        f.debug_struct("Logger")
+            .field("format", &self.format)
+            .finish_non_exhaustive()
     }
 }
 
 impl Logger {
     /// Events to stderr, results to stdout.
     pub fn stderr(format: Format) -> Logger {
-        Logger::to(format, Box::new(std::io::stderr()), Box::new(std::io::stdout()))
+        Logger::to(
+            format,
+            Box::new(std::io::stderr()),
+            Box::new(std::io::stdout()),
+        )
     }
 
     /// Events and results to the given writers (tests capture them).
-    pub fn to(format: Format, events: Box<dyn Write + Send>, output: Box<dyn Write + Send>) -> Logger {
-        Logger { format, events: Arc::new(Mutex::new(events)), output: Arc::new(Mutex::new(output)) }
+    pub fn to(
+        format: Format,
+        events: Box<dyn Write + Send>,
+        output: Box<dyn Write + Send>,
+    ) -> Logger {
+        Logger {
+            format,
+            events: Arc::new(Mutex::new(events)),
+            output: Arc::new(Mutex::new(output)),
+        }
     }
 
     /// The format in use.
@@ -110,7 +129,12 @@ impl Logger {
     /// nowhere left to report it, and the exit code still tells the outcome.
     pub fn emit(&self, event: Event) {
         let line = match self.format {
-            Format::Human => format!("{} {:<5} {}", timestamp(), event.level.as_str().to_uppercase(), one_line(&event.message)),
+            Format::Human => format!(
+                "{} {:<5} {}",
+                timestamp(),
+                event.level.as_str().to_uppercase(),
+                one_line(&event.message)
+            ),
             Format::Json => {
                 let mut object = Map::new();
                 object.insert("time".into(), timestamp().into());
@@ -145,7 +169,10 @@ fn one_line(s: &str) -> String {
 
 /// Now, in RFC 3339 UTC to the second.
 fn timestamp() -> String {
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     format_utc(secs)
 }
 
@@ -163,7 +190,12 @@ pub fn format_utc(secs: u64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem / 60 % 60, rem % 60)
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
 }
 
 #[cfg(test)]
@@ -174,7 +206,10 @@ mod tests {
     struct Buffer(Arc<Mutex<Vec<u8>>>);
     impl Write for Buffer {
         fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().map_err(|_| std::io::ErrorKind::Other)?.extend_from_slice(b);
+            self.0
+                .lock()
+                .map_err(|_| std::io::ErrorKind::Other)?
+                .extend_from_slice(b);
             Ok(b.len())
         }
         fn flush(&mut self) -> std::io::Result<()> {
@@ -199,7 +234,14 @@ mod tests {
             assert_eq!(text.lines().count(), 1, "{text}");
             if format == Format::Json {
                 let v: Value = serde_json::from_str(text.trim()).unwrap();
-                assert_eq!((v["event"].as_str(), v["backfill_id"].as_str(), v["level"].as_str()), (Some("launched"), Some("abc"), Some("info")));
+                assert_eq!(
+                    (
+                        v["event"].as_str(),
+                        v["backfill_id"].as_str(),
+                        v["level"].as_str()
+                    ),
+                    (Some("launched"), Some("abc"), Some("info"))
+                );
             } else {
                 assert!(text.contains("INFO  two | lines"), "{text}");
             }

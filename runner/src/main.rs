@@ -21,7 +21,11 @@ fn main() -> ExitCode {
             Status::Succeeded
         }
         Ok(Command::Version) => {
-            Logger::stderr(log_format).output(concat!("dagster-scripts-runner ", env!("CARGO_PKG_VERSION"), "\n"));
+            Logger::stderr(log_format).output(concat!(
+                "dagster-scripts-runner ",
+                env!("CARGO_PKG_VERSION"),
+                "\n"
+            ));
             Status::Succeeded
         }
         Ok(Command::Run(settings)) => {
@@ -37,6 +41,10 @@ fn main() -> ExitCode {
 }
 
 fn fail(log: &Logger, e: dagster_scripts_runner::exit::Error) -> Status {
-    log.emit(Event::new(Level::Error, "exit", e.message).with("exit_code", e.status.code()).with("outcome", e.status.name()));
+    log.emit(
+        Event::new(Level::Error, "exit", e.message)
+            .with("exit_code", e.status.code())
+            .with("outcome", e.status.name()),
+    );
     e.status
 }

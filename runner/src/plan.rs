@@ -63,10 +63,18 @@ fn target(client: &Client, job: &str, wanted: Option<&str>) -> Result<Target, Er
 }
 
 fn where_facts(t: &Target) -> Vec<(&'static str, String)> {
-    vec![("location", t.location.clone()), ("repository", t.repository.clone()), ("job", t.job.clone())]
+    vec![
+        ("location", t.location.clone()),
+        ("repository", t.repository.clone()),
+        ("job", t.job.clone()),
+    ]
 }
 
-fn backfill_params(spec: &Spec, tags: &[(String, String)], mut params: Map<String, Value>) -> Value {
+fn backfill_params(
+    spec: &Spec,
+    tags: &[(String, String)],
+    mut params: Map<String, Value>,
+) -> Value {
     params.insert("tags".into(), tags::to_input(tags));
     params.insert("title".into(), tags::title(spec).into());
     if let Some(description) = tags::description(spec) {
@@ -75,10 +83,19 @@ fn backfill_params(spec: &Spec, tags: &[(String, String)], mut params: Map<Strin
     Value::Object(params)
 }
 
-fn backfill(client: &Client, spec: &Spec, b: &Backfill, tags: Vec<(String, String)>) -> Result<Plan, Error> {
+fn backfill(
+    client: &Client,
+    spec: &Spec,
+    b: &Backfill,
+    tags: Vec<(String, String)>,
+) -> Result<Plan, Error> {
     let target = target(client, b.job_name.as_str(), b.repository_name.as_deref())?;
     let available = api::job_partitions(client, &target)?;
-    let keys = select(&b.tags.partitions, &available, &format!("job {}", target.job))?;
+    let keys = select(
+        &b.tags.partitions,
+        &available,
+        &format!("job {}", target.job),
+    )?;
     let mut params = Map::new();
     params.insert(
         "selector".into(),
@@ -89,7 +106,13 @@ fn backfill(client: &Client, spec: &Spec, b: &Backfill, tags: Vec<(String, Strin
         params.insert("runConfigData".into(), Value::Object(config.clone()));
     }
     let action = Action::Backfill(backfill_params(spec, &tags, params));
-    Ok(Plan { kind: "backfill", facts: where_facts(&target), keys, tags, action })
+    Ok(Plan {
+        kind: "backfill",
+        facts: where_facts(&target),
+        keys,
+        tags,
+        action,
+    })
 }
 
 fn run(client: &Client, r: &JobRun, mut tags: Vec<(String, String)>) -> Result<Plan, Error> {
@@ -120,19 +143,36 @@ fn run(client: &Client, r: &JobRun, mut tags: Vec<(String, String)>) -> Result<P
     if let Some(config) = &r.run_config {
         params["runConfigData"] = Value::Object(config.clone());
     }
-    Ok(Plan { kind: "run", facts: where_facts(&target), keys, tags, action: Action::Run(params) })
+    Ok(Plan {
+        kind: "run",
+        facts: where_facts(&target),
+        keys,
+        tags,
+        action: Action::Run(params),
+    })
 }
 
-fn asset_backfill(client: &Client, spec: &Spec, a: &AssetBackfill, tags: Vec<(String, String)>) -> Result<Plan, Error> {
+fn asset_backfill(
+    client: &Client,
+    spec: &Spec,
+    a: &AssetBackfill,
+    tags: Vec<(String, String)>,
+) -> Result<Plan, Error> {
     let mut keys: Option<Vec<String>> = None;
     for asset in &a.assets {
         let what = format!("asset {asset}");
-        let available = api::asset_partitions(client, asset.as_str())?
-            .ok_or_else(|| Error::rejected(format!("{what} is not partitioned; an asset backfill needs partitions")))?;
+        let available = api::asset_partitions(client, asset.as_str())?.ok_or_else(|| {
+            Error::rejected(format!(
+                "{what} is not partitioned; an asset backfill needs partitions"
+            ))
+        })?;
         let selected = select(&a.tags.partitions, &available, &what)?;
         match &keys {
             Some(first) if *first != selected => {
-                return Err(Error::rejected(format!("{what} selects other partitions than {}", a.assets[0])));
+                return Err(Error::rejected(format!(
+                    "{what} selects other partitions than {}",
+                    a.assets[0]
+                )));
             }
             _ => keys = Some(selected),
         }
@@ -141,18 +181,48 @@ fn asset_backfill(client: &Client, spec: &Spec, a: &AssetBackfill, tags: Vec<(St
     let mut params = Map::new();
     params.insert(
         "assetSelection".into(),
-        Value::Array(a.assets.iter().map(|k| json!({ "path": k.as_str().split('/').collect::<Vec<_>>() })).collect()),
+        Value::Array(
+            a.assets
+                .iter()
+                .map(|k| json!({ "path": k.as_str().split('/').collect::<Vec<_>>() }))
+                .collect(),
+        ),
     );
     params.insert("partitionNames".into(), json!(keys));
-    let facts = vec![("assets", a.assets.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", "))];
+    let facts = vec![(
+        "assets",
+        a.assets
+            .iter()
+            .map(|k| k.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+    )];
     let action = Action::Backfill(backfill_params(spec, &tags, params));
-    Ok(Plan { kind: "asset_backfill", facts, keys, tags, action })
+    Ok(Plan {
+        kind: "asset_backfill",
+        facts,
+        keys,
+        tags,
+        action,
+    })
 }
 
 /// Backfill statuses after which nothing more happens.
-pub const TERMINAL_BACKFILL: [&str; 5] = ["COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"];
+pub const TERMINAL_BACKFILL: [&str; 5] = [
+    "COMPLETED",
+    "COMPLETED_SUCCESS",
+    "COMPLETED_FAILED",
+    "FAILED",
+    "CANCELED",
+];
 
-fn reexecute(client: &Client, log: &Logger, spec: &Spec, x: &Reexecute, tags: Vec<(String, String)>) -> Result<Plan, Error> {
+fn reexecute(
+    client: &Client,
+    log: &Logger,
+    spec: &Spec,
+    x: &Reexecute,
+    tags: Vec<(String, String)>,
+) -> Result<Plan, Error> {
     let issue = x.rerun_of.as_str();
     let by_issue = [(tags::ISSUE, issue)];
     let backfills = api::find_backfills(client, &by_issue)?;
@@ -179,40 +249,82 @@ fn reexecute(client: &Client, log: &Logger, spec: &Spec, x: &Reexecute, tags: Ve
     };
     if backfills.len() + runs.len() > 1 {
         log.emit(
-            Event::info("rerun_of", format!("rerun_of {issue}: {} launches found; re-executing the newest", backfills.len() + runs.len()))
-                .with("backfills", backfills.iter().map(|f| f.id.clone()).collect::<Vec<_>>())
-                .with("runs", runs.iter().map(|f| f.id.clone()).collect::<Vec<_>>()),
+            Event::info(
+                "rerun_of",
+                format!(
+                    "rerun_of {issue}: {} launches found; re-executing the newest",
+                    backfills.len() + runs.len()
+                ),
+            )
+            .with(
+                "backfills",
+                backfills.iter().map(|f| f.id.clone()).collect::<Vec<_>>(),
+            )
+            .with(
+                "runs",
+                runs.iter().map(|f| f.id.clone()).collect::<Vec<_>>(),
+            ),
         );
     }
     match parent {
         Parent::Run(run) => {
-            let mut facts = vec![("rerun_of", issue.to_owned()), ("parent run", run.id.clone()), ("parent status", run.status.clone())];
+            let mut facts = vec![
+                ("rerun_of", issue.to_owned()),
+                ("parent run", run.id.clone()),
+                ("parent status", run.status.clone()),
+            ];
             let action = match run.status.as_str() {
-                "SUCCESS" => Action::Nothing(format!("run {} of request {issue} succeeded: nothing to re-execute", run.id)),
+                "SUCCESS" => Action::Nothing(format!(
+                    "run {} of request {issue} succeeded: nothing to re-execute",
+                    run.id
+                )),
                 "FAILURE" | "CANCELED" => Action::ReexecuteRun(json!({
                     "parentRunId": run.id,
                     "strategy": "FROM_FAILURE",
                     "extraTags": tags::to_input(&tags),
                 })),
                 other => {
-                    return Err(Error::rejected(format!("run {} of request {issue} is still {other}: re-execute it once it has ended", run.id)));
+                    return Err(Error::rejected(format!(
+                        "run {} of request {issue} is still {other}: re-execute it once it has ended",
+                        run.id
+                    )));
                 }
             };
             if let Some(location) = api::tag(&run.tags, "dagster/code_location") {
                 facts.push(("location", location.to_owned()));
             }
-            Ok(Plan { kind: "reexecute", facts, keys: Vec::new(), tags, action })
+            Ok(Plan {
+                kind: "reexecute",
+                facts,
+                keys: Vec::new(),
+                tags,
+                action,
+            })
         }
         Parent::Backfill(found) => reexecute_backfill(client, spec, issue, &found.id, tags),
     }
 }
 
-fn reexecute_backfill(client: &Client, spec: &Spec, issue: &str, id: &str, tags: Vec<(String, String)>) -> Result<Plan, Error> {
+fn reexecute_backfill(
+    client: &Client,
+    spec: &Spec,
+    issue: &str,
+    id: &str,
+    tags: Vec<(String, String)>,
+) -> Result<Plan, Error> {
     let detail = match api::backfill_detail(client, id)? {
         Lookup::Found(d) => d,
-        Lookup::Missing(m) => return Err(Error::rejected(format!("backfill {id} of request {issue}: {m}"))),
+        Lookup::Missing(m) => {
+            return Err(Error::rejected(format!(
+                "backfill {id} of request {issue}: {m}"
+            )));
+        }
     };
-    let mut facts = vec![("rerun_of", issue.to_owned()), ("parent backfill", id.to_owned()), ("parent status", detail.status.clone())];
+    let mut facts = vec![
+        ("rerun_of", issue.to_owned()),
+        ("parent backfill", id.to_owned()),
+        ("parent status", detail.status.clone()),
+    ];
     if !TERMINAL_BACKFILL.contains(&detail.status.as_str()) {
         return Err(Error::rejected(format!(
             "backfill {id} of request {issue} is still {}: re-execute it once it has ended",
@@ -224,37 +336,69 @@ fn reexecute_backfill(client: &Client, spec: &Spec, issue: &str, id: &str, tags:
         facts.push(("assets", detail.assets.join(", ")));
         params.insert(
             "assetSelection".into(),
-            Value::Array(detail.assets.iter().map(|k| json!({ "path": k.split('/').collect::<Vec<_>>() })).collect()),
+            Value::Array(
+                detail
+                    .assets
+                    .iter()
+                    .map(|k| json!({ "path": k.split('/').collect::<Vec<_>>() }))
+                    .collect(),
+            ),
         );
-        let failed = api::find_runs(client, &[(tags::BACKFILL, id)], &["FAILURE", "CANCELED"], 10_000)?;
-        let mut keys: Vec<String> =
-            failed.iter().filter_map(|r| api::tag(&r.tags, "dagster/partition").map(str::to_owned)).collect();
+        let failed = api::find_runs(
+            client,
+            &[(tags::BACKFILL, id)],
+            &["FAILURE", "CANCELED"],
+            10_000,
+        )?;
+        let mut keys: Vec<String> = failed
+            .iter()
+            .filter_map(|r| api::tag(&r.tags, "dagster/partition").map(str::to_owned))
+            .collect();
         keys.sort();
         keys.dedup();
         keys
     } else {
-        let (Some(target), Some(set)) = (detail.target.clone(), detail.partition_set.clone()) else {
-            return Err(Error::rejected(format!("backfill {id} of request {issue}: Dagster did not say where it ran")));
+        let (Some(target), Some(set)) = (detail.target.clone(), detail.partition_set.clone())
+        else {
+            return Err(Error::rejected(format!(
+                "backfill {id} of request {issue}: Dagster did not say where it ran"
+            )));
         };
         facts.extend(where_facts(&target));
-        params.insert("selector".into(), json!({ "partitionSetName": set, "repositorySelector": target.repository_selector() }));
-        let unfinished: Vec<&(String, Option<String>)> =
-            detail.partitions.iter().filter(|(_, status)| status.as_deref() != Some("SUCCESS")).collect();
+        params.insert(
+            "selector".into(),
+            json!({ "partitionSetName": set, "repositorySelector": target.repository_selector() }),
+        );
+        let unfinished: Vec<&(String, Option<String>)> = detail
+            .partitions
+            .iter()
+            .filter(|(_, status)| status.as_deref() != Some("SUCCESS"))
+            .collect();
         // With fromFailure Dagster re-executes each partition's last run from
         // its failed step, but skips a partition whose last run did not FAIL
         // (cancelled, never run): those are only covered by a full run.
-        let from_failure = unfinished.iter().all(|(_, status)| status.as_deref() == Some("FAILURE"));
+        let from_failure = unfinished
+            .iter()
+            .all(|(_, status)| status.as_deref() == Some("FAILURE"));
         params.insert("fromFailure".into(), from_failure.into());
         facts.push(("from failure", from_failure.to_string()));
         unfinished.into_iter().map(|(k, _)| k.clone()).collect()
     };
     let action = if keys.is_empty() {
-        Action::Nothing(format!("backfill {id} of request {issue} has no failed partition: nothing to re-execute"))
+        Action::Nothing(format!(
+            "backfill {id} of request {issue} has no failed partition: nothing to re-execute"
+        ))
     } else {
         params.insert("partitionNames".into(), json!(keys));
         Action::Backfill(backfill_params(spec, &tags, params))
     };
-    Ok(Plan { kind: "reexecute", facts, keys, tags, action })
+    Ok(Plan {
+        kind: "reexecute",
+        facts,
+        keys,
+        tags,
+        action,
+    })
 }
 
 impl Plan {
@@ -273,7 +417,11 @@ impl Plan {
             let listed: Vec<&String> = if self.keys.len() <= LISTED {
                 self.keys.iter().collect()
             } else {
-                self.keys.iter().take(10).chain(self.keys.iter().skip(self.keys.len() - 10)).collect()
+                self.keys
+                    .iter()
+                    .take(10)
+                    .chain(self.keys.iter().skip(self.keys.len() - 10))
+                    .collect()
             };
             for (i, key) in listed.iter().enumerate() {
                 if self.keys.len() > LISTED && i == 10 {
@@ -297,7 +445,11 @@ impl Plan {
             Action::ReexecuteRun(p) => ("launchRunReexecution", p.clone()),
             Action::Nothing(why) => ("none", Value::String(why.clone())),
         };
-        let facts: Map<String, Value> = self.facts.iter().map(|(k, v)| (k.replace(' ', "_"), Value::String(v.clone()))).collect();
+        let facts: Map<String, Value> = self
+            .facts
+            .iter()
+            .map(|(k, v)| (k.replace(' ', "_"), Value::String(v.clone())))
+            .collect();
         json!({
             "kind": self.kind,
             "target": facts,

@@ -12,22 +12,48 @@ use crate::api::{Repository, Target};
 use crate::exit::Error;
 
 /// The one repository that holds `job`, given the spec's optional `repository_name`.
-pub fn resolve(repositories: &[Repository], job: &str, wanted: Option<&str>) -> Result<Target, Error> {
-    let holders: Vec<&Repository> = repositories.iter().filter(|r| r.jobs.iter().any(|j| j == job)).collect();
+pub fn resolve(
+    repositories: &[Repository],
+    job: &str,
+    wanted: Option<&str>,
+) -> Result<Target, Error> {
+    let holders: Vec<&Repository> = repositories
+        .iter()
+        .filter(|r| r.jobs.iter().any(|j| j == job))
+        .collect();
     let candidates: Vec<&Repository> = match wanted {
         None => holders.clone(),
         Some(wanted) => {
             let exact: Vec<&Repository> = match wanted.split_once('@') {
-                Some((repo, location)) => holders.iter().copied().filter(|r| r.name == repo && r.location == location).collect(),
+                Some((repo, location)) => holders
+                    .iter()
+                    .copied()
+                    .filter(|r| r.name == repo && r.location == location)
+                    .collect(),
                 None => Vec::new(),
             };
-            let by_location: Vec<&Repository> = holders.iter().copied().filter(|r| r.location == wanted).collect();
-            let by_repository: Vec<&Repository> = holders.iter().copied().filter(|r| r.name == wanted).collect();
-            [exact, by_location, by_repository].into_iter().find(|tier| !tier.is_empty()).unwrap_or_default()
+            let by_location: Vec<&Repository> = holders
+                .iter()
+                .copied()
+                .filter(|r| r.location == wanted)
+                .collect();
+            let by_repository: Vec<&Repository> = holders
+                .iter()
+                .copied()
+                .filter(|r| r.name == wanted)
+                .collect();
+            [exact, by_location, by_repository]
+                .into_iter()
+                .find(|tier| !tier.is_empty())
+                .unwrap_or_default()
         }
     };
     match candidates.as_slice() {
-        [one] => Ok(Target { location: one.location.clone(), repository: one.name.clone(), job: job.to_owned() }),
+        [one] => Ok(Target {
+            location: one.location.clone(),
+            repository: one.name.clone(),
+            job: job.to_owned(),
+        }),
         [] => Err(not_found(repositories, &holders, job, wanted)),
         many => Err(Error::rejected(format!(
             "job {job} is ambiguous: it exists in {}; set repository_name to one of them (`repository@location`)",
@@ -37,18 +63,30 @@ pub fn resolve(repositories: &[Repository], job: &str, wanted: Option<&str>) -> 
 }
 
 fn list(repos: &[&Repository]) -> String {
-    let mut names: Vec<String> = repos.iter().map(|r| format!("{}@{}", r.name, r.location)).collect();
+    let mut names: Vec<String> = repos
+        .iter()
+        .map(|r| format!("{}@{}", r.name, r.location))
+        .collect();
     names.sort();
     names.join(", ")
 }
 
-fn not_found(all: &[Repository], holders: &[&Repository], job: &str, wanted: Option<&str>) -> Error {
+fn not_found(
+    all: &[Repository],
+    holders: &[&Repository],
+    job: &str,
+    wanted: Option<&str>,
+) -> Error {
     match (wanted, holders.is_empty()) {
         (_, true) => {
             let known: Vec<&Repository> = all.iter().collect();
             Error::rejected(format!(
                 "job {job} not found in any code location (repositories: {})",
-                if known.is_empty() { "none".to_owned() } else { list(&known) }
+                if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    list(&known)
+                }
             ))
         }
         (Some(wanted), false) => Error::rejected(format!(
@@ -70,18 +108,34 @@ mod tests {
             jobs: jobs.iter().map(|j| j.to_string()).collect(),
         };
         vec![
-            repo("luchtmeetnet_ingestion", "__repository__", &["__ASSET_JOB", "cleanup_job", "ingestion_job"]),
-            repo("legacy_location", "luchtmeetnet_ingestion", &["ingestion_job"]),
+            repo(
+                "luchtmeetnet_ingestion",
+                "__repository__",
+                &["__ASSET_JOB", "cleanup_job", "ingestion_job"],
+            ),
+            repo(
+                "legacy_location",
+                "luchtmeetnet_ingestion",
+                &["ingestion_job"],
+            ),
         ]
     }
 
     #[test]
     fn location_name_wins_over_repository_name() {
         let t = resolve(&lab(), "ingestion_job", Some("luchtmeetnet_ingestion")).unwrap();
-        assert_eq!((t.location.as_str(), t.repository.as_str()), ("luchtmeetnet_ingestion", "__repository__"));
+        assert_eq!(
+            (t.location.as_str(), t.repository.as_str()),
+            ("luchtmeetnet_ingestion", "__repository__")
+        );
         let t = resolve(&lab(), "ingestion_job", Some("legacy_location")).unwrap();
         assert_eq!(t.repository, "luchtmeetnet_ingestion");
-        let t = resolve(&lab(), "ingestion_job", Some("luchtmeetnet_ingestion@legacy_location")).unwrap();
+        let t = resolve(
+            &lab(),
+            "ingestion_job",
+            Some("luchtmeetnet_ingestion@legacy_location"),
+        )
+        .unwrap();
         assert_eq!(t.location, "legacy_location");
         let t = resolve(&lab(), "cleanup_job", None).unwrap();
         assert_eq!(t.location, "luchtmeetnet_ingestion");
@@ -91,10 +145,19 @@ mod tests {
     fn ambiguous_and_unknown_jobs_are_rejected_with_candidates() {
         let e = resolve(&lab(), "ingestion_job", None).unwrap_err();
         assert_eq!(e.status, crate::exit::Status::Rejected);
-        assert!(e.message.contains("__repository__@luchtmeetnet_ingestion, luchtmeetnet_ingestion@legacy_location"), "{e}");
+        assert!(
+            e.message.contains(
+                "__repository__@luchtmeetnet_ingestion, luchtmeetnet_ingestion@legacy_location"
+            ),
+            "{e}"
+        );
         let e = resolve(&lab(), "nope_job", None).unwrap_err();
         assert!(e.message.contains("not found in any code location"), "{e}");
         let e = resolve(&lab(), "cleanup_job", Some("legacy_location")).unwrap_err();
-        assert!(e.message.contains("it exists in __repository__@luchtmeetnet_ingestion"), "{e}");
+        assert!(
+            e.message
+                .contains("it exists in __repository__@luchtmeetnet_ingestion"),
+            "{e}"
+        );
     }
 }

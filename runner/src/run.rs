@@ -23,7 +23,11 @@ pub fn run(settings: &Settings, log: &Logger, stop: Stop) -> Status {
     match run_inner(settings, log, stop) {
         Ok(status) => status,
         Err(e) => {
-            let level = if e.status == Status::Succeeded { Level::Info } else { Level::Error };
+            let level = if e.status == Status::Succeeded {
+                Level::Info
+            } else {
+                Level::Error
+            };
             log.emit(
                 Event::new(level, "exit", e.message.clone())
                     .with("exit_code", e.status.code())
@@ -39,13 +43,23 @@ fn run_inner(settings: &Settings, log: &Logger, stop: Stop) -> Result<Status, Er
         for d in &diagnostics {
             log.emit(Event::new(Level::Error, "spec_error", d.to_string()));
         }
-        Error::invalid(format!("{}: the spec is not valid ({} problem(s))", settings.spec.display(), diagnostics.len()))
+        Error::invalid(format!(
+            "{}: the spec is not valid ({} problem(s))",
+            settings.spec.display(),
+            diagnostics.len()
+        ))
     })?;
     let hash = spec.request_hash();
     log.emit(
         Event::info(
             "request",
-            format!("{} request for issue {} (request {}) on {}", spec.kind(), spec.issue(), &hash[..hash.len().min(12)], settings.endpoint),
+            format!(
+                "{} request for issue {} (request {}) on {}",
+                spec.kind(),
+                spec.issue(),
+                &hash[..hash.len().min(12)],
+                settings.endpoint
+            ),
         )
         .with("kind", spec.kind().as_str())
         .with("issue", spec.issue().as_str())
@@ -53,7 +67,13 @@ fn run_inner(settings: &Settings, log: &Logger, stop: Stop) -> Result<Status, Er
         .with("endpoint", settings.endpoint.as_str()),
     );
     let transport = Transport::new(&settings.endpoint, settings.token.clone());
-    let client = Client::new(transport, log.clone(), stop, settings.retry_for, settings.request_timeout);
+    let client = Client::new(
+        transport,
+        log.clone(),
+        stop,
+        settings.retry_for,
+        settings.request_timeout,
+    );
 
     let existing = launch::find_existing(&client, log, &hash)?;
     if settings.dry_run {
@@ -82,7 +102,11 @@ fn run_inner(settings: &Settings, log: &Logger, stop: Stop) -> Result<Status, Er
                 return Ok(Status::Succeeded);
             }
             let handle = launch::launch(&client, log, &plan, &hash)?;
-            let count = if plan.keys.is_empty() { String::new() } else { format!(" ({} partitions)", plan.keys.len()) };
+            let count = if plan.keys.is_empty() {
+                String::new()
+            } else {
+                format!(" ({} partitions)", plan.keys.len())
+            };
             log.emit(
                 Event::info("launched", format!("launched {handle}{count}"))
                     .with("id", id(&handle))
@@ -92,10 +116,19 @@ fn run_inner(settings: &Settings, log: &Logger, stop: Stop) -> Result<Status, Er
         }
     };
     if settings.no_wait {
-        log.emit(Event::info("no_wait", format!("--no-wait: not following {handle}")));
+        log.emit(Event::info(
+            "no_wait",
+            format!("--no-wait: not following {handle}"),
+        ));
         return Ok(Status::Succeeded);
     }
-    follow(&client, log, &handle, settings.poll_interval, settings.retry_for)
+    follow(
+        &client,
+        log,
+        &handle,
+        settings.poll_interval,
+        settings.retry_for,
+    )
 }
 
 fn id(handle: &Handle) -> &str {

@@ -19,14 +19,23 @@ pub const MAX_KEYS: usize = 100_000;
 const SHOWN: usize = 20;
 
 /// The keys `dims` select among `available`, in product order.
-pub fn select(dims: &[Dimension], available: &Partitions, what: &str) -> Result<Vec<String>, Error> {
+pub fn select(
+    dims: &[Dimension],
+    available: &Partitions,
+    what: &str,
+) -> Result<Vec<String>, Error> {
     if available.keys.is_empty() {
-        return Err(Error::rejected(format!("{what} has no partitions in Dagster; a backfill needs partitioned targets")));
+        return Err(Error::rejected(format!(
+            "{what} has no partitions in Dagster; a backfill needs partitioned targets"
+        )));
     }
     let mut by_name: BTreeMap<&str, &Dimension> = BTreeMap::new();
     for d in dims {
         if by_name.insert(d.name().as_str(), d).is_some() {
-            return Err(Error::invalid(format!("dimension {} is named twice", d.name())));
+            return Err(Error::invalid(format!(
+                "dimension {} is named twice",
+                d.name()
+            )));
         }
     }
     let names: Vec<&str> = by_name.keys().copied().collect();
@@ -38,7 +47,13 @@ pub fn select(dims: &[Dimension], available: &Partitions, what: &str) -> Result<
                 names.join(", ")
             )));
         }
-    } else if names != available.dimensions.iter().map(String::as_str).collect::<Vec<_>>() {
+    } else if names
+        != available
+            .dimensions
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+    {
         return Err(Error::rejected(format!(
             "{what} is partitioned by {}; the spec names {} (name every dimension; `all: true` selects all of one)",
             available.dimensions.join(", "),
@@ -55,21 +70,35 @@ pub fn select(dims: &[Dimension], available: &Partitions, what: &str) -> Result<
         };
         per_dimension.push(values);
     }
-    let total = per_dimension.iter().try_fold(1usize, |n, v| n.checked_mul(v.len())).unwrap_or(usize::MAX);
+    let total = per_dimension
+        .iter()
+        .try_fold(1usize, |n, v| n.checked_mul(v.len()))
+        .unwrap_or(usize::MAX);
     if total > MAX_KEYS {
-        return Err(Error::invalid(format!("the spec selects {total} partitions; at most {MAX_KEYS} per request")));
+        return Err(Error::invalid(format!(
+            "the spec selects {total} partitions; at most {MAX_KEYS} per request"
+        )));
     }
     let mut keys = vec![String::new()];
     for values in &per_dimension {
         keys = keys
             .iter()
             .flat_map(|prefix| {
-                values.iter().map(move |v| if prefix.is_empty() { v.clone() } else { format!("{prefix}|{v}") })
+                values.iter().map(move |v| {
+                    if prefix.is_empty() {
+                        v.clone()
+                    } else {
+                        format!("{prefix}|{v}")
+                    }
+                })
             })
             .collect();
     }
     let known: HashSet<&str> = available.keys.iter().map(String::as_str).collect();
-    let missing: Vec<&String> = keys.iter().filter(|k| !known.contains(k.as_str())).collect();
+    let missing: Vec<&String> = keys
+        .iter()
+        .filter(|k| !known.contains(k.as_str()))
+        .collect();
     if !missing.is_empty() {
         return Err(missing_keys(what, &missing));
     }
@@ -79,23 +108,35 @@ pub fn select(dims: &[Dimension], available: &Partitions, what: &str) -> Result<
 /// The full key of one partition, checked against `available`.
 pub fn one_key(key: &PartitionKey, available: &Partitions, what: &str) -> Result<String, Error> {
     if available.keys.is_empty() {
-        return Err(Error::rejected(format!("{what} is not partitioned; leave `partition` out")));
+        return Err(Error::rejected(format!(
+            "{what} is not partitioned; leave `partition` out"
+        )));
     }
     let full = match key {
         PartitionKey::Key(k) => k.as_str().to_owned(),
         PartitionKey::PerDimension(map) => {
             let names: Vec<&str> = map.keys().map(|n| n.as_str()).collect();
-            if !available.dimensions.is_empty() && names != available.dimensions.iter().map(String::as_str).collect::<Vec<_>>() {
+            if !available.dimensions.is_empty()
+                && names
+                    != available
+                        .dimensions
+                        .iter()
+                        .map(String::as_str)
+                        .collect::<Vec<_>>()
+            {
                 return Err(Error::rejected(format!(
                     "{what} is partitioned by {}; the spec names {}",
                     available.dimensions.join(", "),
                     names.join(", ")
                 )));
             }
-            map.values().map(|v| v.as_str()).collect::<Vec<_>>().join("|")
+            map.values()
+                .map(|v| v.as_str())
+                .collect::<Vec<_>>()
+                .join("|")
         }
     };
-    if !available.keys.iter().any(|k| *k == full) {
+    if !available.keys.contains(&full) {
         return Err(missing_keys(what, &[&full]));
     }
     Ok(full)
@@ -103,7 +144,11 @@ pub fn one_key(key: &PartitionKey, available: &Partitions, what: &str) -> Result
 
 fn missing_keys(what: &str, missing: &[&String]) -> Error {
     let shown: Vec<&str> = missing.iter().take(SHOWN).map(|k| k.as_str()).collect();
-    let more = if missing.len() > SHOWN { format!(" and {} more", missing.len() - SHOWN) } else { String::new() };
+    let more = if missing.len() > SHOWN {
+        format!(" and {} more", missing.len() - SHOWN)
+    } else {
+        String::new()
+    };
     Error::rejected(format!(
         "{} partition key(s) do not exist in {what}: {}{more}; nothing was launched",
         missing.len(),
@@ -116,7 +161,11 @@ fn all_of(available: &Partitions, index: usize, count: usize) -> Vec<String> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for key in &available.keys {
-        let part = if count == 1 { Some(key.as_str()) } else { key.split('|').nth(index) };
+        let part = if count == 1 {
+            Some(key.as_str())
+        } else {
+            key.split('|').nth(index)
+        };
         if let Some(part) = part
             && seen.insert(part)
         {
@@ -141,7 +190,10 @@ mod tests {
                 keys.push(format!("{day}|{station}"));
             }
         }
-        Partitions { keys, dimensions: vec!["daily".into(), "stations".into()] }
+        Partitions {
+            keys,
+            dimensions: vec!["daily".into(), "stations".into()],
+        }
     }
 
     #[test]
@@ -152,7 +204,12 @@ mod tests {
         ]));
         assert_eq!(
             select(&d, &lab(), "job x").unwrap(),
-            ["2024-01-31|NL01497", "2024-01-31|NL01912", "2024-02-01|NL01497", "2024-02-01|NL01912"]
+            [
+                "2024-01-31|NL01497",
+                "2024-01-31|NL01912",
+                "2024-02-01|NL01497",
+                "2024-02-01|NL01912"
+            ]
         );
     }
 
@@ -162,7 +219,14 @@ mod tests {
             { "name": "daily", "start_date": "2024-02-01", "end_date": "2024-02-01" },
             { "name": "stations", "all": true },
         ]));
-        assert_eq!(select(&d, &lab(), "job x").unwrap(), ["2024-02-01|NL01497", "2024-02-01|NL01912", "2024-02-01|NL01913"]);
+        assert_eq!(
+            select(&d, &lab(), "job x").unwrap(),
+            [
+                "2024-02-01|NL01497",
+                "2024-02-01|NL01912",
+                "2024-02-01|NL01913"
+            ]
+        );
     }
 
     #[test]
@@ -174,17 +238,40 @@ mod tests {
         let e = select(&d, &lab(), "job x").unwrap_err();
         assert_eq!(e.status, crate::exit::Status::Rejected);
         assert!(e.message.starts_with("3 partition key(s)"), "{e}");
-        assert!(e.message.contains("2024-02-01|NL99999, 2024-02-02|NL01497, 2024-02-02|NL99999"), "{e}");
-        let d = dims(serde_json::json!([{ "name": "daily", "start_date": "2024-02-01", "end_date": "2024-02-01" }]));
-        assert!(select(&d, &lab(), "job x").unwrap_err().message.contains("partitioned by daily, stations"));
-        assert!(select(&d, &Partitions::default(), "job x").unwrap_err().message.contains("no partitions"));
+        assert!(
+            e.message
+                .contains("2024-02-01|NL99999, 2024-02-02|NL01497, 2024-02-02|NL99999"),
+            "{e}"
+        );
+        let d = dims(
+            serde_json::json!([{ "name": "daily", "start_date": "2024-02-01", "end_date": "2024-02-01" }]),
+        );
+        assert!(
+            select(&d, &lab(), "job x")
+                .unwrap_err()
+                .message
+                .contains("partitioned by daily, stations")
+        );
+        assert!(
+            select(&d, &Partitions::default(), "job x")
+                .unwrap_err()
+                .message
+                .contains("no partitions")
+        );
     }
 
     #[test]
     fn one_key_joins_dimensions_by_name() {
-        let key: PartitionKey = serde_json::from_value(serde_json::json!({ "stations": "NL01912", "daily": "2024-01-31" })).unwrap();
-        assert_eq!(one_key(&key, &lab(), "job x").unwrap(), "2024-01-31|NL01912");
-        let key: PartitionKey = serde_json::from_value(serde_json::json!("2024-01-31|NL99999")).unwrap();
+        let key: PartitionKey = serde_json::from_value(
+            serde_json::json!({ "stations": "NL01912", "daily": "2024-01-31" }),
+        )
+        .unwrap();
+        assert_eq!(
+            one_key(&key, &lab(), "job x").unwrap(),
+            "2024-01-31|NL01912"
+        );
+        let key: PartitionKey =
+            serde_json::from_value(serde_json::json!("2024-01-31|NL99999")).unwrap();
         assert!(one_key(&key, &lab(), "job x").is_err());
     }
 }

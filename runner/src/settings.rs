@@ -109,7 +109,9 @@ where
         };
         if only_positional || !text.starts_with('-') || text == "-" {
             if spec.is_some() {
-                return Err(Error::invalid(format!("unexpected argument `{text}`: only one SPEC_FILE may be given")));
+                return Err(Error::invalid(format!(
+                    "unexpected argument `{text}`: only one SPEC_FILE may be given"
+                )));
             }
             spec = Some(PathBuf::from(arg));
             continue;
@@ -139,28 +141,56 @@ where
             "--retry-for" => flags.retry_for = Some(value()?),
             "--request-timeout" => flags.request_timeout = Some(value()?),
             "--log-format" => flags.log_format = Some(value()?),
-            _ => return Err(Error::invalid(format!("unknown option `{text}` (see --help)"))),
+            _ => {
+                return Err(Error::invalid(format!(
+                    "unknown option `{text}` (see --help)"
+                )));
+            }
         }
     }
     let spec = spec.ok_or_else(|| Error::invalid("missing SPEC_FILE (see --help)"))?;
-    let pick = |flag: Option<String>, var: &str| flag.or_else(|| env(var).filter(|v| !v.trim().is_empty()));
-
-    let url = pick(flags.url, "DAGSTER_URL")
-        .ok_or_else(|| Error::invalid("DAGSTER_URL is not set: the Dagster webserver's base URL is required"))?;
-    let duration = |flag: Option<String>, var: &str, default: Duration| -> Result<Duration, Error> {
-        match pick(flag, var) {
-            None => Ok(default),
-            Some(v) => parse_duration(&v).ok_or_else(|| {
-                Error::invalid(format!("{var}: `{v}` is not a duration (e.g. 90, 30s, 90m, 6h, 1h30m)"))
-            }),
-        }
+    let pick = |flag: Option<String>, var: &str| {
+        flag.or_else(|| env(var).filter(|v| !v.trim().is_empty()))
     };
-    let timeout = duration(flags.timeout, "DAGSTER_SCRIPTS_TIMEOUT", Duration::from_secs(24 * 3600))?;
-    let poll_interval = duration(flags.poll_interval, "DAGSTER_SCRIPTS_POLL_INTERVAL", Duration::from_secs(10))?;
-    let retry_for = duration(flags.retry_for, "DAGSTER_SCRIPTS_RETRY_FOR", Duration::from_secs(300))?;
-    let request_timeout = duration(flags.request_timeout, "DAGSTER_SCRIPTS_REQUEST_TIMEOUT", Duration::from_secs(60))?;
+
+    let url = pick(flags.url, "DAGSTER_URL").ok_or_else(|| {
+        Error::invalid("DAGSTER_URL is not set: the Dagster webserver's base URL is required")
+    })?;
+    let duration =
+        |flag: Option<String>, var: &str, default: Duration| -> Result<Duration, Error> {
+            match pick(flag, var) {
+                None => Ok(default),
+                Some(v) => parse_duration(&v).ok_or_else(|| {
+                    Error::invalid(format!(
+                        "{var}: `{v}` is not a duration (e.g. 90, 30s, 90m, 6h, 1h30m)"
+                    ))
+                }),
+            }
+        };
+    let timeout = duration(
+        flags.timeout,
+        "DAGSTER_SCRIPTS_TIMEOUT",
+        Duration::from_secs(24 * 3600),
+    )?;
+    let poll_interval = duration(
+        flags.poll_interval,
+        "DAGSTER_SCRIPTS_POLL_INTERVAL",
+        Duration::from_secs(10),
+    )?;
+    let retry_for = duration(
+        flags.retry_for,
+        "DAGSTER_SCRIPTS_RETRY_FOR",
+        Duration::from_secs(300),
+    )?;
+    let request_timeout = duration(
+        flags.request_timeout,
+        "DAGSTER_SCRIPTS_REQUEST_TIMEOUT",
+        Duration::from_secs(60),
+    )?;
     if poll_interval.is_zero() || request_timeout.is_zero() || timeout.is_zero() {
-        return Err(Error::invalid("--timeout, --poll-interval and --request-timeout must be more than zero"));
+        return Err(Error::invalid(
+            "--timeout, --poll-interval and --request-timeout must be more than zero",
+        ));
     }
     let log_format = match pick(flags.log_format, "DAGSTER_SCRIPTS_LOG_FORMAT").as_deref() {
         None | Some("human") => Format::Human,
@@ -174,7 +204,9 @@ where
     Ok(Command::Run(Settings {
         spec,
         endpoint: endpoint(&url)?,
-        token: env("DAGSTER_API_TOKEN").filter(|t| !t.trim().is_empty()).map(|t| t.trim().to_owned()),
+        token: env("DAGSTER_API_TOKEN")
+            .filter(|t| !t.trim().is_empty())
+            .map(|t| t.trim().to_owned()),
         timeout,
         poll_interval,
         retry_for,
@@ -203,9 +235,16 @@ pub fn endpoint(base: &str) -> Result<String, Error> {
     let rest = base
         .strip_prefix("http://")
         .or_else(|| base.strip_prefix("https://"))
-        .ok_or_else(|| Error::invalid(format!("DAGSTER_URL `{base}` must start with http:// or https://")))?;
+        .ok_or_else(|| {
+            Error::invalid(format!(
+                "DAGSTER_URL `{base}` must start with http:// or https://"
+            ))
+        })?;
     let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if host.is_empty() || rest.contains(['?', '#']) || base.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if host.is_empty()
+        || rest.contains(['?', '#'])
+        || base.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
         return Err(Error::invalid(format!(
             "DAGSTER_URL `{base}` is not a base URL (scheme, host, optional port and path prefix; no query)"
         )));
@@ -225,7 +264,9 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
         return None;
     }
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         if digits == 0 || digits > 9 {
             return None;
         }
@@ -256,7 +297,12 @@ pub fn format_duration(d: Duration) -> String {
         return format!("{}ms", d.subsec_millis());
     }
     let mut out = String::new();
-    for (n, unit) in [(secs / 86_400, "d"), (secs / 3_600 % 24, "h"), (secs / 60 % 60, "m"), (secs % 60, "s")] {
+    for (n, unit) in [
+        (secs / 86_400, "d"),
+        (secs / 3_600 % 24, "h"),
+        (secs / 60 % 60, "m"),
+        (secs % 60, "s"),
+    ] {
         if n > 0 {
             out.push_str(&format!("{n}{unit}"));
         }
@@ -269,8 +315,13 @@ mod tests {
     use super::*;
 
     fn run(args: &[&str], env: &[(&str, &str)]) -> Result<Command, Error> {
-        let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        parse(args.iter().map(OsString::from), |k| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        parse(args.iter().map(OsString::from), |k| {
+            env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
+        })
     }
 
     fn settings(args: &[&str], env: &[(&str, &str)]) -> Settings {
@@ -282,7 +333,14 @@ mod tests {
 
     #[test]
     fn durations() {
-        for (s, secs) in [("90", 90), ("30s", 30), ("90m", 5400), ("6h", 21_600), ("1h30m", 5400), ("2d", 172_800)] {
+        for (s, secs) in [
+            ("90", 90),
+            ("30s", 30),
+            ("90m", 5400),
+            ("6h", 21_600),
+            ("1h30m", 5400),
+            ("2d", 172_800),
+        ] {
             assert_eq!(parse_duration(s), Some(Duration::from_secs(secs)), "{s}");
         }
         assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
@@ -309,11 +367,36 @@ mod tests {
         assert_eq!(s.poll_interval, Duration::from_secs(30));
         assert_eq!(s.log_format, Format::Json);
         assert_eq!(s.token.as_deref(), Some("secret"));
-        let s = settings(&["--timeout", "90m", "--poll-interval=5s", "--log-format", "human", "--dry-run", "spec.yaml"], &env);
-        assert_eq!((s.timeout, s.poll_interval, s.log_format, s.dry_run), (Duration::from_secs(5400), Duration::from_secs(5), Format::Human, true));
-        let s = settings(&["spec.yaml"], &[("DAGSTER_URL", "https://org.dagster.cloud/prod")]);
+        let s = settings(
+            &[
+                "--timeout",
+                "90m",
+                "--poll-interval=5s",
+                "--log-format",
+                "human",
+                "--dry-run",
+                "spec.yaml",
+            ],
+            &env,
+        );
+        assert_eq!(
+            (s.timeout, s.poll_interval, s.log_format, s.dry_run),
+            (
+                Duration::from_secs(5400),
+                Duration::from_secs(5),
+                Format::Human,
+                true
+            )
+        );
+        let s = settings(
+            &["spec.yaml"],
+            &[("DAGSTER_URL", "https://org.dagster.cloud/prod")],
+        );
         assert_eq!(s.endpoint, "https://org.dagster.cloud/prod/graphql");
-        assert_eq!((s.timeout, s.poll_interval, s.token), (Duration::from_secs(86_400), Duration::from_secs(10), None));
+        assert_eq!(
+            (s.timeout, s.poll_interval, s.token),
+            (Duration::from_secs(86_400), Duration::from_secs(10), None)
+        );
     }
 
     #[test]
@@ -329,7 +412,13 @@ mod tests {
             (vec!["--log-format", "xml", "spec.yaml"], url.to_vec()),
             (vec!["spec.yaml"], vec![("DAGSTER_URL", "dagster:3000")]),
             (vec!["spec.yaml"], vec![("DAGSTER_URL", "http://")]),
-            (vec!["spec.yaml"], vec![("DAGSTER_URL", "http://x"), ("DAGSTER_SCRIPTS_POLL_INTERVAL", "0")]),
+            (
+                vec!["spec.yaml"],
+                vec![
+                    ("DAGSTER_URL", "http://x"),
+                    ("DAGSTER_SCRIPTS_POLL_INTERVAL", "0"),
+                ],
+            ),
         ] {
             let err = run(&args, &env).unwrap_err();
             assert_eq!(err.status, crate::exit::Status::Invalid, "{args:?} {env:?}");

@@ -28,8 +28,14 @@ impl Stop {
     /// A stop that fires `timeout` from now, or when a signal is stored in `signal`.
     pub fn new(timeout: Duration, signal: Arc<AtomicUsize>) -> Stop {
         let now = Instant::now();
-        let deadline = now.checked_add(timeout).unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 86_400));
-        Stop { deadline, timeout, signal }
+        let deadline = now
+            .checked_add(timeout)
+            .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 86_400));
+        Stop {
+            deadline,
+            timeout,
+            signal,
+        }
     }
 
     /// Installs SIGTERM and SIGINT handlers and returns a stop bound to them.
@@ -37,8 +43,13 @@ impl Stop {
         let flag = Arc::new(AtomicUsize::new(0));
         for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
             let as_usize = usize::try_from(signal).unwrap_or(0);
-            signal_hook::flag::register_usize(signal, Arc::clone(&flag), as_usize)
-                .map_err(|e| Error::invalid(format!("cannot install the handler for signal {signal}: {e}")))?;
+            signal_hook::flag::register_usize(signal, Arc::clone(&flag), as_usize).map_err(
+                |e| {
+                    Error::invalid(format!(
+                        "cannot install the handler for signal {signal}: {e}"
+                    ))
+                },
+            )?;
         }
         Ok(Stop::new(timeout, flag))
     }
@@ -48,16 +59,25 @@ impl Stop {
         let signal = self.signal.load(Ordering::Relaxed);
         if signal != 0 {
             let signal = i32::try_from(signal).unwrap_or(15);
-            let name = if signal == signal_hook::consts::SIGINT { "SIGINT" } else { "SIGTERM" };
+            let name = if signal == signal_hook::consts::SIGINT {
+                "SIGINT"
+            } else {
+                "SIGTERM"
+            };
             return Err(Error::new(
                 Status::Interrupted(signal),
-                format!("{name} received: stopped following; what was launched keeps running in Dagster"),
+                format!(
+                    "{name} received: stopped following; what was launched keeps running in Dagster"
+                ),
             ));
         }
         if Instant::now() >= self.deadline {
             return Err(Error::new(
                 Status::TimedOut,
-                format!("deadline of {} reached", crate::settings::format_duration(self.timeout)),
+                format!(
+                    "deadline of {} reached",
+                    crate::settings::format_duration(self.timeout)
+                ),
             ));
         }
         Ok(())
@@ -77,7 +97,10 @@ impl Stop {
             if left.is_zero() {
                 return Ok(());
             }
-            std::thread::sleep(left.min(TICK).min(self.remaining().max(Duration::from_millis(1))));
+            std::thread::sleep(
+                left.min(TICK)
+                    .min(self.remaining().max(Duration::from_millis(1))),
+            );
         }
     }
 }
@@ -97,6 +120,9 @@ mod tests {
 
         let stop = Stop::new(Duration::from_secs(60), Arc::clone(&flag));
         flag.store(15, Ordering::Relaxed);
-        assert_eq!(stop.sleep(Duration::from_secs(10)).unwrap_err().status, Status::Interrupted(15));
+        assert_eq!(
+            stop.sleep(Duration::from_secs(10)).unwrap_err().status,
+            Status::Interrupted(15)
+        );
     }
 }

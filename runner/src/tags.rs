@@ -47,7 +47,13 @@ pub fn launch_tags(spec: &Spec, hash: &str) -> Vec<(String, String)> {
 pub fn title(spec: &Spec) -> String {
     let clean: String = format!("dagster-scripts: {} {}", spec.kind(), spec.issue())
         .chars()
-        .map(|c| if matches!(c, '%' | '*' | '"') || c.is_control() { '_' } else { c })
+        .map(|c| {
+            if matches!(c, '%' | '*' | '"') || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
         .collect();
     if clean.chars().count() <= MAX_TITLE {
         return clean;
@@ -64,7 +70,11 @@ pub fn description(spec: &Spec) -> Option<String> {
 
 /// The `[ExecutionTag!]` input for `tags`.
 pub fn to_input(tags: &[(String, String)]) -> serde_json::Value {
-    serde_json::Value::Array(tags.iter().map(|(k, v)| serde_json::json!({ "key": k, "value": v })).collect())
+    serde_json::Value::Array(
+        tags.iter()
+            .map(|(k, v)| serde_json::json!({ "key": k, "value": v }))
+            .collect(),
+    )
 }
 
 #[cfg(test)]
@@ -85,7 +95,10 @@ mod tests {
         .unwrap();
         let t = title(&spec);
         assert_eq!(t.chars().count(), 100);
-        assert!(!t.contains('"') && t.starts_with("dagster-scripts: backfill https://example.com/_issues_/99"));
+        assert!(
+            !t.contains('"')
+                && t.starts_with("dagster-scripts: backfill https://example.com/_issues_/99")
+        );
         let tags = launch_tags(&spec, "abc");
         let keys: Vec<&str> = tags.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, ["team", REQUEST, ISSUE, REQUESTER]);

@@ -45,7 +45,10 @@ pub fn repo_root() -> PathBuf {
     let mut dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     while !dir.join("tests/dagster/venv.sh").is_file() {
         if !dir.pop() {
-            panic!("tests/dagster/venv.sh not found above {}", env!("CARGO_MANIFEST_DIR"));
+            panic!(
+                "tests/dagster/venv.sh not found above {}",
+                env!("CARGO_MANIFEST_DIR")
+            );
         }
     }
     dir
@@ -73,10 +76,26 @@ pub fn dagster() -> &'static Server {
         let home = temp_home()?;
         let port = free_port()?;
         let dagster = venv().join("bin/dagster");
-        let args = ["dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", &port.to_string()];
-        start(&home, dagster.as_os_str(), &args, &format!("http://127.0.0.1:{port}"), true)
+        let args = [
+            "dev",
+            "-w",
+            "workspace.yaml",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+        ];
+        start(
+            &home,
+            dagster.as_os_str(),
+            &args,
+            &format!("http://127.0.0.1:{port}"),
+            true,
+        )
     });
-    server.as_ref().unwrap_or_else(|e| panic!("dagster dev did not start: {e}"))
+    server
+        .as_ref()
+        .unwrap_or_else(|e| panic!("dagster dev did not start: {e}"))
 }
 
 /// A second webserver on the same instance, serving under `/dagster`
@@ -87,28 +106,68 @@ pub fn prefixed_webserver() -> &'static Server {
     let server = SERVER.get_or_init(|| {
         let port = free_port()?;
         let webserver = venv().join("bin/dagster-webserver");
-        let args = ["-w", "workspace.yaml", "-h", "127.0.0.1", "-p", &port.to_string(), "--path-prefix", "/dagster"];
-        start(&home, webserver.as_os_str(), &args, &format!("http://127.0.0.1:{port}/dagster"), false)
+        let args = [
+            "-w",
+            "workspace.yaml",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "--path-prefix",
+            "/dagster",
+        ];
+        start(
+            &home,
+            webserver.as_os_str(),
+            &args,
+            &format!("http://127.0.0.1:{port}/dagster"),
+            false,
+        )
     });
-    server.as_ref().unwrap_or_else(|e| panic!("the prefixed webserver did not start: {e}"))
+    server
+        .as_ref()
+        .unwrap_or_else(|e| panic!("the prefixed webserver did not start: {e}"))
 }
 
 fn temp_home() -> Result<PathBuf, String> {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    let home = std::env::temp_dir().join(format!("dagster-scripts-test-{}-{nanos}", std::process::id()));
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let home = std::env::temp_dir().join(format!(
+        "dagster-scripts-test-{}-{nanos}",
+        std::process::id()
+    ));
     std::fs::create_dir_all(&home).map_err(|e| format!("{}: {e}", home.display()))?;
-    std::fs::write(home.join("dagster.yaml"), "telemetry:\n  enabled: false\n").map_err(|e| e.to_string())?;
+    std::fs::write(home.join("dagster.yaml"), "telemetry:\n  enabled: false\n")
+        .map_err(|e| e.to_string())?;
     Ok(home)
 }
 
 fn free_port() -> Result<u16, String> {
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    listener.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|e| e.to_string())
 }
 
-fn start(home: &Path, program: &std::ffi::OsStr, args: &[&str], base_url: &str, owns_home: bool) -> Result<Server, String> {
+fn start(
+    home: &Path,
+    program: &std::ffi::OsStr,
+    args: &[&str],
+    base_url: &str,
+    owns_home: bool,
+) -> Result<Server, String> {
     let dir = repo_root().join("tests/dagster");
-    let log = home.join(format!("{}.log", if owns_home { "dagster-dev" } else { "webserver-prefixed" }));
+    let log = home.join(format!(
+        "{}.log",
+        if owns_home {
+            "dagster-dev"
+        } else {
+            "webserver-prefixed"
+        }
+    ));
     let mut command = Command::new("bash");
     command
         .arg(dir.join("serve.sh"))
@@ -125,11 +184,15 @@ fn start(home: &Path, program: &std::ffi::OsStr, args: &[&str], base_url: &str, 
     if owns_home {
         command.env("SERVE_REMOVE", home);
     }
-    let mut child = command.spawn().map_err(|e| format!("spawning serve.sh: {e}"))?;
+    let mut child = command
+        .spawn()
+        .map_err(|e| format!("spawning serve.sh: {e}"))?;
     let lifeline = child.stdin.take().ok_or("no stdin pipe")?;
     let mut pid = String::new();
     if let Some(out) = child.stdout.take() {
-        BufReader::new(out).read_line(&mut pid).map_err(|e| e.to_string())?;
+        BufReader::new(out)
+            .read_line(&mut pid)
+            .map_err(|e| e.to_string())?;
     }
     let server = Server {
         base_url: base_url.to_owned(),
@@ -144,15 +207,29 @@ fn start(home: &Path, program: &std::ffi::OsStr, args: &[&str], base_url: &str, 
             "{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus } } } }",
             Value::Null,
         ) {
-            let entries = answer["data"]["workspaceOrError"]["locationEntries"].as_array().cloned().unwrap_or_default();
+            let entries = answer["data"]["workspaceOrError"]["locationEntries"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
             if entries.len() == 2 && entries.iter().all(|e| e["loadStatus"] == "LOADED") {
                 return Ok(server);
             }
         }
         if started.elapsed() > STARTUP {
             let tail = std::fs::read_to_string(&log).unwrap_or_default();
-            let tail: String = tail.lines().rev().take(30).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
-            return Err(format!("no loaded workspace at {base_url} after {STARTUP:?} (pid {}); log tail:\n{tail}", pid.trim()));
+            let tail: String = tail
+                .lines()
+                .rev()
+                .take(30)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect::<Vec<_>>()
+                .join("\n");
+            return Err(format!(
+                "no loaded workspace at {base_url} after {STARTUP:?} (pid {}); log tail:\n{tail}",
+                pid.trim()
+            ));
         }
         std::thread::sleep(Duration::from_millis(250));
     }
@@ -168,16 +245,22 @@ impl Server {
 
     /// Like [`Server::graphql`], panicking on a transport error: for assertions.
     pub fn query(&self, query: &str, variables: Value) -> Value {
-        self.graphql(query, variables).unwrap_or_else(|e| panic!("GraphQL to {}: {e}", self.graphql_url))
+        self.graphql(query, variables)
+            .unwrap_or_else(|e| panic!("GraphQL to {}: {e}", self.graphql_url))
     }
 }
 
 /// A minimal HTTP/1.1 POST to 127.0.0.1 (the tests talk to nothing else).
 fn post(url: &str, body: &str) -> Result<String, String> {
     let rest = url.strip_prefix("http://").ok_or("only http:// URLs")?;
-    let (authority, path) = rest.split_once('/').map(|(a, p)| (a, format!("/{p}"))).unwrap_or((rest, "/".into()));
+    let (authority, path) = rest
+        .split_once('/')
+        .map(|(a, p)| (a, format!("/{p}")))
+        .unwrap_or((rest, "/".into()));
     let mut stream = TcpStream::connect(authority).map_err(|e| e.to_string())?;
-    stream.set_read_timeout(Some(Duration::from_secs(120))).map_err(|e| e.to_string())?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(120)))
+        .map_err(|e| e.to_string())?;
     write!(
         stream,
         "POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -185,11 +268,20 @@ fn post(url: &str, body: &str) -> Result<String, String> {
     )
     .map_err(|e| e.to_string())?;
     let mut response = Vec::new();
-    stream.read_to_end(&mut response).map_err(|e| e.to_string())?;
-    let split = response.windows(4).position(|w| w == b"\r\n\r\n").ok_or("no HTTP header")?;
+    stream
+        .read_to_end(&mut response)
+        .map_err(|e| e.to_string())?;
+    let split = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or("no HTTP header")?;
     let head = String::from_utf8_lossy(&response[..split]).to_ascii_lowercase();
     let body = &response[split + 4..];
-    let body = if head.contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_vec() };
+    let body = if head.contains("transfer-encoding: chunked") {
+        dechunk(body)
+    } else {
+        body.to_vec()
+    };
     Ok(String::from_utf8_lossy(&body).into_owned())
 }
 
@@ -197,7 +289,9 @@ fn dechunk(mut body: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     while let Some(line_end) = body.windows(2).position(|w| w == b"\r\n") {
         let size = String::from_utf8_lossy(&body[..line_end]);
-        let Ok(n) = usize::from_str_radix(size.split(';').next().unwrap_or("").trim(), 16) else { break };
+        let Ok(n) = usize::from_str_radix(size.split(';').next().unwrap_or("").trim(), 16) else {
+            break;
+        };
         let rest = &body[line_end + 2..];
         if n == 0 || rest.len() < n {
             break;

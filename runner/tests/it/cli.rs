@@ -7,9 +7,15 @@ use crate::support::{Ran, command, run, spec_file, trial, wait};
 
 pub fn trials() -> Vec<libtest_mimic::Trial> {
     vec![
-        trial("cli::help_documents_every_setting_and_exit_code", help_documents_every_setting_and_exit_code),
+        trial(
+            "cli::help_documents_every_setting_and_exit_code",
+            help_documents_every_setting_and_exit_code,
+        ),
         trial("cli::bad_settings_exit_2", bad_settings_exit_2),
-        trial("cli::invalid_spec_exits_2_with_located_diagnostics", invalid_spec_exits_2_with_located_diagnostics),
+        trial(
+            "cli::invalid_spec_exits_2_with_located_diagnostics",
+            invalid_spec_exits_2_with_located_diagnostics,
+        ),
     ]
 }
 
@@ -31,13 +37,18 @@ fn help_documents_every_setting_and_exit_code() {
         "0  the request succeeded",
         "5  the deadline passed",
     ] {
-        assert!(ran.stdout.contains(needle), "--help lacks {needle}:\n{}", ran.stdout);
+        assert!(
+            ran.stdout.contains(needle),
+            "--help lacks {needle}:\n{}",
+            ran.stdout
+        );
     }
 }
 
 fn bad_settings_exit_2() {
     let spec = spec_file("cli-seed", SEED);
-    let cases: Vec<(Vec<&str>, Vec<(&str, &str)>)> = vec![
+    type Env<'a> = Vec<(&'a str, &'a str)>;
+    let cases: Vec<(Vec<&str>, Env)> = vec![
         (vec!["--timeout", "soon"], vec![]),
         (vec!["--poll-interval", "0"], vec![]),
         (vec!["--log-format", "xml"], vec![]),
@@ -53,7 +64,11 @@ fn bad_settings_exit_2() {
         }
         let ran: Ran = wait(c.spawn().expect("spawn"), Duration::from_secs(10));
         ran.assert_code(2);
-        assert!(ran.elapsed < Duration::from_secs(2), "{args:?} {env:?} took {:?}", ran.elapsed);
+        assert!(
+            ran.elapsed < Duration::from_secs(2),
+            "{args:?} {env:?} took {:?}",
+            ran.elapsed
+        );
         let exit = ran.event("exit");
         assert_eq!(exit.len(), 1, "{args:?} {env:?}: {}", ran.stderr);
         assert_eq!(exit[0]["exit_code"], 2);
@@ -61,13 +76,31 @@ fn bad_settings_exit_2() {
 }
 
 fn invalid_spec_exits_2_with_located_diagnostics() {
-    let spec = spec_file("cli-bad", "job_name: ingestion_job\ntags:\n  name: '1'\n  partitions:\n  - name: daily\n    start_date: '2024-02-01'\n    end_date: '2024-01-01'\n  bogus: 1\n");
+    let spec = spec_file(
+        "cli-bad",
+        "job_name: ingestion_job\ntags:\n  name: '1'\n  partitions:\n  - name: daily\n    start_date: '2024-02-01'\n    end_date: '2024-01-01'\n  bogus: 1\n",
+    );
     let ran = run(&spec, NOWHERE, &[], Duration::from_secs(10));
     ran.assert_code(2);
     let errors = ran.event("spec_error");
     assert!(!errors.is_empty(), "{}", ran.stderr);
-    assert!(errors.iter().all(|e| e["message"].as_str().unwrap_or("").starts_with(&format!("{spec}:"))), "{errors:?}");
-    let missing = run("/nonexistent/spec.yaml", NOWHERE, &[], Duration::from_secs(10));
+    assert!(
+        errors.iter().all(|e| e["message"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with(&format!("{spec}:"))),
+        "{errors:?}"
+    );
+    let missing = run(
+        "/nonexistent/spec.yaml",
+        NOWHERE,
+        &[],
+        Duration::from_secs(10),
+    );
     missing.assert_code(2);
-    assert!(missing.stderr.contains("no such file"), "{}", missing.stderr);
+    assert!(
+        missing.stderr.contains("no such file"),
+        "{}",
+        missing.stderr
+    );
 }

@@ -16,16 +16,46 @@ use crate::support::{command, read_until, run, spec_file, trial, wait};
 
 pub fn trials() -> Vec<libtest_mimic::Trial> {
     vec![
-        trial("dagster::queries_are_valid_for_the_pinned_schema", queries_are_valid_for_the_pinned_schema),
-        trial("dagster::seed_backfill_is_launched_once_however_often_the_runner_runs", seed_backfill_is_launched_once_however_often_the_runner_runs),
-        trial("dagster::failing_partition_exits_1_and_reexecution_from_failure_succeeds", failing_partition_exits_1_and_reexecution_from_failure_succeeds),
-        trial("dagster::deadline_and_sigterm_leave_the_backfill_to_the_next_runner", deadline_and_sigterm_leave_the_backfill_to_the_next_runner),
-        trial("dagster::unknown_partition_keys_are_refused_before_launch", unknown_partition_keys_are_refused_before_launch),
-        trial("dagster::ambiguous_and_unknown_jobs_are_refused_with_candidates", ambiguous_and_unknown_jobs_are_refused_with_candidates),
-        trial("dagster::dry_run_resolves_10000_partitions_and_launches_nothing", dry_run_resolves_10000_partitions_and_launches_nothing),
-        trial("dagster::job_runs_with_config_and_a_checked_partition", job_runs_with_config_and_a_checked_partition),
-        trial("dagster::failed_run_exits_1_and_is_reexecuted_from_failure", failed_run_exits_1_and_is_reexecuted_from_failure),
-        trial("dagster::asset_backfill_by_keys_and_partitions", asset_backfill_by_keys_and_partitions),
+        trial(
+            "dagster::queries_are_valid_for_the_pinned_schema",
+            queries_are_valid_for_the_pinned_schema,
+        ),
+        trial(
+            "dagster::seed_backfill_is_launched_once_however_often_the_runner_runs",
+            seed_backfill_is_launched_once_however_often_the_runner_runs,
+        ),
+        trial(
+            "dagster::failing_partition_exits_1_and_reexecution_from_failure_succeeds",
+            failing_partition_exits_1_and_reexecution_from_failure_succeeds,
+        ),
+        trial(
+            "dagster::deadline_and_sigterm_leave_the_backfill_to_the_next_runner",
+            deadline_and_sigterm_leave_the_backfill_to_the_next_runner,
+        ),
+        trial(
+            "dagster::unknown_partition_keys_are_refused_before_launch",
+            unknown_partition_keys_are_refused_before_launch,
+        ),
+        trial(
+            "dagster::ambiguous_and_unknown_jobs_are_refused_with_candidates",
+            ambiguous_and_unknown_jobs_are_refused_with_candidates,
+        ),
+        trial(
+            "dagster::dry_run_resolves_10000_partitions_and_launches_nothing",
+            dry_run_resolves_10000_partitions_and_launches_nothing,
+        ),
+        trial(
+            "dagster::job_runs_with_config_and_a_checked_partition",
+            job_runs_with_config_and_a_checked_partition,
+        ),
+        trial(
+            "dagster::failed_run_exits_1_and_is_reexecuted_from_failure",
+            failed_run_exits_1_and_is_reexecuted_from_failure,
+        ),
+        trial(
+            "dagster::asset_backfill_by_keys_and_partitions",
+            asset_backfill_by_keys_and_partitions,
+        ),
         trial("dagster::path_prefix_is_honoured", path_prefix_is_honoured),
     ]
 }
@@ -38,7 +68,8 @@ fn follow(spec: &str) -> crate::support::Ran {
     run(spec, &dagster().base_url, POLL, FOLLOW_LIMIT)
 }
 
-const BACKFILL_FIELDS: &str = "id status jobName isAssetBackfill fromFailure partitionNames title description
+const BACKFILL_FIELDS: &str =
+    "id status jobName isAssetBackfill fromFailure partitionNames title description
     tags { key value }
     partitionSet { repositoryOrigin { repositoryLocationName repositoryName } }
     runs { runId status tags { key value } }";
@@ -71,15 +102,27 @@ fn runs_tagged(server: &Server, key: &str, value: &str) -> Vec<Value> {
             ... on Runs { results { runId jobName status tags { key value } } } } }",
         json!({ "tags": [{ "key": key, "value": value }] }),
     );
-    answer["data"]["runsOrError"]["results"].as_array().cloned().unwrap_or_else(|| panic!("{answer}"))
+    answer["data"]["runsOrError"]["results"]
+        .as_array()
+        .cloned()
+        .unwrap_or_else(|| panic!("{answer}"))
 }
 
 fn tag<'a>(object: &'a Value, key: &str) -> Option<&'a str> {
-    object["tags"].as_array()?.iter().find(|t| t["key"] == key)?["value"].as_str()
+    object["tags"]
+        .as_array()?
+        .iter()
+        .find(|t| t["key"] == key)?["value"]
+        .as_str()
 }
 
 fn sorted(v: &Value) -> Vec<String> {
-    let mut out: Vec<String> = v.as_array().into_iter().flatten().filter_map(|s| s.as_str().map(str::to_owned)).collect();
+    let mut out: Vec<String> = v
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.as_str().map(str::to_owned))
+        .collect();
     out.sort();
     out
 }
@@ -87,8 +130,14 @@ fn sorted(v: &Value) -> Vec<String> {
 /// Nothing in Dagster carries `dagster-scripts/issue=<issue>`.
 fn assert_nothing_launched(issue: &str) {
     let server = dagster();
-    assert!(backfills_tagged(server, "dagster-scripts/issue", issue).is_empty(), "a backfill was launched for {issue}");
-    assert!(runs_tagged(server, "dagster-scripts/issue", issue).is_empty(), "a run was launched for {issue}");
+    assert!(
+        backfills_tagged(server, "dagster-scripts/issue", issue).is_empty(),
+        "a backfill was launched for {issue}"
+    );
+    assert!(
+        runs_tagged(server, "dagster-scripts/issue", issue).is_empty(),
+        "a run was launched for {issue}"
+    );
 }
 
 fn queries_are_valid_for_the_pinned_schema() {
@@ -105,25 +154,51 @@ fn queries_are_valid_for_the_pinned_schema() {
         .args(&files)
         .output()
         .expect("run check_queries.py");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn seed_backfill_is_launched_once_however_often_the_runner_runs() {
     let server = dagster();
     let spec = spec_file("seed", SEED);
-    let first = run(&spec, &server.base_url, &["--no-wait"], Duration::from_secs(60));
+    let first = run(
+        &spec,
+        &server.base_url,
+        &["--no-wait"],
+        Duration::from_secs(60),
+    );
     first.assert_code(0);
     assert_eq!(first.event("launched").len(), 1, "{}", first.stderr);
     let hash = first.hash();
-    let second = run(&spec, &server.base_url, &["--no-wait"], Duration::from_secs(60));
+    let second = run(
+        &spec,
+        &server.base_url,
+        &["--no-wait"],
+        Duration::from_secs(60),
+    );
     second.assert_code(0);
-    assert!(second.event("launched").is_empty() && second.event("found").len() == 1, "{}", second.stderr);
+    assert!(
+        second.event("launched").is_empty() && second.event("found").len() == 1,
+        "{}",
+        second.stderr
+    );
 
     let third = follow(&spec);
     third.assert_code(0);
-    assert!(third.event("found").len() == 1 && third.event("launched").is_empty(), "{}", third.stderr);
+    assert!(
+        third.event("found").len() == 1 && third.event("launched").is_empty(),
+        "{}",
+        third.stderr
+    );
     let progress = third.event("progress");
-    assert!(!progress.is_empty() && progress.iter().all(|p| p["total"] == 4), "{}", third.stderr);
+    assert!(
+        !progress.is_empty() && progress.iter().all(|p| p["total"] == 4),
+        "{}",
+        third.stderr
+    );
     assert_eq!(third.event("finished")[0]["status"], "COMPLETED_SUCCESS");
 
     let backfills = backfills_tagged(server, "dagster-scripts/request", &hash);
@@ -131,20 +206,37 @@ fn seed_backfill_is_launched_once_however_often_the_runner_runs() {
     let b = &backfills[0];
     assert_eq!(b["status"], "COMPLETED_SUCCESS");
     assert_eq!(b["jobName"], "ingestion_job");
-    assert_eq!(b["partitionSet"]["repositoryOrigin"], json!({ "repositoryLocationName": "luchtmeetnet_ingestion", "repositoryName": "__repository__" }));
-    assert_eq!(sorted(&b["partitionNames"]), ["2024-01-31|NL01497", "2024-01-31|NL01912", "2024-02-01|NL01497", "2024-02-01|NL01912"]);
+    assert_eq!(
+        b["partitionSet"]["repositoryOrigin"],
+        json!({ "repositoryLocationName": "luchtmeetnet_ingestion", "repositoryName": "__repository__" })
+    );
+    assert_eq!(
+        sorted(&b["partitionNames"]),
+        [
+            "2024-01-31|NL01497",
+            "2024-01-31|NL01912",
+            "2024-02-01|NL01497",
+            "2024-02-01|NL01912"
+        ]
+    );
     assert_eq!(tag(b, "dagster-scripts/issue"), Some("34543"));
     assert_eq!(tag(b, "dagster-scripts/request"), Some(hash.as_str()));
     assert_eq!(b["title"], "dagster-scripts: backfill 34543");
     let runs = b["runs"].as_array().cloned().unwrap_or_default();
     assert_eq!(runs.len(), 4);
-    assert!(runs.iter().all(|r| r["status"] == "SUCCESS" && tag(r, "dagster-scripts/request") == Some(hash.as_str())));
+    assert!(
+        runs.iter().all(|r| r["status"] == "SUCCESS"
+            && tag(r, "dagster-scripts/request") == Some(hash.as_str()))
+    );
 
     // Once it has succeeded, running again reports success without launching.
     let again = run(&spec, &server.base_url, &[], Duration::from_secs(60));
     again.assert_code(0);
     assert!(again.event("launched").is_empty(), "{}", again.stderr);
-    assert_eq!(backfills_tagged(server, "dagster-scripts/request", &hash).len(), 1);
+    assert_eq!(
+        backfills_tagged(server, "dagster-scripts/request", &hash).len(),
+        1
+    );
 }
 
 const FLAKY: &str = "\
@@ -169,18 +261,34 @@ fn failing_partition_exits_1_and_reexecution_from_failure_succeeds() {
     ran.assert_code(1);
     let finished = &ran.event("finished")[0];
     assert_eq!(finished["status"], "COMPLETED_FAILED");
-    assert_eq!(finished["failed_partitions"], json!(["2024-02-01|NL01912"]), "{}", ran.stderr);
+    assert_eq!(
+        finished["failed_partitions"],
+        json!(["2024-02-01|NL01912"]),
+        "{}",
+        ran.stderr
+    );
     let original = backfills_tagged(server, "dagster-scripts/request", &ran.hash());
     assert_eq!(original.len(), 1);
     let b = &original[0];
     assert_eq!(b["status"], "COMPLETED_FAILED");
-    assert_eq!(tag(b, "dagster-scripts/requester"), Some("Jane Doe <jane.doe@example.com> — team air-quality ✓"));
+    assert_eq!(
+        tag(b, "dagster-scripts/requester"),
+        Some("Jane Doe <jane.doe@example.com> — team air-quality ✓")
+    );
     assert_eq!(tag(b, "team"), Some("air-quality"));
     assert_eq!(b["description"], "reload two stations after the outage");
-    let failed_run = b["runs"].as_array().into_iter().flatten().find(|r| r["status"] == "FAILURE").expect("a failed run");
+    let failed_run = b["runs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|r| r["status"] == "FAILURE")
+        .expect("a failed run");
     let failed_run_id = failed_run["runId"].as_str().unwrap_or_default().to_owned();
 
-    let retry = spec_file("flaky-retry", "kind: reexecute\nrerun_of: it-flaky\ntags:\n  name: it-flaky-retry\n");
+    let retry = spec_file(
+        "flaky-retry",
+        "kind: reexecute\nrerun_of: it-flaky\ntags:\n  name: it-flaky-retry\n",
+    );
     let ran = follow(&retry);
     ran.assert_code(0);
     let retried = backfills_tagged(server, "dagster-scripts/request", &ran.hash());
@@ -192,13 +300,20 @@ fn failing_partition_exits_1_and_reexecution_from_failure_succeeds() {
     assert_eq!(tag(r, "dagster-scripts/issue"), Some("it-flaky-retry"));
     let runs = r["runs"].as_array().cloned().unwrap_or_default();
     assert_eq!(runs.len(), 1);
-    assert_eq!(tag(&runs[0], "dagster/parent_run_id"), Some(failed_run_id.as_str()), "{runs:?}");
+    assert_eq!(
+        tag(&runs[0], "dagster/parent_run_id"),
+        Some(failed_run_id.as_str()),
+        "{runs:?}"
+    );
 
     // The re-execution is a request too: running it again launches nothing.
     let again = run(&retry, &server.base_url, &[], Duration::from_secs(60));
     again.assert_code(0);
     assert!(again.event("launched").is_empty(), "{}", again.stderr);
-    assert_eq!(backfills_tagged(server, "dagster-scripts/issue", "it-flaky-retry").len(), 1);
+    assert_eq!(
+        backfills_tagged(server, "dagster-scripts/issue", "it-flaky-retry").len(),
+        1
+    );
 }
 
 fn deadline_and_sigterm_leave_the_backfill_to_the_next_runner() {
@@ -208,29 +323,59 @@ fn deadline_and_sigterm_leave_the_backfill_to_the_next_runner() {
         "job_name: ingestion_job\nrepository_name: luchtmeetnet_ingestion\ntags:\n  name: it-restart\n  partitions:\n  - name: daily\n    start_date: '2024-01-10'\n    end_date: '2024-01-10'\n  - name: stations\n    values: [NL01913]\n",
     );
     // The deadline passes while the daemon has not picked the backfill up yet.
-    let timed_out = run(&spec, &server.base_url, &["--timeout", "4s", "--poll-interval", "1s"], Duration::from_secs(60));
+    let timed_out = run(
+        &spec,
+        &server.base_url,
+        &["--timeout", "12s", "--poll-interval", "1s"],
+        Duration::from_secs(60),
+    );
     timed_out.assert_code(5);
     assert_eq!(timed_out.event("launched").len(), 1, "{}", timed_out.stderr);
     let hash = timed_out.hash();
 
     // SIGTERM while following: prompt exit, and the backfill keeps going.
-    let mut child = command(&spec, &server.base_url, &["--poll-interval", "30s"]).spawn().expect("spawn");
+    let mut child = command(&spec, &server.base_url, &["--poll-interval", "30s"])
+        .spawn()
+        .expect("spawn");
     let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
-    read_until(&mut stderr, "\"event\":\"progress\"", Duration::from_secs(60));
+    read_until(
+        &mut stderr,
+        "\"event\":\"progress\"",
+        Duration::from_secs(60),
+    );
     let sent = Instant::now();
-    let kill = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().expect("kill");
+    let kill = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .expect("kill");
     assert!(kill.success());
     let stopped = wait(child, Duration::from_secs(10));
     assert_eq!(stopped.code, Some(143), "{stopped:?}");
-    assert!(sent.elapsed() < Duration::from_secs(2), "took {:?} to stop", sent.elapsed());
+    assert!(
+        sent.elapsed() < Duration::from_secs(2),
+        "took {:?} to stop",
+        sent.elapsed()
+    );
     let backfills = backfills_tagged(server, "dagster-scripts/request", &hash);
     assert_eq!(backfills.len(), 1);
-    assert!(!["CANCELED", "CANCELING"].contains(&backfills[0]["status"].as_str().unwrap_or("")), "{:?}", backfills[0]);
+    assert!(
+        !["CANCELED", "CANCELING"].contains(&backfills[0]["status"].as_str().unwrap_or("")),
+        "{:?}",
+        backfills[0]
+    );
 
     let last = follow(&spec);
     last.assert_code(0);
-    assert!(last.event("launched").is_empty() && last.event("found").len() == 1, "{}", last.stderr);
-    assert_eq!(backfills_tagged(server, "dagster-scripts/request", &hash).len(), 1);
+    assert!(
+        last.event("launched").is_empty() && last.event("found").len() == 1,
+        "{}",
+        last.stderr
+    );
+    assert_eq!(
+        backfills_tagged(server, "dagster-scripts/request", &hash).len(),
+        1
+    );
 }
 
 fn unknown_partition_keys_are_refused_before_launch() {
@@ -240,9 +385,19 @@ fn unknown_partition_keys_are_refused_before_launch() {
     );
     let ran = run(&spec, &dagster().base_url, &[], Duration::from_secs(60));
     ran.assert_code(3);
-    let message = ran.event("exit")[0]["message"].as_str().unwrap_or_default().to_owned();
-    assert!(message.contains("3 partition key(s) do not exist"), "{message}");
-    for key in ["2023-12-31|NL01497", "2023-12-31|NL99999", "2024-01-01|NL99999"] {
+    let message = ran.event("exit")[0]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        message.contains("3 partition key(s) do not exist"),
+        "{message}"
+    );
+    for key in [
+        "2023-12-31|NL01497",
+        "2023-12-31|NL99999",
+        "2024-01-01|NL99999",
+    ] {
         assert!(message.contains(key), "{message}");
     }
     assert_nothing_launched("it-unknown-keys");
@@ -250,22 +405,53 @@ fn unknown_partition_keys_are_refused_before_launch() {
 
 fn ambiguous_and_unknown_jobs_are_refused_with_candidates() {
     let base = "tags:\n  name: it-ambiguous\n  partitions:\n  - name: daily\n    start_date: '2024-01-31'\n    end_date: '2024-01-31'\n  - name: stations\n    values: [NL01497]\n";
-    let ran = run(&spec_file("ambiguous", &format!("job_name: ingestion_job\n{base}")), &dagster().base_url, &[], Duration::from_secs(60));
+    let ran = run(
+        &spec_file("ambiguous", &format!("job_name: ingestion_job\n{base}")),
+        &dagster().base_url,
+        &[],
+        Duration::from_secs(60),
+    );
     ran.assert_code(3);
-    let message = ran.event("exit")[0]["message"].as_str().unwrap_or_default().to_owned();
+    let message = ran.event("exit")[0]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     assert!(
-        message.contains("ambiguous") && message.contains("__repository__@luchtmeetnet_ingestion, luchtmeetnet_ingestion@legacy_location"),
+        message.contains("ambiguous")
+            && message.contains(
+                "__repository__@luchtmeetnet_ingestion, luchtmeetnet_ingestion@legacy_location"
+            ),
         "{message}"
     );
-    let ran = run(&spec_file("unknown-job", &format!("job_name: no_such_job\n{base}")), &dagster().base_url, &[], Duration::from_secs(60));
+    let ran = run(
+        &spec_file("unknown-job", &format!("job_name: no_such_job\n{base}")),
+        &dagster().base_url,
+        &[],
+        Duration::from_secs(60),
+    );
     ran.assert_code(3);
-    assert!(ran.stderr.contains("no_such_job not found"), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("no_such_job not found"),
+        "{}",
+        ran.stderr
+    );
     // The legacy location is reachable through its own name, or repository@location.
     for wanted in ["legacy_location", "luchtmeetnet_ingestion@legacy_location"] {
         let text = format!("job_name: ingestion_job\nrepository_name: '{wanted}'\n{base}");
-        let ran = run(&spec_file("legacy", &text), &dagster().base_url, &["--dry-run"], Duration::from_secs(60));
+        let ran = run(
+            &spec_file("legacy", &text),
+            &dagster().base_url,
+            &["--dry-run"],
+            Duration::from_secs(60),
+        );
         ran.assert_code(0);
-        assert!(ran.stdout.contains("\"repository\":\"luchtmeetnet_ingestion\"") && ran.stdout.contains("\"location\":\"legacy_location\""), "{}", ran.stdout);
+        assert!(
+            ran.stdout
+                .contains("\"repository\":\"luchtmeetnet_ingestion\"")
+                && ran.stdout.contains("\"location\":\"legacy_location\""),
+            "{}",
+            ran.stdout
+        );
     }
     assert_nothing_launched("it-ambiguous");
 }
@@ -275,22 +461,50 @@ fn dry_run_resolves_10000_partitions_and_launches_nothing() {
         "dry-wide",
         "job_name: wide_job\ntags:\n  name: it-dry\n  partitions:\n  - name: sensors\n    all: true\n  - name: daily\n    start_date: '2024-01-01'\n    end_date: '2024-01-10'\n",
     );
-    let ran = run(&spec, &dagster().base_url, &["--dry-run"], Duration::from_secs(120));
+    let ran = run(
+        &spec,
+        &dagster().base_url,
+        &["--dry-run"],
+        Duration::from_secs(120),
+    );
     ran.assert_code(0);
-    let plan: Value = serde_json::from_str(ran.stdout.trim()).unwrap_or_else(|e| panic!("{e}: {}", ran.stdout));
+    let plan: Value =
+        serde_json::from_str(ran.stdout.trim()).unwrap_or_else(|e| panic!("{e}: {}", ran.stdout));
     assert_eq!(plan["partition_count"], 10_000);
     assert_eq!(plan["partitions"][0], "2024-01-01|S0000");
     assert_eq!(plan["partitions"][9_999], "2024-01-10|S0999");
     assert_eq!(plan["mutation"], "launchPartitionBackfill");
-    assert_eq!(plan["target"], json!({ "location": "luchtmeetnet_ingestion", "repository": "__repository__", "job": "wide_job" }));
-    assert!(plan["tags"].as_array().into_iter().flatten().any(|t| t["key"] == "dagster-scripts/request" && t["value"] == ran.hash().as_str()));
+    assert_eq!(
+        plan["target"],
+        json!({ "location": "luchtmeetnet_ingestion", "repository": "__repository__", "job": "wide_job" })
+    );
+    assert!(
+        plan["tags"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|t| t["key"] == "dagster-scripts/request" && t["value"] == ran.hash().as_str())
+    );
 
-    let mut human = command(&spec_file("dry-seed", &SEED.replace("34543", "it-dry")), &dagster().base_url, &["--dry-run"]);
+    let mut human = command(
+        &spec_file("dry-seed", &SEED.replace("34543", "it-dry")),
+        &dagster().base_url,
+        &["--dry-run"],
+    );
     human.env("DAGSTER_SCRIPTS_LOG_FORMAT", "human");
     let ran = wait(human.spawn().expect("spawn"), Duration::from_secs(60));
     assert_eq!(ran.code, Some(0), "{}", ran.stderr);
-    for line in ["would launch: backfill", "location:       luchtmeetnet_ingestion", "    2024-02-01|NL01912", "dagster-scripts/issue=it-dry"] {
-        assert!(ran.stdout.contains(line), "{line:?} not in:\n{}", ran.stdout);
+    for line in [
+        "would launch: backfill",
+        "location:       luchtmeetnet_ingestion",
+        "    2024-02-01|NL01912",
+        "dagster-scripts/issue=it-dry",
+    ] {
+        assert!(
+            ran.stdout.contains(line),
+            "{line:?} not in:\n{}",
+            ran.stdout
+        );
     }
     assert_nothing_launched("it-dry");
 }
@@ -302,7 +516,10 @@ fn job_runs_with_config_and_a_checked_partition() {
     ran.assert_code(0);
     let runs = runs_tagged(server, "dagster-scripts/request", &ran.hash());
     assert_eq!(runs.len(), 1);
-    assert_eq!((runs[0]["jobName"].as_str(), runs[0]["status"].as_str()), (Some("cleanup_job"), Some("SUCCESS")));
+    assert_eq!(
+        (runs[0]["jobName"].as_str(), runs[0]["status"].as_str()),
+        (Some("cleanup_job"), Some("SUCCESS"))
+    );
     assert_eq!(tag(&runs[0], "dagster-scripts/requester"), Some("ops"));
 
     let partitioned = "kind: run\njob_name: flaky_job\ntags:\n  name: it-run-partition\n  partition:\n    stations: NL01913\n    daily: '2024-01-31'\n";
@@ -310,15 +527,38 @@ fn job_runs_with_config_and_a_checked_partition() {
     ran.assert_code(0);
     let runs = runs_tagged(server, "dagster-scripts/issue", "it-run-partition");
     assert_eq!(runs.len(), 1);
-    assert_eq!(tag(&runs[0], "dagster/partition"), Some("2024-01-31|NL01913"));
-    assert_eq!(tag(&runs[0], "dagster/partition_set"), Some("flaky_job_partition_set"));
+    assert_eq!(
+        tag(&runs[0], "dagster/partition"),
+        Some("2024-01-31|NL01913")
+    );
+    assert_eq!(
+        tag(&runs[0], "dagster/partition_set"),
+        Some("flaky_job_partition_set")
+    );
 
     for (issue, text, needle) in [
-        ("it-run-noconfig", "kind: run\njob_name: cleanup_job\ntags:\n  name: it-run-noconfig\n", "Missing required config"),
-        ("it-run-nopartition", "kind: run\njob_name: flaky_job\ntags:\n  name: it-run-nopartition\n", "is partitioned"),
-        ("it-run-badkey", "kind: run\njob_name: flaky_job\ntags:\n  name: it-run-badkey\n  partition: 2024-01-12|NL99999\n", "2024-01-12|NL99999"),
+        (
+            "it-run-noconfig",
+            "kind: run\njob_name: cleanup_job\ntags:\n  name: it-run-noconfig\n",
+            "Missing required config",
+        ),
+        (
+            "it-run-nopartition",
+            "kind: run\njob_name: flaky_job\ntags:\n  name: it-run-nopartition\n",
+            "is partitioned",
+        ),
+        (
+            "it-run-badkey",
+            "kind: run\njob_name: flaky_job\ntags:\n  name: it-run-badkey\n  partition: 2024-01-12|NL99999\n",
+            "2024-01-12|NL99999",
+        ),
     ] {
-        let ran = run(&spec_file(issue, text), &server.base_url, &[], Duration::from_secs(60));
+        let ran = run(
+            &spec_file(issue, text),
+            &server.base_url,
+            &[],
+            Duration::from_secs(60),
+        );
         ran.assert_code(3);
         assert!(ran.stderr.contains(needle), "{issue}: {}", ran.stderr);
         assert_nothing_launched(issue);
@@ -330,18 +570,31 @@ fn failed_run_exits_1_and_is_reexecuted_from_failure() {
     let failing = "kind: run\njob_name: flaky_job\ntags:\n  name: it-run-fail\n  partition: 2024-02-01|NL01912\n";
     let ran = follow(&spec_file("run-fail", failing));
     ran.assert_code(1);
-    assert!(ran.event("finished")[0]["message"].as_str().unwrap_or("").contains("STEP_FAILURE"), "{}", ran.stderr);
+    assert!(
+        ran.event("finished")[0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("STEP_FAILURE"),
+        "{}",
+        ran.stderr
+    );
     let failed = runs_tagged(server, "dagster-scripts/request", &ran.hash());
     assert_eq!(failed.len(), 1);
     let failed_id = failed[0]["runId"].as_str().unwrap_or_default().to_owned();
 
-    let retry = spec_file("run-retry", "kind: reexecute\nrerun_of: it-run-fail\ntags:\n  name: it-run-retry\n");
+    let retry = spec_file(
+        "run-retry",
+        "kind: reexecute\nrerun_of: it-run-fail\ntags:\n  name: it-run-retry\n",
+    );
     let ran = follow(&retry);
     ran.assert_code(0);
     let runs = runs_tagged(server, "dagster-scripts/request", &ran.hash());
     assert_eq!(runs.len(), 1, "{runs:?}");
     assert_eq!(runs[0]["status"], "SUCCESS");
-    assert_eq!(tag(&runs[0], "dagster/parent_run_id"), Some(failed_id.as_str()));
+    assert_eq!(
+        tag(&runs[0], "dagster/parent_run_id"),
+        Some(failed_id.as_str())
+    );
     assert_eq!(tag(&runs[0], "dagster-scripts/issue"), Some("it-run-retry"));
     let again = run(&retry, &server.base_url, &[], Duration::from_secs(60));
     again.assert_code(0);
@@ -356,23 +609,45 @@ fn asset_backfill_by_keys_and_partitions() {
     let backfills = backfills_tagged(server, "dagster-scripts/request", &ran.hash());
     assert_eq!(backfills.len(), 1);
     let b = &backfills[0];
-    assert_eq!((b["isAssetBackfill"].as_bool(), b["status"].as_str()), (Some(true), Some("COMPLETED_SUCCESS")));
+    assert_eq!(
+        (b["isAssetBackfill"].as_bool(), b["status"].as_str()),
+        (Some(true), Some("COMPLETED_SUCCESS"))
+    );
     assert_eq!(sorted(&b["partitionNames"]), ["2024-01-31", "2024-02-01"]);
     assert_eq!(tag(b, "dagster-scripts/issue"), Some("it-asset"));
     let progress = ran.event("progress");
-    assert!(progress.iter().any(|p| p["done"] == 2 && p["total"] == 2), "{}", ran.stderr);
+    assert!(
+        progress.iter().any(|p| p["done"] == 2 && p["total"] == 2),
+        "{}",
+        ran.stderr
+    );
 }
 
 fn path_prefix_is_honoured() {
     let prefixed = prefixed_webserver();
     assert!(prefixed.base_url.ends_with("/dagster"));
-    let spec = spec_file("prefix", "kind: run\njob_name: cleanup_job\ntags:\n  name: it-prefix\nrun_config:\n  ops:\n    cleanup:\n      config:\n        older_than_days: 1\n");
+    let spec = spec_file(
+        "prefix",
+        "kind: run\njob_name: cleanup_job\ntags:\n  name: it-prefix\nrun_config:\n  ops:\n    cleanup:\n      config:\n        older_than_days: 1\n",
+    );
     let ran = run(&spec, &prefixed.base_url, POLL, FOLLOW_LIMIT);
     ran.assert_code(0);
-    assert_eq!(runs_tagged(dagster(), "dagster-scripts/issue", "it-prefix").len(), 1);
+    assert_eq!(
+        runs_tagged(dagster(), "dagster-scripts/issue", "it-prefix").len(),
+        1
+    );
     // Without the prefix the webserver answers 404: wrong settings, not retried.
     let root = prefixed.base_url.trim_end_matches("/dagster");
-    let ran = run(&spec, root, &["--retry-for", "30s"], Duration::from_secs(60));
+    let ran = run(
+        &spec,
+        root,
+        &["--retry-for", "30s"],
+        Duration::from_secs(60),
+    );
     ran.assert_code(4);
-    assert!(ran.elapsed < Duration::from_secs(10) && ran.stderr.contains("HTTP 404"), "{}", ran.stderr);
+    assert!(
+        ran.elapsed < Duration::from_secs(10) && ran.stderr.contains("HTTP 404"),
+        "{}",
+        ran.stderr
+    );
 }

@@ -59,7 +59,8 @@ impl Fake {
         let log = Arc::clone(&seen);
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let (handler, log, counts) = (Arc::clone(&handler), Arc::clone(&log), Arc::clone(&counts));
+                let (handler, log, counts) =
+                    (Arc::clone(&handler), Arc::clone(&log), Arc::clone(&counts));
                 std::thread::spawn(move || serve(stream, &*handler, &log, &counts));
             }
         });
@@ -77,7 +78,12 @@ impl Fake {
     }
 }
 
-fn serve(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Seen>>, counts: &Mutex<HashMap<String, usize>>) {
+fn serve(
+    stream: TcpStream,
+    handler: &Handler,
+    log: &Mutex<Vec<Seen>>,
+    counts: &Mutex<HashMap<String, usize>>,
+) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
     let mut reader = BufReader::new(match stream.try_clone() {
         Ok(s) => s,
@@ -110,7 +116,11 @@ fn serve(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Seen>>, counts: &
         *n += 1;
         *n - 1
     };
-    log.lock().expect("log").push(Seen { op: op.clone(), variables: variables.clone(), head });
+    log.lock().expect("log").push(Seen {
+        op: op.clone(),
+        variables: variables.clone(),
+        head,
+    });
     let reply = handler(&op, &variables, nth);
     answer(stream, reply);
 }
@@ -121,7 +131,10 @@ fn answer(mut stream: TcpStream, reply: Reply) {
         Reply::Raw(status, ct, body) => (status, ct, body),
         Reply::Close => return,
         Reply::Truncated(declared, body) => {
-            let _ = write!(stream, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {declared}\r\n\r\n");
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {declared}\r\n\r\n"
+            );
             let _ = stream.write_all(&body);
             return;
         }
@@ -144,7 +157,11 @@ fn operation(document: &str) -> String {
         let line = line.trim();
         for prefix in ["query ", "mutation "] {
             if let Some(rest) = line.strip_prefix(prefix) {
-                return rest.split(|c: char| !c.is_alphanumeric() && c != '_').next().unwrap_or("").to_owned();
+                return rest
+                    .split(|c: char| !c.is_alphanumeric() && c != '_')
+                    .next()
+                    .unwrap_or("")
+                    .to_owned();
             }
         }
     }
@@ -157,10 +174,12 @@ fn operation(document: &str) -> String {
 pub fn healthy(op: &str, variables: &Value, launched: bool) -> Reply {
     let data = |v: Value| Reply::Json(200, json!({ "data": v }));
     match op {
-        "Repositories" => data(json!({ "repositoriesOrError": { "__typename": "RepositoryConnection", "nodes": [
-            { "name": "__repository__", "location": { "name": "luchtmeetnet_ingestion" },
-              "jobs": [{ "name": "__ASSET_JOB" }, { "name": "ingestion_job" }] }
-        ]}})),
+        "Repositories" => data(
+            json!({ "repositoriesOrError": { "__typename": "RepositoryConnection", "nodes": [
+                { "name": "__repository__", "location": { "name": "luchtmeetnet_ingestion" },
+                  "jobs": [{ "name": "__ASSET_JOB" }, { "name": "ingestion_job" }] }
+            ]}}),
+        ),
         "JobPartitions" => {
             let mut keys = Vec::new();
             for day in ["2024-01-30", "2024-01-31", "2024-02-01"] {
@@ -188,10 +207,14 @@ pub fn healthy(op: &str, variables: &Value, launched: bool) -> Reply {
             } else {
                 json!([])
             };
-            data(json!({ "runsFeedOrError": { "__typename": "RunsFeedConnection", "results": results } }))
+            data(
+                json!({ "runsFeedOrError": { "__typename": "RunsFeedConnection", "results": results } }),
+            )
         }
         "FindRuns" => data(json!({ "runsOrError": { "__typename": "Runs", "results": [] } })),
-        "LaunchBackfill" => data(json!({ "launchPartitionBackfill": { "__typename": "LaunchBackfillSuccess", "backfillId": "fakebfid" } })),
+        "LaunchBackfill" => data(
+            json!({ "launchPartitionBackfill": { "__typename": "LaunchBackfillSuccess", "backfillId": "fakebfid" } }),
+        ),
         "BackfillProgress" => data(json!({ "partitionBackfillOrError": {
             "__typename": "PartitionBackfill", "id": "fakebfid", "status": "COMPLETED_SUCCESS", "isAssetBackfill": false,
             "numPartitions": 4, "partitionStatusCounts": [{ "runStatus": "SUCCESS", "count": 4 }],
@@ -201,7 +224,10 @@ pub fn healthy(op: &str, variables: &Value, launched: bool) -> Reply {
             "jobName": "ingestion_job", "partitionSetName": "ingestion_job_partition_set",
             "partitionSet": { "repositoryOrigin": { "repositoryLocationName": "luchtmeetnet_ingestion", "repositoryName": "__repository__" } },
             "assetSelection": null, "partitionStatuses": { "results": [] } }})),
-        _ => Reply::Json(400, json!({ "data": null, "errors": [{ "message": format!("the fake does not know {op}") }] })),
+        _ => Reply::Json(
+            400,
+            json!({ "data": null, "errors": [{ "message": format!("the fake does not know {op}") }] }),
+        ),
     }
 }
 

@@ -9,52 +9,133 @@ use crate::support::{run, spec_file, trial};
 
 pub fn trials() -> Vec<libtest_mimic::Trial> {
     vec![
-        trial("faults::connection_refused_exits_4_after_bounded_retries", connection_refused_exits_4_after_bounded_retries),
+        trial(
+            "faults::connection_refused_exits_4_after_bounded_retries",
+            connection_refused_exits_4_after_bounded_retries,
+        ),
         trial("faults::connection_reset_exits_4", connection_reset_exits_4),
-        trial("faults::http_503_then_success_is_retried", http_503_then_success_is_retried),
-        trial("faults::truncated_body_is_retried", truncated_body_is_retried),
-        trial("faults::hanging_server_hits_the_deadline_exit_5", hanging_server_hits_the_deadline_exit_5),
-        trial("faults::html_404_is_not_retried_and_exits_4", html_404_is_not_retried_and_exits_4),
-        trial("faults::http_500_python_error_on_launch_exits_3", http_500_python_error_on_launch_exits_3),
-        trial("faults::lost_launch_answer_is_found_by_tag_not_relaunched", lost_launch_answer_is_found_by_tag_not_relaunched),
-        trial("faults::lost_launch_never_recorded_is_relaunched_once", lost_launch_never_recorded_is_relaunched_once),
-        trial("faults::hostile_answers_never_panic", hostile_answers_never_panic),
-        trial("faults::api_token_is_sent_as_dagster_cloud_header", api_token_is_sent_as_dagster_cloud_header),
-        trial("faults::progress_and_failed_partitions_of_a_10000_partition_backfill", progress_and_failed_partitions_of_a_10000_partition_backfill),
+        trial(
+            "faults::http_503_then_success_is_retried",
+            http_503_then_success_is_retried,
+        ),
+        trial(
+            "faults::truncated_body_is_retried",
+            truncated_body_is_retried,
+        ),
+        trial(
+            "faults::hanging_server_hits_the_deadline_exit_5",
+            hanging_server_hits_the_deadline_exit_5,
+        ),
+        trial(
+            "faults::html_404_is_not_retried_and_exits_4",
+            html_404_is_not_retried_and_exits_4,
+        ),
+        trial(
+            "faults::http_500_python_error_on_launch_exits_3",
+            http_500_python_error_on_launch_exits_3,
+        ),
+        trial(
+            "faults::lost_launch_answer_is_found_by_tag_not_relaunched",
+            lost_launch_answer_is_found_by_tag_not_relaunched,
+        ),
+        trial(
+            "faults::lost_launch_never_recorded_is_relaunched_once",
+            lost_launch_never_recorded_is_relaunched_once,
+        ),
+        trial(
+            "faults::hostile_answers_never_panic",
+            hostile_answers_never_panic,
+        ),
+        trial(
+            "faults::sigint_stops_a_stuck_request_promptly",
+            sigint_stops_a_stuck_request_promptly,
+        ),
+        trial(
+            "faults::api_token_is_sent_as_dagster_cloud_header",
+            api_token_is_sent_as_dagster_cloud_header,
+        ),
+        trial(
+            "faults::progress_and_failed_partitions_of_a_10000_partition_backfill",
+            progress_and_failed_partitions_of_a_10000_partition_backfill,
+        ),
     ]
 }
 
-const FAST: &[&str] = &["--retry-for", "2s", "--poll-interval", "100ms", "--request-timeout", "2s"];
+const FAST: &[&str] = &[
+    "--retry-for",
+    "2s",
+    "--poll-interval",
+    "100ms",
+    "--request-timeout",
+    "2s",
+];
 
 fn connection_refused_exits_4_after_bounded_retries() {
     // Bind then drop: the port is free and nothing listens on it.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("port");
-    let ran = run(&spec_file("refused", SEED), &format!("http://127.0.0.1:{port}"), FAST, Duration::from_secs(30));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("port");
+    let ran = run(
+        &spec_file("refused", SEED),
+        &format!("http://127.0.0.1:{port}"),
+        FAST,
+        Duration::from_secs(30),
+    );
     ran.assert_code(4);
     assert!(ran.elapsed < Duration::from_secs(10), "{:?}", ran.elapsed);
     assert!(ran.event("retry").len() >= 2, "{}", ran.stderr);
-    assert!(ran.event("exit")[0]["message"].as_str().unwrap_or("").contains("unreachable after"), "{}", ran.stderr);
+    assert!(
+        ran.event("exit")[0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("unreachable after"),
+        "{}",
+        ran.stderr
+    );
 }
 
 fn connection_reset_exits_4() {
     let fake = Fake::start(|_, _, _| Reply::Close);
-    let ran = run(&spec_file("reset", SEED), &fake.url, FAST, Duration::from_secs(30));
+    let ran = run(
+        &spec_file("reset", SEED),
+        &fake.url,
+        FAST,
+        Duration::from_secs(30),
+    );
     ran.assert_code(4);
-    assert!(fake.count("FindBackfills") >= 2, "the lookup was not retried: {:?}", fake.seen());
+    assert!(
+        fake.count("FindBackfills") >= 2,
+        "the lookup was not retried: {:?}",
+        fake.seen()
+    );
     assert_eq!(fake.count("LaunchBackfill"), 0);
 }
 
 fn http_503_then_success_is_retried() {
     let fake = Fake::start(|op, vars, nth| {
         if nth < 2 {
-            return Reply::Raw(503, "text/html", b"<html><body>upstream busy</body></html>".to_vec());
+            return Reply::Raw(
+                503,
+                "text/html",
+                b"<html><body>upstream busy</body></html>".to_vec(),
+            );
         }
         healthy(op, vars, false)
     });
-    let ran = run(&spec_file("503", SEED), &fake.url, &[FAST, &["--dry-run"]].concat(), Duration::from_secs(30));
+    let ran = run(
+        &spec_file("503", SEED),
+        &fake.url,
+        &[FAST, &["--dry-run"]].concat(),
+        Duration::from_secs(30),
+    );
     ran.assert_code(0);
     assert_eq!(fake.count("FindBackfills"), 3, "{:?}", fake.seen());
-    assert!(ran.stdout.contains("\"partition_count\":4"), "{}", ran.stdout);
+    assert!(
+        ran.stdout.contains("\"partition_count\":4"),
+        "{}",
+        ran.stdout
+    );
     assert_eq!(fake.count("LaunchBackfill"), 0, "a dry run launched");
 }
 
@@ -65,21 +146,37 @@ fn truncated_body_is_retried() {
         }
         healthy(op, vars, false)
     });
-    let ran = run(&spec_file("truncated", SEED), &fake.url, &[FAST, &["--dry-run"]].concat(), Duration::from_secs(30));
+    let ran = run(
+        &spec_file("truncated", SEED),
+        &fake.url,
+        &[FAST, &["--dry-run"]].concat(),
+        Duration::from_secs(30),
+    );
     ran.assert_code(0);
     assert_eq!(fake.count("Repositories"), 2);
 }
 
 fn hanging_server_hits_the_deadline_exit_5() {
     let fake = Fake::start(|_, _, _| Reply::Slow(Duration::from_secs(60), Box::new(Reply::Close)));
-    let ran = run(&spec_file("hang", SEED), &fake.url, &["--timeout", "2s", "--request-timeout", "60s"], Duration::from_secs(30));
+    let ran = run(
+        &spec_file("hang", SEED),
+        &fake.url,
+        &["--timeout", "2s", "--request-timeout", "60s"],
+        Duration::from_secs(30),
+    );
     ran.assert_code(5);
     assert!(ran.elapsed < Duration::from_secs(5), "{:?}", ran.elapsed);
 }
 
 fn html_404_is_not_retried_and_exits_4() {
-    let fake = Fake::start(|_, _, _| Reply::Raw(404, "text/html", b"<html>Not Found</html>".to_vec()));
-    let ran = run(&spec_file("404", SEED), &fake.url, FAST, Duration::from_secs(30));
+    let fake =
+        Fake::start(|_, _, _| Reply::Raw(404, "text/html", b"<html>Not Found</html>".to_vec()));
+    let ran = run(
+        &spec_file("404", SEED),
+        &fake.url,
+        FAST,
+        Duration::from_secs(30),
+    );
     ran.assert_code(4);
     assert_eq!(fake.seen().len(), 1, "a 404 was retried");
     assert!(ran.stderr.contains("DAGSTER_URL"), "{}", ran.stderr);
@@ -87,14 +184,26 @@ fn html_404_is_not_retried_and_exits_4() {
 
 fn http_500_python_error_on_launch_exits_3() {
     let fake = Fake::start(|op, vars, _| match op {
-        "LaunchBackfill" => Reply::Json(500, json!({ "data": { "launchPartitionBackfill": {
-            "__typename": "PythonError", "message": "dagster_shared.error.DagsterError: the code server is down\n" }}})),
+        "LaunchBackfill" => Reply::Json(
+            500,
+            json!({ "data": { "launchPartitionBackfill": {
+            "__typename": "PythonError", "message": "dagster_shared.error.DagsterError: the code server is down\n" }}}),
+        ),
         _ => healthy(op, vars, false),
     });
-    let ran = run(&spec_file("500", SEED), &fake.url, FAST, Duration::from_secs(30));
+    let ran = run(
+        &spec_file("500", SEED),
+        &fake.url,
+        FAST,
+        Duration::from_secs(30),
+    );
     ran.assert_code(3);
     assert_eq!(fake.count("LaunchBackfill"), 1);
-    assert!(ran.stderr.contains("the code server is down"), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("the code server is down"),
+        "{}",
+        ran.stderr
+    );
 }
 
 fn lost_launch_answer_is_found_by_tag_not_relaunched() {
@@ -104,14 +213,34 @@ fn lost_launch_answer_is_found_by_tag_not_relaunched() {
         ("FindBackfills", 0) => healthy(op, vars, false),
         _ => healthy(op, vars, true),
     });
-    let ran = run(&spec_file("lost", SEED), &fake.url, FAST, Duration::from_secs(30));
+    let ran = run(
+        &spec_file("lost", SEED),
+        &fake.url,
+        FAST,
+        Duration::from_secs(30),
+    );
     ran.assert_code(0);
-    assert_eq!(fake.count("LaunchBackfill"), 1, "the launch was sent again: {:?}", fake.seen());
+    assert_eq!(
+        fake.count("LaunchBackfill"),
+        1,
+        "the launch was sent again: {:?}",
+        fake.seen()
+    );
     assert_eq!(ran.event("launch_unknown").len(), 1, "{}", ran.stderr);
     assert_eq!(ran.event("launch_found").len(), 1, "{}", ran.stderr);
     // The re-check looked for this request's hash.
-    let lookups: Vec<Value> = fake.seen().into_iter().filter(|s| s.op == "FindBackfills").map(|s| s.variables).collect();
-    assert!(lookups.iter().all(|v| v["tags"][0]["key"] == "dagster-scripts/request" && v["tags"][0]["value"] == ran.hash().as_str()));
+    let lookups: Vec<Value> = fake
+        .seen()
+        .into_iter()
+        .filter(|s| s.op == "FindBackfills")
+        .map(|s| s.variables)
+        .collect();
+    assert!(
+        lookups
+            .iter()
+            .all(|v| v["tags"][0]["key"] == "dagster-scripts/request"
+                && v["tags"][0]["value"] == ran.hash().as_str())
+    );
 }
 
 fn lost_launch_never_recorded_is_relaunched_once() {
@@ -120,7 +249,12 @@ fn lost_launch_never_recorded_is_relaunched_once() {
         ("LaunchBackfill", _) => healthy(op, vars, false),
         _ => healthy(op, vars, false),
     });
-    let ran = run(&spec_file("lost2", SEED), &fake.url, FAST, Duration::from_secs(30));
+    let ran = run(
+        &spec_file("lost2", SEED),
+        &fake.url,
+        FAST,
+        Duration::from_secs(30),
+    );
     ran.assert_code(0);
     assert_eq!(fake.count("LaunchBackfill"), 2);
     // One lookup before the launch, two after the lost answer, none after the second launch.
@@ -152,22 +286,80 @@ fn hostile_answers_never_panic() {
             "FindBackfills" | "FindRuns" => healthy(op, vars, false),
             _ => Reply::Raw(status, "application/json", body.clone()),
         });
-        let ran = run(&spec_file("hostile", SEED), &fake.url, FAST, Duration::from_secs(30));
-        assert!(matches!(ran.code, Some(3) | Some(4)), "HTTP {status} {shown:?}: exit {:?}\n{}", ran.code, ran.stderr);
-        assert!(!ran.stderr.contains("panicked"), "HTTP {status} {shown:?}: {}", ran.stderr);
+        let ran = run(
+            &spec_file("hostile", SEED),
+            &fake.url,
+            FAST,
+            Duration::from_secs(30),
+        );
+        assert!(
+            matches!(ran.code, Some(3) | Some(4)),
+            "HTTP {status} {shown:?}: exit {:?}\n{}",
+            ran.code,
+            ran.stderr
+        );
+        assert!(
+            !ran.stderr.contains("panicked"),
+            "HTTP {status} {shown:?}: {}",
+            ran.stderr
+        );
         assert_eq!(fake.count("LaunchBackfill"), 0);
     }
 }
 
+fn sigint_stops_a_stuck_request_promptly() {
+    let fake = Fake::start(|_, _, _| Reply::Slow(Duration::from_secs(60), Box::new(Reply::Close)));
+    let child = crate::support::command(&spec_file("sigint", SEED), &fake.url, &[])
+        .spawn()
+        .expect("spawn");
+    // Wait until the runner's first request is hanging in the fake.
+    let started = std::time::Instant::now();
+    while fake.seen().is_empty() && started.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(fake.count("FindBackfills"), 1);
+    let sent = std::time::Instant::now();
+    let kill = std::process::Command::new("kill")
+        .arg("-INT")
+        .arg(child.id().to_string())
+        .status()
+        .expect("kill");
+    assert!(kill.success());
+    let ran = crate::support::wait(child, Duration::from_secs(10));
+    assert_eq!(ran.code, Some(130), "{ran:?}");
+    assert!(
+        sent.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        sent.elapsed()
+    );
+    assert!(
+        ran.event("exit")[0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("SIGINT"),
+        "{}",
+        ran.stderr
+    );
+}
+
 fn api_token_is_sent_as_dagster_cloud_header() {
     let fake = Fake::start(|op, vars, _| healthy(op, vars, false));
-    let mut c = crate::support::command(&spec_file("token", SEED), &format!("{}/prod", fake.url), &[FAST, &["--dry-run"]].concat());
+    let mut c = crate::support::command(
+        &spec_file("token", SEED),
+        &format!("{}/prod", fake.url),
+        &[FAST, &["--dry-run"]].concat(),
+    );
     c.env("DAGSTER_API_TOKEN", "user:secret-token");
     crate::support::wait(c.spawn().expect("spawn"), Duration::from_secs(30)).assert_code(0);
     let seen = fake.seen();
     assert!(!seen.is_empty());
     for s in seen {
-        assert!(s.head.contains("dagster-cloud-api-token: user:secret-token"), "{}", s.head);
+        assert!(
+            s.head
+                .contains("dagster-cloud-api-token: user:secret-token"),
+            "{}",
+            s.head
+        );
         assert!(s.head.starts_with("post /prod/graphql "), "{}", s.head);
     }
 }
@@ -175,17 +367,42 @@ fn api_token_is_sent_as_dagster_cloud_header() {
 fn progress_and_failed_partitions_of_a_10000_partition_backfill() {
     let spec = "job_name: wide_job\ntags:\n  name: wide\n  partitions:\n  - name: daily\n    start_date: '2024-01-01'\n    end_date: '2024-01-10'\n  - name: sensors\n    all: true\n";
     let fake = Fake::start(wide_dagster);
-    let ran = run(&spec_file("wide", spec), &fake.url, FAST, Duration::from_secs(60));
+    let ran = run(
+        &spec_file("wide", spec),
+        &fake.url,
+        FAST,
+        Duration::from_secs(60),
+    );
     ran.assert_code(1);
-    let launch = fake.seen().into_iter().find(|s| s.op == "LaunchBackfill").expect("launched");
-    let keys = launch.variables["backfillParams"]["partitionNames"].as_array().cloned().unwrap_or_default();
+    let launch = fake
+        .seen()
+        .into_iter()
+        .find(|s| s.op == "LaunchBackfill")
+        .expect("launched");
+    let keys = launch.variables["backfillParams"]["partitionNames"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     assert_eq!(keys.len(), 10_000);
     assert_eq!(keys[0], "2024-01-01|S0000");
-    let progress: Vec<u64> = ran.event("progress").iter().filter_map(|e| e["done"].as_u64()).collect();
+    let progress: Vec<u64> = ran
+        .event("progress")
+        .iter()
+        .filter_map(|e| e["done"].as_u64())
+        .collect();
     assert_eq!(progress, [0, 5000, 9997], "{}", ran.stderr);
     let finished = &ran.event("finished")[0];
-    assert_eq!(finished["failed_partitions"], json!(["2024-01-02|S0001", "2024-01-05|S0500", "2024-01-10|S0999"]));
-    assert!(finished["message"].as_str().unwrap_or("").contains("failed partitions (3)"), "{finished}");
+    assert_eq!(
+        finished["failed_partitions"],
+        json!(["2024-01-02|S0001", "2024-01-05|S0500", "2024-01-10|S0999"])
+    );
+    assert!(
+        finished["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("failed partitions (3)"),
+        "{finished}"
+    );
 }
 
 /// A fake Dagster with `wide_job`: 10 days x 1000 sensors, three failures.
@@ -194,8 +411,10 @@ pub fn wide_dagster(op: &str, vars: &Value, nth: usize) -> Reply {
     let key = |i: usize| format!("2024-01-{:02}|S{:04}", i / 1000 + 1, i % 1000);
     let failed = ["2024-01-02|S0001", "2024-01-05|S0500", "2024-01-10|S0999"];
     match op {
-        "Repositories" => data(json!({ "repositoriesOrError": { "__typename": "RepositoryConnection", "nodes": [
-            { "name": "__repository__", "location": { "name": "loc" }, "jobs": [{ "name": "wide_job" }] }]}})),
+        "Repositories" => data(
+            json!({ "repositoriesOrError": { "__typename": "RepositoryConnection", "nodes": [
+            { "name": "__repository__", "location": { "name": "loc" }, "jobs": [{ "name": "wide_job" }] }]}}),
+        ),
         "JobPartitions" => {
             let mut p = json!({ "__typename": "Pipeline", "partitionKeysOrError": { "partitionKeys": (0..10_000).map(key).collect::<Vec<_>>() } });
             if vars["withTags"] == true {
@@ -206,21 +425,34 @@ pub fn wide_dagster(op: &str, vars: &Value, nth: usize) -> Reply {
         }
         "BackfillProgress" => {
             let (status, counts) = match nth {
-                0 => ("REQUESTED", json!([{ "runStatus": "NOT_STARTED", "count": 10_000 }])),
-                1 | 2 => ("REQUESTED", json!([{ "runStatus": "SUCCESS", "count": 5000 }, { "runStatus": "STARTED", "count": 10 }, { "runStatus": "QUEUED", "count": 4990 }])),
-                _ => ("COMPLETED_FAILED", json!([{ "runStatus": "SUCCESS", "count": 9997 }, { "runStatus": "FAILURE", "count": 3 }])),
+                0 => (
+                    "REQUESTED",
+                    json!([{ "runStatus": "NOT_STARTED", "count": 10_000 }]),
+                ),
+                1 | 2 => (
+                    "REQUESTED",
+                    json!([{ "runStatus": "SUCCESS", "count": 5000 }, { "runStatus": "STARTED", "count": 10 }, { "runStatus": "QUEUED", "count": 4990 }]),
+                ),
+                _ => (
+                    "COMPLETED_FAILED",
+                    json!([{ "runStatus": "SUCCESS", "count": 9997 }, { "runStatus": "FAILURE", "count": 3 }]),
+                ),
             };
-            data(json!({ "partitionBackfillOrError": { "__typename": "PartitionBackfill", "status": status,
-                "numPartitions": 10_000, "partitionStatusCounts": counts, "assetBackfillData": null, "error": null }}))
+            data(
+                json!({ "partitionBackfillOrError": { "__typename": "PartitionBackfill", "status": status,
+                "numPartitions": 10_000, "partitionStatusCounts": counts, "assetBackfillData": null, "error": null }}),
+            )
         }
         "BackfillDetail" => {
             let results: Vec<Value> = (0..10_000)
                 .map(key)
                 .map(|k| json!({ "partitionName": k, "runStatus": if failed.contains(&k.as_str()) { "FAILURE" } else { "SUCCESS" } }))
                 .collect();
-            data(json!({ "partitionBackfillOrError": { "__typename": "PartitionBackfill", "status": "COMPLETED_FAILED",
+            data(
+                json!({ "partitionBackfillOrError": { "__typename": "PartitionBackfill", "status": "COMPLETED_FAILED",
                 "isAssetBackfill": false, "jobName": "wide_job", "partitionSetName": "wide_job_partition_set",
-                "partitionSet": null, "assetSelection": null, "partitionStatuses": { "results": results } }}))
+                "partitionSet": null, "assetSelection": null, "partitionStatuses": { "results": results } }}),
+            )
         }
         _ => healthy(op, vars, false),
     }

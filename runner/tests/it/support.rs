@@ -34,34 +34,71 @@ impl Ran {
     pub fn events(&self) -> Vec<Value> {
         self.stderr
             .lines()
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("log line is not JSON ({e}): {l}\n{self:?}")))
+            .map(|l| {
+                serde_json::from_str(l)
+                    .unwrap_or_else(|e| panic!("log line is not JSON ({e}): {l}\n{self:?}"))
+            })
             .collect()
     }
 
     /// The events called `name`.
     pub fn event(&self, name: &str) -> Vec<Value> {
-        self.events().into_iter().filter(|e| e["event"] == name).collect()
+        self.events()
+            .into_iter()
+            .filter(|e| e["event"] == name)
+            .collect()
     }
 
     /// The request hash the runner logged.
     pub fn hash(&self) -> String {
-        let hash = self.event("request").first().and_then(|e| e["request"].as_str().map(str::to_owned));
+        let hash = self
+            .event("request")
+            .first()
+            .and_then(|e| e["request"].as_str().map(str::to_owned));
         let hash = hash.unwrap_or_else(|| panic!("no request event: {self:?}"));
-        assert!(hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()), "{hash}");
+        assert!(
+            hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{hash}"
+        );
         hash
     }
 
     /// Asserts the exit code, showing the log when it differs.
     pub fn assert_code(&self, code: i32) -> &Ran {
-        assert_eq!(self.code, Some(code), "exit code; stderr:\n{}\nstdout:\n{}", self.stderr, self.stdout);
-        assert!(!self.stderr.contains("panicked"), "the runner panicked:\n{}", self.stderr);
+        assert_eq!(
+            self.code,
+            Some(code),
+            "exit code; stderr:\n{}\nstdout:\n{}",
+            self.stderr,
+            self.stdout
+        );
+        assert!(
+            !self.stderr.contains("panicked"),
+            "the runner panicked:\n{}",
+            self.stderr
+        );
         self
     }
 }
 
 /// A command for the runner binary with a clean environment.
+///
+/// For measurements, `DAGSTER_SCRIPTS_IT_RUNNER` replaces the binary (e.g. a
+/// static release build) and `DAGSTER_SCRIPTS_IT_WRAPPER` runs it under a
+/// command such as `/usr/bin/time -v -o FILE`.
 pub fn command(spec: &str, url: &str, args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_dagster-scripts-runner"));
+    let binary = std::env::var("DAGSTER_SCRIPTS_IT_RUNNER")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_dagster-scripts-runner").to_owned());
+    let wrapper = std::env::var("DAGSTER_SCRIPTS_IT_WRAPPER").unwrap_or_default();
+    let mut words = wrapper.split_whitespace();
+    let mut c = match words.next() {
+        Some(program) => {
+            let mut c = Command::new(program);
+            c.args(words).arg(&binary);
+            c
+        }
+        None => Command::new(&binary),
+    };
     c.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("DAGSTER_URL", url)
@@ -76,7 +113,10 @@ pub fn command(spec: &str, url: &str, args: &[&str]) -> Command {
 
 /// Runs the runner to its end (killing it after `limit`).
 pub fn run(spec: &str, url: &str, args: &[&str], limit: Duration) -> Ran {
-    wait(command(spec, url, args).spawn().expect("spawn the runner"), limit)
+    wait(
+        command(spec, url, args).spawn().expect("spawn the runner"),
+        limit,
+    )
 }
 
 /// Waits for a spawned runner, collecting its output.
@@ -91,11 +131,19 @@ pub fn wait(mut child: Child, limit: Duration) -> Ran {
         if started.elapsed() > limit {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("the runner ran longer than {limit:?}; stderr so far:\n{}", stderr.recv().unwrap_or_default());
+            panic!(
+                "the runner ran longer than {limit:?}; stderr so far:\n{}",
+                stderr.recv().unwrap_or_default()
+            );
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    Ran { code, stdout: stdout.recv().unwrap_or_default(), stderr: stderr.recv().unwrap_or_default(), elapsed: started.elapsed() }
+    Ran {
+        code,
+        stdout: stdout.recv().unwrap_or_default(),
+        stderr: stderr.recv().unwrap_or_default(),
+        elapsed: started.elapsed(),
+    }
 }
 
 fn reader(pipe: Option<impl Read + Send + 'static>) -> mpsc::Receiver<String> {
@@ -132,8 +180,12 @@ pub fn read_until(stderr: &mut BufReader<impl Read>, needle: &str, limit: Durati
 
 /// Writes `text` to a fresh spec file and returns its path.
 pub fn spec_file(name: &str, text: &str) -> String {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    let dir: PathBuf = std::env::temp_dir().join(format!("dagster-scripts-runner-it-{}", std::process::id()));
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let dir: PathBuf =
+        std::env::temp_dir().join(format!("dagster-scripts-runner-it-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join(format!("{name}-{nanos}.yaml"));
     std::fs::write(&path, text).expect("write spec");
