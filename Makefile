@@ -13,6 +13,7 @@ lint:
 drift:
 	$(CARGO) run --locked --quiet -- schema --check
 	$(CARGO) run --locked --quiet -- check
+	$(CARGO) run --locked --quiet -- render --check
 
 test:
 	INSTA_UPDATE=no $(CARGO) test --locked --workspace

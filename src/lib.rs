@@ -27,6 +27,8 @@ pub mod render;
 #[cfg(feature = "compiler")]
 pub mod report;
 #[cfg(feature = "compiler")]
+pub mod scaffold;
+#[cfg(feature = "compiler")]
 pub mod settings;
 #[cfg(feature = "compiler")]
 pub mod validate;

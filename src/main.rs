@@ -1,7 +1,7 @@
 //! The `dagster-scripts` command: parse arguments, call the library, map the
 //! outcome to an exit code. Everything else lives in the library, which
 //! never prints; this is the one place that writes to the terminal.
-#![allow(clippy::print_stderr)]
+#![allow(clippy::print_stderr, clippy::print_stdout)]
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -12,7 +12,8 @@ use dagster_scripts::load::{DEFAULT_MAX_PARTITIONS, Limits};
 use dagster_scripts::report::{self, Format, Summary};
 use dagster_scripts::schema::{SCHEMA_PATH, spec_schema_text};
 use dagster_scripts::settings::{DnsLabel, HttpUrl, ImageRef, SETTINGS_FILE, Settings};
-use dagster_scripts::{check, drift, out, pipeline, plan};
+use dagster_scripts::spec::{IssueRef, Kind};
+use dagster_scripts::{check, drift, out, pipeline, plan, scaffold};
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -27,7 +28,9 @@ Exit codes:
     about = "Compile reviewed YAML requests into Kubernetes Jobs that launch Dagster backfills and runs",
     long_about = "Compile reviewed YAML requests into Kubernetes Jobs that launch Dagster backfills and runs.\n\n\
 One file under specs/ is one request (a backfill, a job run, an asset backfill, or a re-execution). \
-`check` validates specs against the JSON Schema in schema/spec.schema.json and the rules it cannot express.",
+`new` starts one, `check` validates specs (pre-commit, CI), `render` writes the Kubernetes manifests \
+into out/ (`render --check` in CI), `plan` shows what a change does, and `schema` prints the JSON Schema \
+editors use.",
     after_help = EXIT_CODES,
 )]
 struct Cli {
@@ -77,6 +80,20 @@ enum Command {
         #[arg(long, value_enum, default_value_t = PlanFormat::Markdown)]
         format: PlanFormat,
     },
+    /// Start a request: write a commented, valid spec to specs/<kind>-<issue>.yaml.
+    #[command(
+        after_help = "Exit codes:\n  0  the spec was written (its path is printed)\n  2  usage error, the file exists already, or it could not be written"
+    )]
+    New {
+        /// The issue that asks for the request (e.g. 34543 or PROJ-12).
+        issue: IssueRef,
+        /// The kind of request.
+        #[arg(long, value_enum, default_value_t = KindArg::Backfill)]
+        kind: KindArg,
+        /// The folder that holds the specs.
+        #[arg(long, value_name = "DIR", default_value = "specs")]
+        specs: PathBuf,
+    },
     /// Print the JSON Schema of a spec, or check that the committed copy is current.
     #[command(
         after_help = "Exit codes:\n  0  printed, or the committed schema is current\n  1  --check: the committed schema is stale (a diff is printed)\n  2  usage error, or the file could not be read"
@@ -89,6 +106,29 @@ enum Command {
         #[arg(long, value_name = "FILE", default_value = SCHEMA_PATH)]
         path: PathBuf,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum KindArg {
+    /// A partition backfill of a job.
+    Backfill,
+    /// One run of a job.
+    Run,
+    /// A backfill of assets.
+    AssetBackfill,
+    /// Re-execution of an earlier request's failed runs.
+    Reexecute,
+}
+
+impl From<KindArg> for Kind {
+    fn from(k: KindArg) -> Kind {
+        match k {
+            KindArg::Backfill => Kind::Backfill,
+            KindArg::Run => Kind::Run,
+            KindArg::AssetBackfill => Kind::AssetBackfill,
+            KindArg::Reexecute => Kind::Reexecute,
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -193,6 +233,7 @@ fn main() -> ExitCode {
                 },
             }
         }
+        Command::New { issue, kind, specs } => new(&issue, kind.into(), &specs),
         Command::Schema { check: false, .. } => {
             print(&spec_schema_text());
             0
@@ -266,6 +307,46 @@ fn render_check(out_dir: &std::path::Path, build: &pipeline::Build) -> u8 {
         changes.len()
     );
     1
+}
+
+fn new(issue: &IssueRef, kind: Kind, specs: &std::path::Path) -> u8 {
+    let path = scaffold::path(specs, kind, issue);
+    let text = scaffold::template(kind, issue, &scaffold::schema_reference(specs));
+    let written = std::fs::create_dir_all(specs)
+        .and_then(|()| {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+        })
+        .and_then(|mut f| f.write_all(text.as_bytes()));
+    match written {
+        Ok(()) => {
+            println!("{}", path.display());
+            eprintln!(
+                "wrote {}: edit it, then run `dagster-scripts check {}`",
+                path.display(),
+                path.display()
+            );
+            if !std::path::Path::new(SCHEMA_PATH).exists() {
+                eprintln!(
+                    "note: {SCHEMA_PATH} is missing; run `dagster-scripts schema > {SCHEMA_PATH}` so editors find the schema"
+                );
+            }
+            0
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            eprintln!(
+                "error: {} exists already; edit it, or pick another issue or kind",
+                path.display()
+            );
+            2
+        }
+        Err(e) => {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            2
+        }
+    }
 }
 
 fn schema_check(path: &std::path::Path) -> u8 {

@@ -294,3 +294,34 @@ fn the_readme_lists_every_error_code() {
         assert!(readme.contains(&row), "README.md lacks the row:\n{row}");
     }
 }
+
+#[test]
+fn new_scaffolds_a_valid_commented_spec_of_every_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    for kind in ["backfill", "run", "asset-backfill", "reexecute"] {
+        let (code, out, err) = outcome(&run(dir.path(), &["new", "PROJ-7", "--kind", kind]));
+        assert_eq!(code, 0, "{err}");
+        let path = out.trim();
+        assert_eq!(
+            path,
+            format!("specs/{}-PROJ-7.yaml", kind.replace('-', "_"))
+        );
+        let text = fs::read_to_string(dir.path().join(path)).unwrap();
+        assert!(
+            text.starts_with("# yaml-language-server: $schema=../schema/spec.schema.json\n"),
+            "{text}"
+        );
+        assert!(
+            text.lines().filter(|l| l.contains('#')).count() >= 5,
+            "commented: {text}"
+        );
+        assert!(text.contains("name: \"PROJ-7\""), "{text}");
+    }
+    let (code, _, err) = outcome(&run(dir.path(), &["check"]));
+    assert_eq!(code, 0, "every scaffold passes check: {err}");
+    let (code, _, err) = outcome(&run(dir.path(), &["new", "PROJ-7"]));
+    assert_eq!(code, 2, "an existing spec is never overwritten");
+    assert!(err.contains("exists already"), "{err}");
+    let (code, _, err) = outcome(&run(dir.path(), &["new", " bad"]));
+    assert_eq!(code, 2, "{err}");
+}

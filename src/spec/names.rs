@@ -383,6 +383,13 @@ impl IssueRef {
     }
 }
 
+impl std::str::FromStr for IssueRef {
+    type Err = String;
+    fn from_str(s: &str) -> Result<IssueRef, String> {
+        IssueRef::new(s)
+    }
+}
+
 impl fmt::Display for IssueRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
