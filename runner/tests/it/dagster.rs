@@ -603,8 +603,15 @@ fn failed_run_exits_1_and_is_reexecuted_from_failure() {
 
 fn asset_backfill_by_keys_and_partitions() {
     let server = dagster();
-    let spec = "kind: asset_backfill\nassets: [daily_summary]\ntags:\n  name: it-asset\n  partitions:\n  - name: day\n    start_date: '2024-01-31'\n    end_date: '2024-02-01'\n";
-    let ran = follow(&spec_file("asset", spec));
+    // A long issue reference with characters Dagster refuses in titles (`"`, `%`, `*`).
+    let issue = format!(
+        "https://example.com/data/issues/4711?q=\"asset\"%20*{}",
+        "x".repeat(100)
+    );
+    let spec = format!(
+        "kind: asset_backfill\nassets: [daily_summary]\ntags:\n  name: '{issue}'\n  partitions:\n  - name: day\n    start_date: '2024-01-31'\n    end_date: '2024-02-01'\n"
+    );
+    let ran = follow(&spec_file("asset", &spec));
     ran.assert_code(0);
     let backfills = backfills_tagged(server, "dagster-scripts/request", &ran.hash());
     assert_eq!(backfills.len(), 1);
@@ -614,7 +621,16 @@ fn asset_backfill_by_keys_and_partitions() {
         (Some(true), Some("COMPLETED_SUCCESS"))
     );
     assert_eq!(sorted(&b["partitionNames"]), ["2024-01-31", "2024-02-01"]);
-    assert_eq!(tag(b, "dagster-scripts/issue"), Some("it-asset"));
+    // Tag values are stored whole; the title is cut to Dagster's 100 characters.
+    assert_eq!(tag(b, "dagster-scripts/issue"), Some(issue.as_str()));
+    let title = b["title"].as_str().unwrap_or_default();
+    assert!(
+        title.starts_with(
+            "dagster-scripts: asset_backfill https://example.com/data/issues/4711?q=_asset_"
+        ),
+        "{title}"
+    );
+    assert_eq!(title.chars().count(), 100, "{title}");
     let progress = ran.event("progress");
     assert!(
         progress.iter().any(|p| p["done"] == 2 && p["total"] == 2),
