@@ -112,6 +112,7 @@ fn run_inner(settings: &Settings, log: &Logger, stop: Stop) -> Result<Status, Er
                     .with("id", id(&handle))
                     .with("partitions", plan.keys.len()),
             );
+            warn_about_daemons(&client, log, &handle);
             handle
         }
     };
@@ -129,6 +130,29 @@ fn run_inner(settings: &Settings, log: &Logger, stop: Stop) -> Result<Status, Er
         settings.poll_interval,
         settings.retry_for,
     )
+}
+
+/// A backfill without Dagster's BACKFILL daemon (or a queued run without the
+/// run coordinator) never progresses: say so instead of waiting in silence.
+fn warn_about_daemons(client: &Client, log: &Logger, handle: &Handle) {
+    let wanted: &[&str] = match handle {
+        Handle::Backfill(_) => &["BACKFILL", "QUEUED_RUN_COORDINATOR"],
+        Handle::Run(_) => &["QUEUED_RUN_COORDINATOR"],
+    };
+    if let Some(unhealthy) = crate::api::unhealthy_daemons(client, wanted)
+        && !unhealthy.is_empty()
+    {
+        log.emit(
+            Event::warn(
+                "daemons",
+                format!(
+                    "Dagster reports these daemons as not running: {}; {handle} will not progress until they do",
+                    unhealthy.join(", ")
+                ),
+            )
+            .with("daemons", unhealthy),
+        );
+    }
 }
 
 fn id(handle: &Handle) -> &str {

@@ -172,6 +172,11 @@ fn seed_backfill_is_launched_once_however_often_the_runner_runs() {
     );
     first.assert_code(0);
     assert_eq!(first.event("launched").len(), 1, "{}", first.stderr);
+    assert!(
+        first.event("daemons").is_empty(),
+        "the daemons of dagster dev run: {}",
+        first.stderr
+    );
     let hash = first.hash();
     let second = run(
         &spec,

@@ -51,6 +51,10 @@ pub fn trials() -> Vec<libtest_mimic::Trial> {
             sigint_stops_a_stuck_request_promptly,
         ),
         trial(
+            "faults::a_missing_backfill_daemon_is_reported",
+            a_missing_backfill_daemon_is_reported,
+        ),
+        trial(
             "faults::api_token_is_sent_as_dagster_cloud_header",
             api_token_is_sent_as_dagster_cloud_header,
         ),
@@ -340,6 +344,30 @@ fn sigint_stops_a_stuck_request_promptly() {
         "{}",
         ran.stderr
     );
+}
+
+fn a_missing_backfill_daemon_is_reported() {
+    let fake = Fake::start(|op, vars, _| match op {
+        "DaemonHealth" => Reply::Json(
+            200,
+            json!({ "data": { "instance": { "runQueuingSupported": true, "daemonHealth": {
+            "allDaemonStatuses": [
+                { "daemonType": "BACKFILL", "healthy": false },
+                { "daemonType": "QUEUED_RUN_COORDINATOR", "healthy": true },
+            ]}}}}),
+        ),
+        _ => healthy(op, vars, false),
+    });
+    let ran = run(
+        &spec_file("daemons", SEED),
+        &fake.url,
+        FAST,
+        Duration::from_secs(30),
+    );
+    ran.assert_code(0);
+    let warning = ran.event("daemons");
+    assert_eq!(warning.len(), 1, "{}", ran.stderr);
+    assert_eq!(warning[0]["daemons"], json!(["BACKFILL"]));
 }
 
 fn api_token_is_sent_as_dagster_cloud_header() {
