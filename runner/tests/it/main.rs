@@ -30,5 +30,7 @@ fn main() {
     trials.extend(cli::trials());
     trials.extend(faults::trials());
     trials.extend(dagster::trials());
-    libtest_mimic::run(&args, trials).exit();
+    let conclusion = libtest_mimic::run(&args, trials);
+    let _ = std::fs::remove_dir_all(support::spec_dir());
+    conclusion.exit();
 }

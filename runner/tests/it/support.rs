@@ -178,14 +178,18 @@ pub fn read_until(stderr: &mut BufReader<impl Read>, needle: &str, limit: Durati
     panic!("no log line with {needle:?} within {limit:?}: {lines:#?}");
 }
 
+/// Where this test process writes its spec files (removed when it ends).
+pub fn spec_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("dagster-scripts-runner-it-{}", std::process::id()))
+}
+
 /// Writes `text` to a fresh spec file and returns its path.
 pub fn spec_file(name: &str, text: &str) -> String {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or(0);
-    let dir: PathBuf =
-        std::env::temp_dir().join(format!("dagster-scripts-runner-it-{}", std::process::id()));
+    let dir = spec_dir();
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join(format!("{name}-{nanos}.yaml"));
     std::fs::write(&path, text).expect("write spec");
