@@ -185,7 +185,8 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let result = (|| {
         let mut file = fs::File::create(&temp)?;
         file.write_all(bytes)?;
-        file.sync_data()?;
+        // No fsync: rename is atomic for every reader and for a killed process;
+        // surviving power loss is git's job (out/ is committed).
         fs::rename(&temp, path)
     })();
     if result.is_err() {

@@ -97,6 +97,8 @@ struct Builder<'a> {
     stack: Vec<Frame>,
     root: Option<Value>,
     spans: SpanIndex,
+    /// Record spans (a spec, whose errors need them) or not (a manifest read back).
+    track: bool,
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -140,6 +142,7 @@ fn build(
         stack: Vec::new(),
         root: None,
         spans: SpanIndex::default(),
+        track: !several,
         diagnostics: Vec::new(),
     };
     let mut documents = Vec::new();
@@ -251,6 +254,10 @@ impl Builder<'_> {
 
     /// The pointer the next value will have; `None` when the next scalar is a mapping key.
     fn next_pointer(&self) -> Option<String> {
+        if !self.track {
+            let expects_key = matches!(self.stack.last(), Some(Frame::Map { key: None, .. }));
+            return (!expects_key).then(String::new);
+        }
         match self.stack.last() {
             None => Some(String::new()),
             Some(Frame::Seq { pointer, items, .. }) => {
@@ -281,11 +288,12 @@ impl Builder<'_> {
         {
             // A mapping key: its text is the key, whatever type it would resolve to.
             let name = text.to_owned();
-            let key_pointer = push_pointer(pointer, &name);
             let first = first_seen.get(&name).copied();
             first_seen.entry(name.clone()).or_insert(span);
+            if self.track {
+                self.spans.keys.insert(push_pointer(pointer, &name), span);
+            }
             *key = Some((name.clone(), span));
-            self.spans.keys.insert(key_pointer, span);
             if let Some(first) = first {
                 let d = self.diag(span, Code::DuplicateKey, format!("duplicate key `{name}`"));
                 let hint = format!(
@@ -315,7 +323,9 @@ impl Builder<'_> {
             // An alias in key position: already reported.
             return true;
         };
-        self.spans.values.insert(pointer, span);
+        if self.track {
+            self.spans.values.insert(pointer, span);
+        }
         match self.stack.last_mut() {
             None => self.root = Some(value),
             Some(Frame::Seq { items, .. }) => items.push(value),
