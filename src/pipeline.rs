@@ -12,7 +12,7 @@ use crate::check::{check_files, discover};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::load::Limits;
 use crate::out::{Desired, KUSTOMIZATION, kustomization};
-use crate::render::{Rendered, Renderer, Template, out_file_name};
+use crate::render::{NETWORK_POLICY, Rendered, Renderer, Template, network_policy, out_file_name};
 use crate::report::Summary;
 use crate::settings::Settings;
 use crate::validate::SchemaValidator;
@@ -63,12 +63,12 @@ pub fn build(settings: &Settings) -> Result<Build, Summary> {
         let Ok(loaded) = loaded else { continue };
         let relative = path.strip_prefix(specs_dir).unwrap_or(&path);
         let file = out_file_name(relative);
-        if file == KUSTOMIZATION {
+        if file == KUSTOMIZATION || file == NETWORK_POLICY {
             problems.files.push((
                 path.clone(),
                 vec![conflict(
                     &path,
-                    "would be rendered to out/kustomization.yaml, which lists the manifests",
+                    &format!("would be rendered to out/{file}, which the tool writes itself"),
                 )],
             ));
             continue;
@@ -101,6 +101,9 @@ pub fn build(settings: &Settings) -> Result<Build, Summary> {
         .iter()
         .map(|r| (r.file.clone(), r.text.clone()))
         .collect();
+    if settings.network_policy {
+        desired.insert(NETWORK_POLICY.to_owned(), network_policy(settings));
+    }
     desired.insert(KUSTOMIZATION.to_owned(), kustomization(desired.keys()));
     Ok(Build { rendered, desired })
 }

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::out::{Change, Existing, KUSTOMIZATION, changes};
 use crate::pipeline::Build;
-use crate::render::{Meta, read_meta};
+use crate::render::{Meta, NETWORK_POLICY, read_meta};
 
 /// One Job that `render` would add, change or remove.
 #[derive(Debug, Serialize)]
@@ -24,7 +24,7 @@ pub struct Entry {
     pub after: Option<Meta>,
 }
 
-/// The entries, in file order; `kustomization.yaml` is not a Job and is left out.
+/// The entries, in file order; `kustomization.yaml` and the NetworkPolicy are not Jobs and are left out.
 pub fn plan(build: &Build, existing: &Existing) -> Vec<Entry> {
     let after = |file: &str| {
         build
@@ -35,7 +35,7 @@ pub fn plan(build: &Build, existing: &Existing) -> Vec<Entry> {
     };
     changes(&build.desired, existing)
         .into_iter()
-        .filter(|(file, _)| file != KUSTOMIZATION)
+        .filter(|(file, _)| file != KUSTOMIZATION && file != NETWORK_POLICY)
         .map(|(file, change)| {
             let (action, before) = match &change {
                 Change::Added => ("add", None),

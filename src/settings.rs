@@ -30,6 +30,8 @@ pub struct Settings {
     pub service_account: Option<DnsSubdomain>,
     /// Mount the service account's API token into the pod (the runner does not need it).
     pub mount_service_account_token: bool,
+    /// Render a NetworkPolicy that lets runner pods reach only Dagster's port and DNS.
+    pub network_policy: bool,
     /// How Dagster is reached from the Job.
     pub dagster: Dagster,
     /// Requests and limits of the runner's container.
@@ -108,6 +110,7 @@ impl Default for Settings {
             )),
             service_account: None,
             mount_service_account_token: false,
+            network_policy: true,
             dagster: Dagster::default(),
             resources: Resources::default(),
             deadline: Deadline::new("24h").unwrap_or_else(|e| unreachable!("{e}")),
@@ -335,6 +338,24 @@ fn is_image_ref(s: &str) -> bool {
     repo_ok && tag_ok && digest_ok && (tag.is_some() || digest.is_some())
 }
 
+impl HttpUrl {
+    /// The TCP port the URL points at (explicit, or 80/443 by scheme).
+    pub fn port(&self) -> u16 {
+        let (default, rest) = match self.0.strip_prefix("https://") {
+            Some(rest) => (443, rest),
+            None => (80, self.0.strip_prefix("http://").unwrap_or(&self.0)),
+        };
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        let host_port = authority.rsplit('@').next().unwrap_or(authority);
+        match host_port.rsplit_once(':') {
+            Some((host, port)) if !host.ends_with(']') || host.starts_with('[') => {
+                port.parse().unwrap_or(default)
+            }
+            _ => default,
+        }
+    }
+}
+
 impl ImageRef {
     /// Whether the image is pinned by digest (checkov requires it).
     pub fn has_digest(&self) -> bool {
@@ -395,6 +416,20 @@ mod tests {
             .as_str(),
             "a/b:2"
         );
+    }
+
+    #[test]
+    fn url_ports() {
+        for (url, port) in [
+            ("http://d", 80),
+            ("https://d/x", 443),
+            ("http://d:3000/p", 3000),
+            ("https://u@d:8443", 8443),
+            ("http://[::1]:3333", 3333),
+            ("http://[::1]", 80),
+        ] {
+            assert_eq!(HttpUrl::new(url).unwrap().port(), port, "{url}");
+        }
     }
 
     #[test]

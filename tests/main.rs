@@ -4,5 +4,7 @@
 mod agreement;
 mod cli;
 mod corpus;
+mod gitops;
+mod policy;
 mod render;
 mod support;

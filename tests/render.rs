@@ -97,7 +97,16 @@ fn the_seed_renders_with_no_settings_into_a_job_that_mounts_its_config_map() {
     let kustomization = documents(&dir.path().join("out/kustomization.yaml"));
     assert_eq!(
         kustomization[0]["resources"],
-        serde_json::json!(["backfill-34543.yaml"])
+        serde_json::json!(["_network-policy.yaml", "backfill-34543.yaml"])
+    );
+    let policy = documents(&dir.path().join("out/_network-policy.yaml"));
+    assert_eq!(
+        policy[0]["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/name"],
+        job["metadata"]["labels"]["app.kubernetes.io/name"]
+    );
+    assert_eq!(
+        policy[0]["spec"]["egress"][0]["ports"][0]["port"], 80,
+        "the port of the default Dagster URL"
     );
 }
 
@@ -127,7 +136,7 @@ fn rendering_is_byte_identical_across_runs_and_places_and_skips_unchanged_files(
         .collect();
     std::thread::sleep(std::time::Duration::from_millis(20));
     let err = render_ok(a.path(), &[]);
-    assert!(err.contains("0 written, 0 removed, 5 unchanged"), "{err}");
+    assert!(err.contains("0 written, 0 removed, 6 unchanged"), "{err}");
     assert_eq!(snapshot(&a.path().join("out")), first);
     let again: Vec<SystemTime> = first
         .iter()
@@ -172,7 +181,13 @@ fn out_tracks_specs_and_never_touches_foreign_files() {
         .collect();
     assert_eq!(
         names,
-        ["README.md", "a.yaml", "kustomization.yaml", "notes.yaml"]
+        [
+            "README.md",
+            "_network-policy.yaml",
+            "a.yaml",
+            "kustomization.yaml",
+            "notes.yaml"
+        ]
     );
     assert_eq!(
         fs::read_to_string(out.join("notes.yaml")).unwrap(),

@@ -1,5 +1,7 @@
 //! Helpers shared by the test modules.
 
+pub mod tools;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -29,7 +31,7 @@ pub fn outcome(o: &Output) -> (i32, String, String) {
 
 /// A temporary repository with a `specs/` folder holding `files`.
 pub fn repo_with(files: &[(&str, &[u8])]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = temp_dir();
     std::fs::create_dir(dir.path().join("specs")).expect("specs dir");
     for (name, bytes) in files {
         let path = dir.path().join("specs").join(name);
@@ -39,6 +41,15 @@ pub fn repo_with(files: &[(&str, &[u8])]) -> tempfile::TempDir {
         std::fs::write(path, bytes).expect("write spec");
     }
     dir
+}
+
+/// A temporary directory whose name does not start with a dot (checkov skips
+/// hidden directories, and tempfile's default names are hidden).
+pub fn temp_dir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("dagster-scripts-test-")
+        .tempdir()
+        .expect("temp dir")
 }
 
 /// The seed's example, exactly as the RFC writes it.
@@ -55,3 +66,13 @@ tags:
     - NL01497
     - NL01912
 ";
+
+/// The Job name inside a rendered manifest file.
+pub fn job_name_in(file: &Path) -> String {
+    let text = std::fs::read_to_string(file).expect("manifest");
+    let docs = dagster_scripts::yaml::parse_documents(&text, file).expect("manifest parses");
+    docs[0]["metadata"]["name"]
+        .as_str()
+        .expect("a name")
+        .to_owned()
+}

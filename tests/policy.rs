@@ -1,0 +1,183 @@
+//! The rendered manifests of every example spec, checked by the real tools
+//! users and clusters apply: checkov, kubernetes-validate (strict, Kubernetes
+//! 1.32) and `kubectl kustomize`. The tools are installed, pinned, by
+//! `tests/tools/install.sh` (see `support::tools`); kubectl comes from PATH.
+
+use std::fs;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::support::{outcome, repo, run, tools};
+
+const DIGEST_SETTINGS: &str = "image = \"ghcr.io/dagster-scripts/runner:0.1.0@sha256:8d3c1b5b0a4e5f6d7c8b9a0f1e2d3c4b5a69788776655443322110ffeeddccbb\"\n";
+
+/// A copy of the repository's specs rendered into a temporary `out/`.
+fn rendered_examples(settings: Option<&str>) -> tempfile::TempDir {
+    let dir = crate::support::temp_dir();
+    fs::create_dir(dir.path().join("specs")).unwrap();
+    for entry in fs::read_dir(repo().join("specs")).unwrap().flatten() {
+        fs::copy(
+            entry.path(),
+            dir.path().join("specs").join(entry.file_name()),
+        )
+        .unwrap();
+    }
+    if let Some(s) = settings {
+        fs::write(dir.path().join("dagster-scripts.toml"), s).unwrap();
+    }
+    let (code, _, err) = outcome(&run(dir.path(), &["render"]));
+    assert_eq!(code, 0, "{err}");
+    dir
+}
+
+fn manifests(out: &Path) -> Vec<String> {
+    let mut files: Vec<String> = fs::read_dir(out)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path().to_string_lossy().into_owned())
+        .filter(|p| {
+            p.ends_with(".yaml")
+                && !p.ends_with("kustomization.yaml")
+                && !p.ends_with("_network-policy.yaml")
+        })
+        .collect();
+    files.sort();
+    assert!(files.len() >= 4, "{files:?}");
+    files
+}
+
+#[test]
+fn checkov_passes_every_check_when_the_image_is_pinned_by_digest() {
+    let dir = rendered_examples(Some(DIGEST_SETTINGS));
+    let out = dir.path().join("out");
+    let result = tools::output(
+        tools::command("checkov").args(["-d"]).arg(&out).args([
+            "--framework",
+            "kubernetes",
+            "--skip-download",
+            "--compact",
+            "--output",
+            "json",
+        ]),
+        Duration::from_secs(300),
+    );
+    let stdout = String::from_utf8_lossy(&result.stdout);
+    assert!(
+        result.status.success(),
+        "checkov failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let summary = &report["summary"];
+    assert_eq!(
+        summary["failed"],
+        0,
+        "{summary} in {}",
+        &stdout[..stdout.len().min(300)]
+    );
+    assert!(
+        summary["passed"].as_u64().unwrap_or(0) >= 80 * 4,
+        "every check ran on every manifest: {summary}"
+    );
+    assert_eq!(summary["parsing_errors"], 0, "{summary}");
+}
+
+#[test]
+fn without_a_digest_only_the_image_pinning_checks_fail() {
+    let dir = rendered_examples(None);
+    let out = dir.path().join("out");
+    let result = tools::output(
+        tools::command("checkov").args(["-d"]).arg(&out).args([
+            "--framework",
+            "kubernetes",
+            "--skip-download",
+            "--compact",
+            "--output",
+            "json",
+        ]),
+        Duration::from_secs(300),
+    );
+    let report: serde_json::Value = serde_json::from_slice(&result.stdout).unwrap();
+    let failed: std::collections::BTreeSet<&str> = report["results"]["failed_checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["check_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        failed.into_iter().collect::<Vec<_>>(),
+        ["CKV_K8S_15", "CKV_K8S_43"],
+        "as the README says"
+    );
+}
+
+#[test]
+fn kubernetes_validate_accepts_every_manifest_strictly() {
+    let dir = rendered_examples(Some(DIGEST_SETTINGS));
+    let mut files = manifests(&dir.path().join("out"));
+    let jobs = files.len();
+    files.push(
+        dir.path()
+            .join("out/_network-policy.yaml")
+            .to_string_lossy()
+            .into_owned(),
+    );
+    let result = tools::output(
+        tools::command("kubernetes-validate")
+            .args(["--strict", "-k", "1.32"])
+            .args(&files),
+        Duration::from_secs(120),
+    );
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&result.stdout),
+        String::from_utf8_lossy(&result.stderr)
+    );
+    assert!(result.status.success(), "{text}");
+    assert_eq!(
+        text.matches(" passed for resource ").count(),
+        jobs * 2 + 1,
+        "a Job and a ConfigMap per file, and the NetworkPolicy:\n{text}"
+    );
+}
+
+#[test]
+fn kubectl_kustomize_builds_out() {
+    let dir = rendered_examples(None);
+    let out = dir.path().join("out");
+    let result = tools::output(
+        tools::command("kubectl").args(["kustomize"]).arg(&out),
+        Duration::from_secs(60),
+    );
+    let text = String::from_utf8_lossy(&result.stdout);
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    for file in manifests(&out) {
+        let job = crate::support::job_name_in(Path::new(&file));
+        assert!(
+            text.contains(&format!("name: {job}")),
+            "{job} missing from the build"
+        );
+    }
+    assert_eq!(text.matches("kind: Job\n").count(), manifests(&out).len());
+    assert_eq!(
+        text.matches("kind: ConfigMap\n").count(),
+        manifests(&out).len()
+    );
+    // And the repository's own out/ builds too.
+    let result = tools::output(
+        tools::command("kubectl")
+            .args(["kustomize"])
+            .arg(repo().join("out")),
+        Duration::from_secs(60),
+    );
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+}
