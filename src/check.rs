@@ -123,15 +123,12 @@ pub fn check_files(
     validator: &SchemaValidator,
     limits: &Limits,
 ) -> Vec<(PathBuf, Result<Loaded, Vec<Diagnostic>>)> {
-    paths
-        .iter()
-        .map(|path| {
-            let outcome = read_capped(path)
-                .map_err(|d| vec![d])
-                .and_then(|bytes| load(path, &bytes, limits, Some(validator)));
-            (path.clone(), outcome)
-        })
-        .collect()
+    crate::pipeline::parallel_map(paths, |path| {
+        let outcome = read_capped(path)
+            .map_err(|d| vec![d])
+            .and_then(|bytes| load(path, &bytes, limits, Some(validator)));
+        (path.clone(), outcome)
+    })
 }
 
 /// `check` as a whole: discover (unless paths are given), validate, summarise.

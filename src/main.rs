@@ -204,35 +204,51 @@ fn main() -> ExitCode {
             summary.exit_code()
         }
         Command::Render {
-            check,
+            check: true,
             settings,
             format,
-        } => match settings.resolve().map(|s| (pipeline::build(&s), s)) {
+        } => match settings.resolve() {
             Err(code) => code,
-            Ok((Err(summary), _)) => report_problems(&summary, format),
-            Ok((Ok(build), s)) if check => render_check(&s.paths.out, &build),
-            Ok((Ok(build), s)) => render(&s.paths.out, &build),
+            Ok(s) => with_existing(&s.paths.out, |existing| {
+                match pipeline::build(&s, existing) {
+                    Err(summary) => report_problems(&summary, format),
+                    Ok(build) => render_check(&s.paths.out, &build, existing),
+                }
+            }),
         },
-        Command::Plan { settings, format } => {
-            match settings.resolve().map(|s| (pipeline::build(&s), s)) {
-                Err(code) => code,
-                Ok((Err(summary), _)) => report_problems(&summary, Format::Human),
-                Ok((Ok(build), s)) => match out::read_existing(&s.paths.out) {
-                    Ok(existing) => {
-                        let entries = plan::plan(&build, &existing);
+        Command::Render {
+            check: false,
+            settings,
+            format,
+        } => match settings.resolve() {
+            Err(code) => code,
+            Ok(s) => match out::lock(&s.paths.out) {
+                Err(e) => io_error("cannot lock", &s.paths.out, &e),
+                // Read, render and write under the lock: a second render waits for this one.
+                Ok(lock) => with_existing(&s.paths.out, |existing| {
+                    match pipeline::build(&s, existing) {
+                        Err(summary) => report_problems(&summary, format),
+                        Ok(build) => render(&s.paths.out, &lock, &build, existing),
+                    }
+                }),
+            },
+        },
+        Command::Plan { settings, format } => match settings.resolve() {
+            Err(code) => code,
+            Ok(s) => with_existing(&s.paths.out, |existing| {
+                match pipeline::build(&s, existing) {
+                    Err(summary) => report_problems(&summary, Format::Human),
+                    Ok(build) => {
+                        let entries = plan::plan(&build, existing);
                         print(&match format {
                             PlanFormat::Markdown => plan::markdown(&entries),
                             PlanFormat::Json => plan::json(&entries),
                         });
                         0
                     }
-                    Err(e) => {
-                        eprintln!("error: cannot read {}: {e}", s.paths.out.display());
-                        2
-                    }
-                },
-            }
-        }
+                }
+            }),
+        },
         Command::New { issue, kind, specs } => new(&issue, kind.into(), &specs),
         Command::Schema { check: false, .. } => {
             print(&spec_schema_text());
@@ -257,8 +273,26 @@ fn report_problems(summary: &Summary, format: Format) -> u8 {
     summary.exit_code()
 }
 
-fn render(out_dir: &std::path::Path, build: &pipeline::Build) -> u8 {
-    match out::apply(out_dir, &build.desired) {
+/// Reads what `out/` holds and hands it to `f`.
+fn with_existing(dir: &std::path::Path, f: impl FnOnce(&out::Existing) -> u8) -> u8 {
+    match out::read_existing(dir) {
+        Ok(existing) => f(&existing),
+        Err(e) => io_error("cannot read", dir, &e),
+    }
+}
+
+fn io_error(what: &str, path: &std::path::Path, e: &std::io::Error) -> u8 {
+    eprintln!("error: {what} {}: {e}", path.display());
+    2
+}
+
+fn render(
+    out_dir: &std::path::Path,
+    lock: &out::Lock,
+    build: &pipeline::Build,
+    existing: &out::Existing,
+) -> u8 {
+    match out::apply(out_dir, lock, &build.desired, existing) {
         Ok(applied) => {
             for name in &applied.written {
                 eprintln!("wrote   {}", out_dir.join(name).display());
@@ -266,32 +300,26 @@ fn render(out_dir: &std::path::Path, build: &pipeline::Build) -> u8 {
             for name in &applied.removed {
                 eprintln!("removed {}", out_dir.join(name).display());
             }
+            let n = build.rendered.len();
             eprintln!(
-                "rendered {} spec{}: {} written, {} removed, {} unchanged",
-                build.rendered.len(),
-                if build.rendered.len() == 1 { "" } else { "s" },
+                "rendered {n} spec{}: {} written, {} removed, {} unchanged",
+                if n == 1 { "" } else { "s" },
                 applied.written.len(),
                 applied.removed.len(),
                 applied.unchanged
             );
             0
         }
-        Err(e) => {
-            eprintln!("error: cannot write {}: {e}", out_dir.display());
-            2
-        }
+        Err(e) => io_error("cannot write", out_dir, &e),
     }
 }
 
-fn render_check(out_dir: &std::path::Path, build: &pipeline::Build) -> u8 {
-    let existing = match out::read_existing(out_dir) {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("error: cannot read {}: {e}", out_dir.display());
-            return 2;
-        }
-    };
-    let changes = out::changes(&build.desired, &existing);
+fn render_check(
+    out_dir: &std::path::Path,
+    build: &pipeline::Build,
+    existing: &out::Existing,
+) -> u8 {
+    let changes = out::changes(&build.desired, existing);
     if changes.is_empty() {
         eprintln!(
             "{} is current ({} files)",

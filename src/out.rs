@@ -21,8 +21,9 @@ pub const KUSTOMIZATION: &str = "kustomization.yaml";
 /// Suffix of the temporary files a write goes through.
 const TEMP_SUFFIX: &str = ".dagster-scripts.tmp";
 
-/// The files `out/` should hold, by name.
-pub type Desired = BTreeMap<String, String>;
+/// The files `out/` should hold, by name: their text, or `None` where the
+/// file already there is known to be exactly right.
+pub type Desired = BTreeMap<String, Option<String>>;
 
 /// `kustomization.yaml` listing `manifests`, sorted.
 pub fn kustomization<'a>(manifests: impl IntoIterator<Item = &'a String>) -> String {
@@ -96,6 +97,7 @@ pub enum Change {
 pub fn changes(desired: &Desired, existing: &Existing) -> BTreeMap<String, Change> {
     let mut out = BTreeMap::new();
     for (name, text) in desired {
+        let Some(text) = text else { continue };
         match existing.ours.get(name) {
             None => {
                 out.insert(name.clone(), Change::Added);
@@ -133,15 +135,31 @@ pub struct Applied {
     pub unchanged: usize,
 }
 
-/// Makes `out/` hold `desired`: see the module comment for the guarantees.
-pub fn apply(out: &Path, desired: &Desired) -> io::Result<Applied> {
+/// An exclusive lock on `out/`, held while a render reads and writes it
+/// (released when dropped, with the file).
+pub struct Lock {
+    _dir: fs::File,
+}
+
+/// Creates `out/` if needed, waits for the lock, and removes the temporary
+/// files a killed render may have left.
+pub fn lock(out: &Path) -> io::Result<Lock> {
     fs::create_dir_all(out)?;
-    let lock = fs::File::open(out)?;
-    lock.lock()?;
+    let file = fs::File::open(out)?;
+    file.lock()?;
     remove_stale_temporaries(out)?;
-    // Read under the lock: another render may have finished meanwhile.
-    let existing = read_existing(out)?;
-    if let Some(name) = clashes(desired, &existing).first() {
+    Ok(Lock { _dir: file })
+}
+
+/// Makes `out/` (locked, holding `existing`) hold `desired`: see the module
+/// comment for the guarantees.
+pub fn apply(
+    out: &Path,
+    _lock: &Lock,
+    desired: &Desired,
+    existing: &Existing,
+) -> io::Result<Applied> {
+    if let Some(name) = clashes(desired, existing).first() {
         return Err(io::Error::new(
             io::ErrorKind::AlreadyExists,
             format!(
@@ -150,13 +168,13 @@ pub fn apply(out: &Path, desired: &Desired) -> io::Result<Applied> {
             ),
         ));
     }
-    let changes = changes(desired, &existing);
+    let changes = changes(desired, existing);
+    let writes = changes
+        .values()
+        .filter(|c| !matches!(c, Change::Removed(_)))
+        .count();
     let mut applied = Applied {
-        unchanged: desired.len()
-            - changes
-                .values()
-                .filter(|c| !matches!(c, Change::Removed(_)))
-                .count(),
+        unchanged: desired.len() - writes,
         ..Applied::default()
     };
     let writes = changes
@@ -166,7 +184,8 @@ pub fn apply(out: &Path, desired: &Desired) -> io::Result<Applied> {
     let (kustomization, manifests): (Vec<&String>, Vec<&String>) =
         writes.partition(|n| n.as_str() == KUSTOMIZATION);
     for name in manifests.into_iter().chain(kustomization) {
-        write_atomically(&out.join(name), desired[name].as_bytes())?;
+        let text = desired[name].as_deref().unwrap_or_default();
+        write_atomically(&out.join(name), text.as_bytes())?;
         applied.written.push(name.clone());
     }
     for (name, change) in &changes {
@@ -175,7 +194,6 @@ pub fn apply(out: &Path, desired: &Desired) -> io::Result<Applied> {
             applied.removed.push(name.clone());
         }
     }
-    drop(lock);
     Ok(applied)
 }
 
@@ -219,9 +237,13 @@ pub fn diff(out: &Path, desired: &Desired, changes: &BTreeMap<String, Change>) -
     let mut text = String::new();
     for (name, change) in changes {
         let label = out.join(name).to_string_lossy().into_owned();
+        let new = desired
+            .get(name)
+            .and_then(Option::as_deref)
+            .unwrap_or_default();
         let d = match change {
-            Change::Added => crate::drift::diff(&label, None, &desired[name]),
-            Change::Changed(old) => crate::drift::diff(&label, Some(old), &desired[name]),
+            Change::Added => crate::drift::diff(&label, None, new),
+            Change::Changed(old) => crate::drift::diff(&label, Some(old), new),
             Change::Removed(old) => crate::drift::diff(&label, Some(old), ""),
         };
         text.push_str(&d.unwrap_or_default());

@@ -1,17 +1,20 @@
 //! From `specs/` to what `out/` should hold: discover, validate, render.
 //!
-//! Data flows one way: the files found, then each one loaded and validated,
-//! then (only if every spec is valid) each one rendered, then the set of files
-//! `out/` should hold. Nothing here touches `out/`; `render`, `render --check`
-//! and `plan` differ only in what they do with the result.
+//! Data flows one way: the files found, then each one read, validated and
+//! rendered (on every core, the results kept in spec order), then the set of
+//! files `out/` should hold. A spec whose bytes, settings, template and tool
+//! version all match what its existing output records, and whose output is
+//! intact, is not parsed again: its file is kept as it is. Nothing here
+//! writes to `out/`; `render`, `render --check` and `plan` differ only in
+//! what they do with the result.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::check::{check_files, discover};
+use crate::check::discover;
 use crate::diagnostic::{Code, Diagnostic};
-use crate::load::Limits;
-use crate::out::{Desired, KUSTOMIZATION, kustomization};
+use crate::load::{Limits, load, read_capped};
+use crate::out::{Desired, Existing, KUSTOMIZATION, kustomization};
 use crate::render::{NETWORK_POLICY, Rendered, Renderer, Template, network_policy, out_file_name};
 use crate::report::Summary;
 use crate::settings::Settings;
@@ -29,72 +32,87 @@ pub struct Build {
     pub desired: Desired,
 }
 
-/// Renders every active spec, or returns every problem (nothing is rendered
-/// unless every spec is valid).
-pub fn build(settings: &Settings) -> Result<Build, Summary> {
+/// Renders every active spec against what `out/` holds now, or returns every
+/// problem (nothing is rendered unless every spec is valid).
+pub fn build(settings: &Settings, existing: &Existing) -> Result<Build, Summary> {
     let specs_dir = &settings.paths.specs;
     let (files, general) = discover(specs_dir);
     let files: Vec<PathBuf> = files
         .into_iter()
         .filter(|f| !is_retired(specs_dir, f))
         .collect();
-    let validator = SchemaValidator::new();
-    let limits = Limits {
-        max_partitions: settings.max_partitions,
-    };
-    let checked = check_files(&files, &validator, &limits);
-    let invalid = !general.is_empty() || checked.iter().any(|(_, r)| r.is_err());
-    if invalid {
-        let files = checked
-            .into_iter()
-            .map(|(p, r)| (p, r.err().unwrap_or_default()))
-            .collect();
-        return Err(Summary { files, general });
-    }
     let template = Template::load(&settings.paths.templates).map_err(|d| Summary {
         general: vec![d],
         ..Summary::default()
     })?;
     let renderer = Renderer::new(settings.clone(), template);
-    let mut rendered = Vec::new();
-    let mut by_file: BTreeMap<String, PathBuf> = BTreeMap::new();
-    let mut problems = Summary::default();
-    for (path, loaded) in checked {
-        let Ok(loaded) = loaded else { continue };
-        let relative = path.strip_prefix(specs_dir).unwrap_or(&path);
-        let file = out_file_name(relative);
-        if file == KUSTOMIZATION || file == NETWORK_POLICY {
-            problems.files.push((
-                path.clone(),
-                vec![conflict(
-                    &path,
-                    &format!("would be rendered to out/{file}, which the tool writes itself"),
-                )],
-            ));
-            continue;
+    let validator = SchemaValidator::new();
+    let limits = Limits {
+        max_partitions: settings.max_partitions,
+    };
+
+    // Output names first: two specs must not claim one file.
+    let mut owners: BTreeMap<String, &Path> = BTreeMap::new();
+    let mut conflicts: Vec<(PathBuf, Vec<Diagnostic>)> = Vec::new();
+    let jobs: Vec<(&PathBuf, String)> = files
+        .iter()
+        .filter_map(|path| {
+            let file = out_file_name(path.strip_prefix(specs_dir).unwrap_or(path));
+            let clash = if file == KUSTOMIZATION || file == NETWORK_POLICY {
+                Some(format!(
+                    "would be rendered to out/{file}, which the tool writes itself"
+                ))
+            } else {
+                owners.get(&file).map(|first| {
+                    format!("would be rendered to out/{file}, as {} is", first.display())
+                })
+            };
+            match clash {
+                Some(what) => {
+                    conflicts.push((path.clone(), vec![conflict(path, &what)]));
+                    None
+                }
+                None => {
+                    owners.insert(file.clone(), path);
+                    Some((path, file))
+                }
+            }
+        })
+        .collect();
+
+    let one = |(path, file): &(&PathBuf, String)| -> Result<Rendered, Vec<Diagnostic>> {
+        let bytes = read_capped(path).map_err(|d| vec![d])?;
+        let input = renderer.input_hash(&bytes);
+        if let Some(kept) = renderer.reuse(existing.ours.get(file), path, file, &input) {
+            return Ok(kept);
         }
-        if let Some(first) = by_file.insert(file.clone(), path.clone()) {
-            problems.files.push((
-                path.clone(),
-                vec![conflict(
-                    &path,
-                    &format!("would be rendered to out/{file}, as {} is", first.display()),
-                )],
-            ));
-            continue;
-        }
-        match renderer.render(&path, &file, &loaded) {
-            Ok(r) => rendered.push(r),
+        let loaded = load(path, &bytes, &limits, Some(&validator))?;
+        renderer.render(path, file, &loaded, input)
+    };
+    let results = parallel_map(&jobs, one);
+
+    let mut rendered = Vec::with_capacity(results.len());
+    let mut problems = Summary {
+        general,
+        files: conflicts,
+    };
+    for ((path, _), result) in jobs.iter().zip(results) {
+        match result {
+            Ok(r) => {
+                rendered.push(r);
+                problems.files.push(((*path).clone(), Vec::new()));
+            }
             Err(d) if d.iter().any(|d| d.code == Code::Template) => {
                 return Err(Summary {
                     general: d,
                     ..Summary::default()
                 });
             }
-            Err(d) => problems.files.push((path, d)),
+            Err(d) => problems.files.push(((*path).clone(), d)),
         }
     }
     if problems.diagnostics().next().is_some() {
+        problems.files.sort_by(|a, b| a.0.cmp(&b.0));
         return Err(problems);
     }
     let mut desired: Desired = rendered
@@ -102,10 +120,34 @@ pub fn build(settings: &Settings) -> Result<Build, Summary> {
         .map(|r| (r.file.clone(), r.text.clone()))
         .collect();
     if settings.network_policy {
-        desired.insert(NETWORK_POLICY.to_owned(), network_policy(settings));
+        desired.insert(NETWORK_POLICY.to_owned(), Some(network_policy(settings)));
     }
-    desired.insert(KUSTOMIZATION.to_owned(), kustomization(desired.keys()));
+    desired.insert(
+        KUSTOMIZATION.to_owned(),
+        Some(kustomization(desired.keys())),
+    );
     Ok(Build { rendered, desired })
+}
+
+/// `f` over `items` on every core, results in the items' order.
+pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    if threads == 1 || items.len() < 64 {
+        return items.iter().map(f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(|| part.iter().map(&f).collect::<Vec<R>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
 }
 
 fn is_retired(specs_dir: &Path, file: &Path) -> bool {

@@ -662,3 +662,37 @@ fn a_render_killed_at_any_moment_leaves_old_or_new_files_and_the_next_render_rep
         "the next render repairs everything"
     );
 }
+
+#[test]
+fn unchanged_specs_are_not_reparsed_but_hand_edits_and_new_settings_are_caught() {
+    let dir = repo_with(&[("a.yaml", SEED.as_bytes())]);
+    render_ok(dir.path(), &[]);
+    let file = dir.path().join("out/a.yaml");
+    let rendered = fs::read_to_string(&file).unwrap();
+    // A hand edit below the header: the recorded output hash no longer matches.
+    fs::write(
+        &file,
+        rendered.replace("backoffLimit: 0", "backoffLimit: 3"),
+    )
+    .unwrap();
+    let (code, diff, _) = outcome(&run(dir.path(), &["render", "--check"]));
+    assert_eq!(code, 1);
+    assert!(
+        diff.contains("-  backoffLimit: 3") && diff.contains("+  backoffLimit: 0"),
+        "{diff}"
+    );
+    render_ok(dir.path(), &[]);
+    assert_eq!(
+        fs::read_to_string(&file).unwrap(),
+        rendered,
+        "render repairs it"
+    );
+    // Other settings change the output of an unchanged spec.
+    let err = render_ok(dir.path(), &["--namespace", "elsewhere"]);
+    assert!(err.contains("wrote   out/a.yaml"), "{err}");
+    assert!(
+        fs::read_to_string(&file)
+            .unwrap()
+            .contains("namespace: elsewhere")
+    );
+}

@@ -73,6 +73,8 @@ pub struct Meta {
     pub launches: String,
     /// Hash of everything the file was rendered from (spec bytes, settings, template, version).
     pub input: String,
+    /// Hash of the manifests below the header, to notice a hand edit.
+    pub output: String,
 }
 
 /// One rendered manifest file.
@@ -80,8 +82,8 @@ pub struct Meta {
 pub struct Rendered {
     /// File name within `out/`.
     pub file: String,
-    /// The whole file.
-    pub text: String,
+    /// The whole file; `None` when `out/` already holds exactly this file.
+    pub text: Option<String>,
     /// Its description.
     pub meta: Meta,
 }
@@ -123,31 +125,33 @@ impl Renderer {
         hex(&h.finalize())[..32].to_owned()
     }
 
-    /// Renders `loaded` (read from `source`) into the file `file`.
+    /// Renders `loaded` (read from `source`, whose bytes hash to `input`
+    /// under [`Renderer::input_hash`]) into the file `file`.
     pub fn render(
         &self,
         source: &Path,
         file: &str,
         loaded: &Loaded,
+        input: String,
     ) -> Result<Rendered, Vec<Diagnostic>> {
         let spec = &loaded.spec;
         let source = source.to_string_lossy().replace('\\', "/");
-        let placeholder = job_name(
-            spec.kind(),
-            spec.issue().as_str(),
-            &"0".repeat(names::HASH_CHARS),
+        // Render once with a stand-in name, hash that, then put the real name
+        // in. The stand-in is derived from the spec's own text, so it cannot
+        // occur in the spec or the settings by accident.
+        let stand_in = format!(
+            "dagster-scripts-name-{}",
+            &hex(&Sha256::digest(loaded.text.as_bytes()))[..32]
         );
         let mut context = self.context(spec, &loaded.text, &source);
-        context.insert("name", &placeholder);
+        context.insert("name", &stand_in);
         let draft = self.template.render(&context).map_err(|d| vec![d])?;
         let name = job_name(
             spec.kind(),
             spec.issue().as_str(),
             &hex(&Sha256::digest(draft.as_bytes())),
         );
-        context.insert("name", &name);
-        let body = self.template.render(&context).map_err(|d| vec![d])?;
-        let body = body.trim_start_matches('\n');
+        let body = draft.trim_start_matches('\n').replace(&stand_in, &name);
         let meta = Meta {
             source,
             name,
@@ -155,16 +159,41 @@ impl Renderer {
             issue: spec.issue().to_string(),
             target: target(spec),
             launches: launches(spec),
-            input: self.input_hash(loaded.text.as_bytes()),
+            input,
+            output: body_hash(&body),
         };
         let header = serde_json::to_string(&meta).unwrap_or_default();
         let text = format!("{MARKER}\n# dagster-scripts: {header}\n{body}");
         policy::check(&text, file, &meta.name, &loaded.text, &self.template.origin)?;
         Ok(Rendered {
             file: file.to_owned(),
-            text,
+            text: Some(text),
             meta,
         })
+    }
+
+    /// The file `out/` already holds for `file`, if it is exactly what
+    /// rendering `source` (whose bytes hash to `input`) would produce: same
+    /// input, and a body that still hashes to what its header records (so a
+    /// hand edit is caught). Then the spec need not be parsed again.
+    pub fn reuse(
+        &self,
+        existing: Option<&String>,
+        source: &Path,
+        file: &str,
+        input: &str,
+    ) -> Option<Rendered> {
+        let text = existing?;
+        let meta = read_meta(text)?;
+        let body = text.splitn(3, '\n').nth(2)?;
+        let source = source.to_string_lossy().replace('\\', "/");
+        (meta.input == input && meta.source == source && meta.output == body_hash(body)).then(
+            || Rendered {
+                file: file.to_owned(),
+                text: None,
+                meta,
+            },
+        )
     }
 
     fn context(&self, spec: &Spec, text: &str, source: &str) -> tera::Context {
@@ -333,6 +362,10 @@ pub fn out_file_name(relative: &Path) -> String {
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect();
     format!("{}.yaml", parts.join("--"))
+}
+
+fn body_hash(body: &str) -> String {
+    hex(&Sha256::digest(body.as_bytes()))[..32].to_owned()
 }
 
 fn hex(bytes: &[u8]) -> String {
