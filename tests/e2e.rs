@@ -1,0 +1,231 @@
+//! The whole flow on one machine, as a user and a cluster would play it:
+//! `new` → edit → `check` → `render` → run the rendered Job's container
+//! exactly as Kubernetes would (its command, args and environment, the
+//! ConfigMap laid out as a mounted volume) against a real Dagster → the
+//! backfill happened, once, even when the Job runs twice.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+#[path = "dagster/server.rs"]
+#[allow(dead_code)]
+mod dagster;
+
+use crate::support::{outcome, run, temp_dir, tools};
+
+/// The runner binary of this workspace (`$DAGSTER_SCRIPTS_RUNNER`, or built
+/// beside this test's compiler binary: a test binary cannot depend on another
+/// package's binary, and a stale one would test old code).
+fn runner() -> PathBuf {
+    if let Some(path) = std::env::var_os("DAGSTER_SCRIPTS_RUNNER") {
+        return PathBuf::from(path);
+    }
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let manifest = crate::support::repo().join("Cargo.toml");
+    let built = tools::output(
+        Command::new(cargo)
+            .args([
+                "build",
+                "--locked",
+                "-p",
+                "dagster-scripts-runner",
+                "--manifest-path",
+            ])
+            .arg(manifest),
+        Duration::from_secs(900),
+    );
+    assert!(
+        built.status.success(),
+        "building the runner failed: {}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let path =
+        Path::new(env!("CARGO_BIN_EXE_dagster-scripts")).with_file_name("dagster-scripts-runner");
+    assert!(path.exists(), "no runner at {}", path.display());
+    path
+}
+
+/// Lays out a ConfigMap's data the way the kubelet mounts it: the files in a
+/// timestamped folder, `..data` pointing at it, and each key a link through `..data`.
+fn mount_config_map(config_map: &Value, dir: &Path) {
+    let data = dir.join("..2026_11_23_00_00_00.000000001");
+    fs::create_dir_all(&data).unwrap();
+    for (key, value) in config_map["data"].as_object().expect("ConfigMap data") {
+        fs::write(data.join(key), value.as_str().expect("text data")).unwrap();
+        std::os::unix::fs::symlink(Path::new("..data").join(key), dir.join(key)).unwrap();
+    }
+    std::os::unix::fs::symlink(data.file_name().unwrap(), dir.join("..data")).unwrap();
+}
+
+/// Runs the Job's only container as Kubernetes would, with the ConfigMap mounted at `mount`.
+fn run_job(job: &Value, mount_root: &Path) -> (i32, String) {
+    let pod = &job["spec"]["template"]["spec"];
+    let container = &pod["containers"][0];
+    let volume = pod["volumes"][0]["name"].as_str().unwrap();
+    let mount = container["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == volume)
+        .expect("the volume is mounted");
+    let mount_path = mount["mountPath"].as_str().unwrap();
+    // The one translation: the container's absolute mount path lives under a temp dir here.
+    let host = |p: &str| {
+        p.strip_prefix(mount_path).map_or_else(
+            || p.to_owned(),
+            |rest| format!("{}{rest}", mount_root.display()),
+        )
+    };
+    let command: Vec<&str> = container["command"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let args: Vec<String> = container["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| host(v.as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        command,
+        ["dagster-scripts-runner"],
+        "the image's entrypoint name"
+    );
+    let runner = runner();
+    // Found on PATH, as in the image.
+    let mut cmd = Command::new(command[0]);
+    cmd.env_clear()
+        .env("PATH", runner.parent().unwrap())
+        .args(&args);
+    for var in container["env"].as_array().unwrap() {
+        cmd.env(
+            var["name"].as_str().unwrap(),
+            var["value"].as_str().expect("plain env values"),
+        );
+    }
+    let out = tools::output(&mut cmd, Duration::from_secs(600));
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn backfills_tagged(server: &dagster::Server, key: &str, value: &str) -> Vec<Value> {
+    let feed = server.query(
+        "query($tags: [ExecutionTag!]) { runsFeedOrError(limit: 100, view: BACKFILLS, filter: { tags: $tags }) {
+            ... on RunsFeedConnection { results { id } } } }",
+        json!({ "tags": [{ "key": key, "value": value }] }),
+    );
+    let ids: Vec<String> = feed["data"]["runsFeedOrError"]["results"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{feed}"))
+        .iter()
+        .filter_map(|r| r["id"].as_str().map(str::to_owned))
+        .collect();
+    ids.iter()
+        .map(|id| {
+            server.query(
+                "query($id: String!) { partitionBackfillOrError(backfillId: $id) { ... on PartitionBackfill { id status jobName partitionNames tags { key value } } } }",
+                json!({ "id": id }),
+            )["data"]["partitionBackfillOrError"]
+                .clone()
+        })
+        .collect()
+}
+
+#[test]
+fn from_a_new_spec_to_a_finished_backfill_launched_once() {
+    let server = dagster::dagster();
+    let repo = temp_dir();
+    let d = repo.path();
+
+    // new
+    let (code, out, err) = outcome(&run(d, &["new", "91001"]));
+    assert_eq!(code, 0, "{err}");
+    let spec_path = d.join(out.trim());
+    // edit: the job, its location and the partitions to backfill
+    let text = fs::read_to_string(&spec_path).unwrap();
+    let edited = text
+        .replace("job_name: my_job ", "job_name: ingestion_job ")
+        .replace(
+            "# repository_name: my_location  ",
+            "repository_name: luchtmeetnet_ingestion",
+        )
+        .replace("start_date: \"2024-01-01\"", "start_date: \"2024-01-31\"")
+        .replace("end_date: \"2024-01-07\"", "end_date: \"2024-02-01\"")
+        .replace("  # - name: stations ", "  - name: stations   ")
+        .replace("  #   values: [NL01497, NL01912]", "    values: [NL01497]")
+        .replace("  - name: date ", "  - name: daily");
+    assert_ne!(edited, text);
+    fs::write(&spec_path, &edited).unwrap();
+    // check
+    let (code, _, err) = outcome(&run(d, &["check"]));
+    assert_eq!(code, 0, "{err}\n{edited}");
+    // render, pointing the Job at the real Dagster
+    fs::write(
+        d.join("dagster-scripts.toml"),
+        format!(
+            "namespace = \"dagster\"\n[dagster]\nurl = \"{}\"\n",
+            server.base_url
+        ),
+    )
+    .unwrap();
+    let (code, _, err) = outcome(&run(d, &["render"]));
+    assert_eq!(code, 0, "{err}");
+    let manifest = d.join("out/backfill-91001.yaml");
+    let text = fs::read_to_string(&manifest).unwrap();
+    let docs = dagster_scripts::yaml::parse_documents(&text, &manifest).unwrap();
+    let (job, config_map) = (&docs[0], &docs[1]);
+    let request = job["metadata"]["annotations"]["dagster-scripts/request-hash"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Apply: the ConfigMap becomes a volume, the Job's container runs.
+    let mount = temp_dir();
+    mount_config_map(config_map, mount.path());
+    let (code, log) = run_job(job, mount.path());
+    assert_eq!(
+        code, 0,
+        "the first run launches and follows the backfill:\n{log}"
+    );
+    let backfills = backfills_tagged(server, "dagster-scripts/request", &request);
+    assert_eq!(backfills.len(), 1, "{backfills:?}\n{log}");
+    let b = &backfills[0];
+    assert_eq!(b["status"], "COMPLETED_SUCCESS", "{b}");
+    assert_eq!(b["jobName"], "ingestion_job");
+    let mut keys: Vec<&str> = b["partitionNames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap())
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["2024-01-31|NL01497", "2024-02-01|NL01497"]);
+    assert!(
+        b["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["key"] == "dagster-scripts/issue" && t["value"] == "91001"),
+        "{b}"
+    );
+
+    // Flux re-applies, or the TTL-less Job is re-created: the Job runs again.
+    let (code, log) = run_job(job, mount.path());
+    assert_eq!(
+        code, 0,
+        "the second run finds the finished backfill:\n{log}"
+    );
+    assert_eq!(
+        backfills_tagged(server, "dagster-scripts/request", &request).len(),
+        1,
+        "still one backfill"
+    );
+}
