@@ -12,7 +12,6 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 #[path = "dagster/server.rs"]
-#[allow(dead_code)]
 mod dagster;
 
 use crate::support::{outcome, run, temp_dir, tools};

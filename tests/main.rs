@@ -6,6 +6,7 @@ mod cli;
 mod corpus;
 mod e2e;
 mod gitops;
+mod hardening;
 mod policy;
 mod render;
 mod support;

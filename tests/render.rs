@@ -621,7 +621,7 @@ fn a_render_killed_at_any_moment_leaves_old_or_new_files_and_the_next_render_rep
             .for_each(|(n, t)| fs::write(dir.path().join("specs").join(n), t).unwrap())
     };
     let mut interrupted = 0;
-    for round in 0..25u64 {
+    for round in 0..100u64 {
         // Alternate between the two versions so every round has work to do.
         restore(if round % 2 == 0 { &old } else { &new });
         let mut child = Command::new(env!("CARGO_BIN_EXE_dagster-scripts"))

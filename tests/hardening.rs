@@ -1,0 +1,511 @@
+//! Hostile input, file-system faults and generated specs: nothing a user, a
+//! file system or a concurrent process does may make the compiler panic, lose
+//! a file or leave one half-written.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use proptest::prelude::*;
+use serde_json::Value;
+
+use dagster_scripts::load::{Limits, load};
+use dagster_scripts::validate::SchemaValidator;
+
+use crate::support::{SEED, outcome, repo_with, run, temp_dir};
+
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<_> = fs::read_dir(dir)
+        .map(|e| {
+            e.flatten()
+                .map(|e| {
+                    (
+                        e.file_name().to_string_lossy().into_owned(),
+                        fs::read(e.path()).unwrap_or_default(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+/// A repository with the seed rendered into out/.
+fn rendered_repo() -> tempfile::TempDir {
+    let dir = repo_with(&[("seed.yaml", SEED.as_bytes())]);
+    let (code, _, err) = outcome(&run(dir.path(), &["render"]));
+    assert_eq!(code, 0, "{err}");
+    dir
+}
+
+fn alias_bomb() -> Vec<u8> {
+    let mut text = String::from("a: &a [x, x, x, x, x, x, x, x, x]\n");
+    for i in 1u8..10 {
+        let (name, prev) = ((b'a' + i) as char, (b'a' + i - 1) as char);
+        text.push_str(&format!(
+            "{name}: &{name} [{}]\n",
+            vec![format!("*{prev}"); 9].join(", ")
+        ));
+    }
+    text.into_bytes()
+}
+
+#[test]
+fn hostile_specs_get_located_errors_and_leave_out_untouched() {
+    let partitions =
+        |p: &str| format!("job_name: j\ntags:\n  name: \"1\"\n  partitions:\n{p}").into_bytes();
+    let huge = {
+        let mut b = SEED.as_bytes().to_vec();
+        b.resize(100 * 1024 * 1024, b'\n');
+        b
+    };
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("bomb.yaml", alias_bomb(), "E008"),
+        ("huge.yaml", huge, "E002"),
+        (
+            "deep.yaml",
+            format!("a: {}1\n", "[".repeat(50_000)).into_bytes(),
+            "E005",
+        ),
+        (
+            "deep-block.yaml",
+            format!(
+                "a:\n{}",
+                (1..200)
+                    .map(|i| format!("{}- \n", "  ".repeat(i)))
+                    .collect::<String>()
+            )
+            .into_bytes(),
+            "E010",
+        ),
+        ("nul.yaml", b"job_name: j\0\n".to_vec(), "E004"),
+        ("latin1.yaml", b"job_name: caf\xe9\n".to_vec(), "E003"),
+        (
+            "bom-then-garbage.yaml",
+            b"\xef\xbb\xbf\xff\xfe".to_vec(),
+            "E003",
+        ),
+        (
+            "tabs.yaml",
+            b"job_name: j\ntags:\n\tname: \"1\"\n".to_vec(),
+            "E005",
+        ),
+        (
+            "crlf-typo.yaml",
+            SEED.replace("job_name", "job_nme")
+                .replace('\n', "\r\n")
+                .into_bytes(),
+            "E011",
+        ),
+        (
+            "no-such-day.yaml",
+            partitions("  - name: d\n    start_date: 2024-02-30\n    end_date: 2024-03-01\n"),
+            "E016",
+        ),
+        (
+            "two-digit-year.yaml",
+            partitions("  - name: d\n    start_date: 24-01-31\n    end_date: 2024-02-01\n"),
+            "E016",
+        ),
+        (
+            "century.yaml",
+            partitions(
+                "  - name: d\n    start_date: 1924-01-01\n    end_date: 2023-12-31\n  - name: s\n    values: [a, b, c]\n",
+            ),
+            "E020",
+        ),
+        (
+            "millions.yaml",
+            partitions(
+                "  - name: d\n    start_date: 1000-01-01\n    end_date: 9999-12-31\n  - name: s\n    values: [a, b]\n",
+            ),
+            "E020",
+        ),
+        (
+            "all-yes.yaml",
+            partitions("  - name: s\n    all: yes\n"),
+            "E014",
+        ),
+        (
+            "bool-value.yaml",
+            partitions("  - name: s\n    values: [true]\n"),
+            "E013",
+        ),
+    ];
+    for (name, bytes, code) in cases {
+        let dir = rendered_repo();
+        let before = snapshot(&dir.path().join("out"));
+        fs::write(dir.path().join("specs").join(name), &bytes).unwrap();
+        let (exit, out, err) = outcome(&run(dir.path(), &["render", "--format", "json"]));
+        assert_eq!(exit, 1, "{name}: {err}");
+        let report: Value =
+            serde_json::from_str(&out).unwrap_or_else(|e| panic!("{name}: {e}: {out}"));
+        let file = report["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"] == format!("specs/{name}"))
+            .unwrap_or_else(|| panic!("{name}: {report}"));
+        let diagnostics = file["diagnostics"].as_array().unwrap();
+        let d = diagnostics
+            .iter()
+            .find(|d| d["code"] == code)
+            .unwrap_or_else(|| panic!("{name}: no {code} in {diagnostics:?}"));
+        if code != "E002" {
+            assert!(
+                d["line"].as_u64().unwrap() >= 1 && d["column"].as_u64().unwrap() >= 1,
+                "{name}: {d}"
+            );
+        }
+        assert_eq!(
+            snapshot(&dir.path().join("out")),
+            before,
+            "{name}: out/ was touched"
+        );
+    }
+}
+
+#[test]
+fn yaml_1_1_booleans_are_text_where_text_is_expected() {
+    let spellings = [
+        "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off",
+        "OFF",
+    ];
+    let spec = format!(
+        "job_name: j\ntags:\n  name: \"1\"\n  partitions:\n  - name: s\n    values: [{}]\n",
+        spellings.join(", ")
+    );
+    let dir = repo_with(&[("bools.yaml", spec.as_bytes())]);
+    let (code, _, err) = outcome(&run(dir.path(), &["render"]));
+    assert_eq!(code, 0, "{err}");
+    let text = fs::read_to_string(dir.path().join("out/bools.yaml")).unwrap();
+    let docs = dagster_scripts::yaml::parse_documents(&text, Path::new("out")).unwrap();
+    assert_eq!(docs[1]["data"]["spec.yaml"], spec.as_str());
+    let loaded = load(
+        Path::new("b.yaml"),
+        spec.as_bytes(),
+        &Limits::default(),
+        None,
+    )
+    .unwrap();
+    let dagster_scripts::spec::Dimension::Values(v) = &loaded.spec.partitions()[0] else {
+        panic!()
+    };
+    assert_eq!(
+        v.values.iter().map(|v| v.as_str()).collect::<Vec<_>>(),
+        spellings
+    );
+}
+
+#[test]
+fn odd_file_names_render_and_build() {
+    let dir = repo_with(&[
+        ("with spaces.yaml", SEED.as_bytes()),
+        ("ünïcode-問題.yml", SEED.replace("34543", "2").as_bytes()),
+    ]);
+    let (code, _, err) = outcome(&run(dir.path(), &["render"]));
+    assert_eq!(code, 0, "{err}");
+    let names: Vec<String> = snapshot(&dir.path().join("out"))
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    assert!(
+        names.contains(&"with spaces.yaml".to_owned())
+            && names.contains(&"ünïcode-問題.yaml".to_owned()),
+        "{names:?}"
+    );
+    let built = crate::support::tools::output(
+        crate::support::tools::command("kubectl")
+            .arg("kustomize")
+            .arg(dir.path().join("out")),
+        std::time::Duration::from_secs(60),
+    );
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&built.stdout)
+            .matches("kind: Job")
+            .count(),
+        2
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn links_out_of_specs_loops_and_a_specs_file_are_refused_by_render_too() {
+    use std::os::unix::fs::symlink;
+    let dir = rendered_repo();
+    let before = snapshot(&dir.path().join("out"));
+    fs::write(dir.path().join("secret.yaml"), SEED).unwrap();
+    symlink("../secret.yaml", dir.path().join("specs/link.yaml")).unwrap();
+    symlink("loop.yaml", dir.path().join("specs/loop.yaml")).unwrap();
+    let (code, _, err) = outcome(&run(dir.path(), &["render"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("points outside the specs directory") && err.contains("symlink loop"),
+        "{err}"
+    );
+    assert_eq!(snapshot(&dir.path().join("out")), before);
+
+    let dir = temp_dir();
+    fs::write(dir.path().join("specs"), "a file").unwrap();
+    let (code, _, err) = outcome(&run(dir.path(), &["render"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("is a file, not a directory"), "{err}");
+    assert!(!dir.path().join("out/kustomization.yaml").exists());
+}
+
+/// Makes `dir` unwritable (chmod for ordinary users; root ignores modes, so
+/// the immutable attribute instead) and returns how to undo it.
+fn make_read_only(dir: &Path) -> Box<dyn Fn()> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o555)).unwrap();
+    if fs::write(dir.join(".probe"), "").is_err() {
+        let d = dir.to_owned();
+        return Box::new(move || {
+            fs::set_permissions(&d, fs::Permissions::from_mode(0o755)).unwrap()
+        });
+    }
+    fs::remove_file(dir.join(".probe")).unwrap();
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o755)).unwrap();
+    let status = Command::new("chattr")
+        .arg("+i")
+        .arg(dir)
+        .status()
+        .expect("chattr (e2fsprogs) to make a folder read-only as root");
+    assert!(
+        status.success(),
+        "chattr +i failed: the file system must support the immutable attribute"
+    );
+    let d = dir.to_owned();
+    Box::new(move || {
+        Command::new("chattr").arg("-i").arg(&d).status().unwrap();
+    })
+}
+
+#[cfg(unix)]
+#[test]
+fn a_read_only_out_is_a_clear_error_and_nothing_changes() {
+    let dir = rendered_repo();
+    let out = dir.path().join("out");
+    fs::write(
+        dir.path().join("specs/seed.yaml"),
+        SEED.replace("NL01912", "NL01913"),
+    )
+    .unwrap();
+    let before = snapshot(&out);
+    let undo = make_read_only(&out);
+    let (code, _, err) = outcome(&run(dir.path(), &["render"]));
+    let after = snapshot(&out);
+    undo();
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("cannot write out")
+            && (err.contains("ermission denied") || err.contains("not permitted")),
+        "{err}"
+    );
+    assert_eq!(after, before);
+    let (code, _, err) = outcome(&run(dir.path(), &["render"]));
+    assert_eq!(code, 0, "once writable again, render succeeds: {err}");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_file_system_is_a_clear_error_and_the_next_render_repairs() {
+    // out/ on a 256 KiB tmpfs in a private mount namespace: real ENOSPC, nothing leaks out.
+    let specs: Vec<(String, String)> = (0..200)
+        .map(|i| {
+            (
+                format!("s{i:03}.yaml"),
+                SEED.replace("34543", &i.to_string()),
+            )
+        })
+        .collect();
+    let files: Vec<(&str, &[u8])> = specs
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_bytes()))
+        .collect();
+    let dir = repo_with(&files);
+    let script = format!(
+        "set -e; mkdir -p out; mount -t tmpfs -o size=256k tmpfs out; \
+         {bin} render > /dev/null 2> first.err && echo 0 > first.code || echo $? > first.code; \
+         for f in out/*.yaml; do head -c 44 \"$f\"; echo; done > heads.txt; \
+         mount -o remount,size=4m out; {bin} render 2> second.err; echo $? > second.code; {bin} render --check > /dev/null 2>&1; echo $? > check.code",
+        bin = env!("CARGO_BIN_EXE_dagster-scripts")
+    );
+    let status = Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c", &script])
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .status()
+        .expect("unshare (util-linux)");
+    assert!(
+        status.success(),
+        "needs root or user namespaces for a private tmpfs"
+    );
+    let read = |f: &str| fs::read_to_string(dir.path().join(f)).unwrap();
+    assert_eq!(read("first.code").trim(), "2", "{}", read("first.err"));
+    assert!(
+        read("first.err").contains("No space left on device"),
+        "{}",
+        read("first.err")
+    );
+    assert!(
+        read("heads.txt").lines().count() > 10,
+        "some files were written before the disk filled"
+    );
+    for head in read("heads.txt").lines() {
+        assert_eq!(
+            head, "# Generated by dagster-scripts; do not edit.",
+            "every file present is whole"
+        );
+    }
+    assert_eq!(read("second.code").trim(), "0", "{}", read("second.err"));
+    assert_eq!(
+        read("check.code").trim(),
+        "0",
+        "the repaired out/ is current"
+    );
+}
+
+#[test]
+fn two_renders_at_once_take_turns_and_agree() {
+    let specs: Vec<(String, String)> = (0..400)
+        .map(|i| {
+            (
+                format!("s{i:03}.yaml"),
+                SEED.replace("34543", &i.to_string()),
+            )
+        })
+        .collect();
+    let files: Vec<(&str, &[u8])> = specs
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_bytes()))
+        .collect();
+    let dir = repo_with(&files);
+    let spawn = || {
+        Command::new(env!("CARGO_BIN_EXE_dagster-scripts"))
+            .arg("render")
+            .current_dir(dir.path())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    assert!(
+        a.status.success() && b.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&a.stderr),
+        String::from_utf8_lossy(&b.stderr)
+    );
+    let tallies = [a, b].map(|o| {
+        String::from_utf8_lossy(&o.stderr)
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .to_owned()
+    });
+    assert!(
+        tallies.iter().any(|t| t.contains("402 written"))
+            && tallies.iter().any(|t| t.contains("0 written")),
+        "one wrote everything, the other found it done: {tallies:?}"
+    );
+    let (code, _, err) = outcome(&run(dir.path(), &["render", "--check"]));
+    assert_eq!(code, 0, "{err}");
+}
+
+fn valid_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[A-Za-z][A-Za-z0-9 ]{0,20}",
+        any::<String>().prop_filter("visible, no control characters", |s| {
+            s.chars().any(|c| !c.is_whitespace() && !c.is_control())
+                && !s.chars().any(|c| c.is_control() && c != '\n' && c != '\t')
+                && s.chars().count() <= 200
+        }),
+        Just("x\"\n---\nkind: Secret".to_owned()),
+        Just("{{ name }} # not a comment: {a: b}".to_owned()),
+    ]
+}
+
+fn valid_spec() -> impl Strategy<Value = Value> {
+    let name = "[A-Za-z0-9_]{1,20}";
+    let value = "[A-Za-z0-9 ._-]{1,12}"
+        .prop_filter("no leading/trailing space issues", |s| !s.trim().is_empty());
+    let date =
+        (1990u16..2030, 1u8..=12, 1u8..=28).prop_map(|(y, m, d)| format!("{y:04}-{m:02}-{d:02}"));
+    let dimension = prop_oneof![
+        (name, date.clone(), 0u32..40).prop_map(|(n, start, len)| {
+            let d: dagster_scripts::spec::Date = start.parse().unwrap();
+            let end = (0..len).fold(d, |d, _| d.succ());
+            serde_json::json!({ "name": n, "start_date": start, "end_date": end.to_string() })
+        }),
+        (name, proptest::collection::btree_set(value, 1..6))
+            .prop_map(|(n, v)| serde_json::json!({ "name": n, "values": v })),
+        name.prop_map(|n| serde_json::json!({ "name": n, "all": true })),
+    ];
+    let dims = proptest::collection::vec(dimension, 1..4).prop_map(|mut v| {
+        for (i, d) in v.iter_mut().enumerate() {
+            d["name"] = Value::from(format!("{}{i}", d["name"].as_str().unwrap()));
+        }
+        v
+    });
+    (name, valid_text(), valid_text(), "[0-9]{1,6}|[A-Z]{2,5}-[0-9]{1,4}", dims).prop_map(|(job, reason, requester, issue, partitions)| {
+        serde_json::json!({
+            "job_name": job,
+            "tags": { "name": issue, "reason": reason, "requester": requester, "partitions": partitions },
+        })
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// No bytes at all make loading panic, and every rejection is reported.
+    #[test]
+    fn any_bytes_load_without_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+        let validator = SchemaValidator::new();
+        if let Err(diagnostics) = load(Path::new("x.yaml"), &bytes, &Limits::default(), Some(&validator)) {
+            prop_assert!(!diagnostics.is_empty());
+        }
+    }
+
+    /// Text that looks like a spec, mutated: never a panic; errors are located.
+    #[test]
+    fn mutated_specs_load_without_panic(cut in 0usize..300, insert in "[ -~\n\t]{0,12}") {
+        let mut text = SEED.to_owned();
+        let at = cut.min(text.len());
+        text.insert_str(at, &insert);
+        let validator = SchemaValidator::new();
+        if let Err(diagnostics) = load(Path::new("x.yaml"), text.as_bytes(), &Limits::default(), Some(&validator)) {
+            for d in diagnostics {
+                prop_assert!(d.span.is_some() || matches!(d.code, dagster_scripts::diagnostic::Code::Empty), "{}", d);
+            }
+        }
+    }
+
+    /// Any spec `check` accepts renders to manifests that parse back, with the spec intact.
+    #[test]
+    fn every_accepted_spec_renders_to_manifests_that_parse_back(spec in valid_spec()) {
+        let text = serde_json::to_string_pretty(&spec).unwrap();
+        let validator = SchemaValidator::new();
+        let loaded = load(Path::new("specs/x.yaml"), text.as_bytes(), &Limits::default(), Some(&validator));
+        let loaded = match loaded {
+            Ok(l) => l,
+            Err(d) => { prop_assert!(false, "generated spec rejected: {:?}\n{}", d, text); unreachable!() }
+        };
+        let template = dagster_scripts::render::Template::compile("t".into(), dagster_scripts::render::DEFAULT_TEMPLATE.to_owned()).unwrap();
+        let renderer = dagster_scripts::render::Renderer::new(dagster_scripts::settings::Settings::default(), template);
+        let rendered = renderer.render(Path::new("specs/x.yaml"), "x.yaml", &loaded, renderer.input_hash(text.as_bytes()));
+        let rendered = rendered.map_err(|d| TestCaseError::fail(format!("{d:?}")))?;
+        let out = rendered.text.unwrap();
+        let docs = dagster_scripts::yaml::parse_documents(&out, Path::new("out")).map_err(|d| TestCaseError::fail(format!("{d:?}")))?;
+        prop_assert_eq!(docs.len(), 2);
+        prop_assert_eq!(docs[1]["data"]["spec.yaml"].as_str(), Some(text.as_str()));
+        prop_assert_eq!(&docs[0]["metadata"]["annotations"]["dagster-scripts/reason"], &spec["tags"]["reason"]);
+    }
+}
