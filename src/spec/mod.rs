@@ -107,7 +107,7 @@ pub struct Backfill {
     pub job_name: JobName,
     /// Code location or repository
     ///
-    /// Where the job lives: a code location name (the usual case with `Definitions`) or a repository name. Leave it out when the job name is unique across the deployment.
+    /// Where the job lives: a code location name (the usual case with `Definitions`), a repository name, or `repository@location`. Leave it out when the job name is unique across the deployment.
     #[serde(
         default,
         deserialize_with = "present",
@@ -169,7 +169,7 @@ pub struct JobRun {
     pub job_name: JobName,
     /// Code location or repository
     ///
-    /// Where the job lives: a code location name (the usual case with `Definitions`) or a repository name. Leave it out when the job name is unique across the deployment.
+    /// Where the job lives: a code location name (the usual case with `Definitions`), a repository name, or `repository@location`. Leave it out when the job name is unique across the deployment.
     #[serde(
         default,
         deserialize_with = "present",
