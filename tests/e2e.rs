@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 #[path = "dagster/server.rs"]
 mod dagster;
@@ -115,29 +115,6 @@ fn run_job(job: &Value, mount_root: &Path) -> (i32, String) {
     )
 }
 
-fn backfills_tagged(server: &dagster::Server, key: &str, value: &str) -> Vec<Value> {
-    let feed = server.query(
-        "query($tags: [ExecutionTag!]) { runsFeedOrError(limit: 100, view: BACKFILLS, filter: { tags: $tags }) {
-            ... on RunsFeedConnection { results { id } } } }",
-        json!({ "tags": [{ "key": key, "value": value }] }),
-    );
-    let ids: Vec<String> = feed["data"]["runsFeedOrError"]["results"]
-        .as_array()
-        .unwrap_or_else(|| panic!("{feed}"))
-        .iter()
-        .filter_map(|r| r["id"].as_str().map(str::to_owned))
-        .collect();
-    ids.iter()
-        .map(|id| {
-            server.query(
-                "query($id: String!) { partitionBackfillOrError(backfillId: $id) { ... on PartitionBackfill { id status jobName partitionNames tags { key value } } } }",
-                json!({ "id": id }),
-            )["data"]["partitionBackfillOrError"]
-                .clone()
-        })
-        .collect()
-}
-
 #[test]
 fn from_a_new_spec_to_a_finished_backfill_launched_once() {
     let server = dagster::dagster();
@@ -194,7 +171,7 @@ fn from_a_new_spec_to_a_finished_backfill_launched_once() {
         code, 0,
         "the first run launches and follows the backfill:\n{log}"
     );
-    let backfills = backfills_tagged(server, "dagster-scripts/request", &request);
+    let backfills = server.backfills_tagged("dagster-scripts/request", &request);
     assert_eq!(backfills.len(), 1, "{backfills:?}\n{log}");
     let b = &backfills[0];
     assert_eq!(b["status"], "COMPLETED_SUCCESS", "{b}");
@@ -223,7 +200,9 @@ fn from_a_new_spec_to_a_finished_backfill_launched_once() {
         "the second run finds the finished backfill:\n{log}"
     );
     assert_eq!(
-        backfills_tagged(server, "dagster-scripts/request", &request).len(),
+        server
+            .backfills_tagged("dagster-scripts/request", &request)
+            .len(),
         1,
         "still one backfill"
     );

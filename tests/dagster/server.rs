@@ -248,6 +248,33 @@ impl Server {
         self.graphql(query, variables)
             .unwrap_or_else(|e| panic!("GraphQL to {}: {e}", self.graphql_url))
     }
+
+    /// The backfills Dagster has with tag `key=value`, with their details
+    /// (`runsFeedOrError` filters backfills by tag on the server).
+    pub fn backfills_tagged(&self, key: &str, value: &str) -> Vec<Value> {
+        const FIELDS: &str =
+            "id status jobName isAssetBackfill fromFailure partitionNames title description
+            tags { key value }
+            partitionSet { repositoryOrigin { repositoryLocationName repositoryName } }
+            runs { runId status tags { key value } }";
+        let feed = self.query(
+            "query($tags: [ExecutionTag!]) { runsFeedOrError(limit: 100, view: BACKFILLS, filter: { tags: $tags }) {
+                ... on RunsFeedConnection { results { id } } } }",
+            serde_json::json!({ "tags": [{ "key": key, "value": value }] }),
+        );
+        let ids: Vec<String> = feed["data"]["runsFeedOrError"]["results"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{feed}"))
+            .iter()
+            .filter_map(|r| r["id"].as_str().map(str::to_owned))
+            .collect();
+        ids.iter()
+            .map(|id| {
+                let q = format!("query($id: String!) {{ partitionBackfillOrError(backfillId: $id) {{ ... on PartitionBackfill {{ {FIELDS} }} }} }}");
+                self.query(&q, serde_json::json!({ "id": id }))["data"]["partitionBackfillOrError"].clone()
+            })
+            .collect()
+    }
 }
 
 /// A minimal HTTP/1.1 POST to 127.0.0.1 (the tests talk to nothing else).

@@ -68,33 +68,6 @@ fn follow(spec: &str) -> crate::support::Ran {
     run(spec, &dagster().base_url, POLL, FOLLOW_LIMIT)
 }
 
-const BACKFILL_FIELDS: &str =
-    "id status jobName isAssetBackfill fromFailure partitionNames title description
-    tags { key value }
-    partitionSet { repositoryOrigin { repositoryLocationName repositoryName } }
-    runs { runId status tags { key value } }";
-
-/// The backfills Dagster has with tag `key=value`, with their details.
-fn backfills_tagged(server: &Server, key: &str, value: &str) -> Vec<Value> {
-    let feed = server.query(
-        "query($tags: [ExecutionTag!]) { runsFeedOrError(limit: 100, view: BACKFILLS, filter: { tags: $tags }) {
-            ... on RunsFeedConnection { results { id } } } }",
-        json!({ "tags": [{ "key": key, "value": value }] }),
-    );
-    let ids: Vec<String> = feed["data"]["runsFeedOrError"]["results"]
-        .as_array()
-        .unwrap_or_else(|| panic!("{feed}"))
-        .iter()
-        .filter_map(|r| r["id"].as_str().map(str::to_owned))
-        .collect();
-    ids.iter()
-        .map(|id| {
-            let q = format!("query($id: String!) {{ partitionBackfillOrError(backfillId: $id) {{ ... on PartitionBackfill {{ {BACKFILL_FIELDS} }} }} }}");
-            server.query(&q, json!({ "id": id }))["data"]["partitionBackfillOrError"].clone()
-        })
-        .collect()
-}
-
 /// The runs Dagster has with tag `key=value`.
 fn runs_tagged(server: &Server, key: &str, value: &str) -> Vec<Value> {
     let answer = server.query(
@@ -131,7 +104,9 @@ fn sorted(v: &Value) -> Vec<String> {
 fn assert_nothing_launched(issue: &str) {
     let server = dagster();
     assert!(
-        backfills_tagged(server, "dagster-scripts/issue", issue).is_empty(),
+        server
+            .backfills_tagged("dagster-scripts/issue", issue)
+            .is_empty(),
         "a backfill was launched for {issue}"
     );
     assert!(
@@ -206,7 +181,7 @@ fn seed_backfill_is_launched_once_however_often_the_runner_runs() {
     );
     assert_eq!(third.event("finished")[0]["status"], "COMPLETED_SUCCESS");
 
-    let backfills = backfills_tagged(server, "dagster-scripts/request", &hash);
+    let backfills = server.backfills_tagged("dagster-scripts/request", &hash);
     assert_eq!(backfills.len(), 1, "{backfills:?}");
     let b = &backfills[0];
     assert_eq!(b["status"], "COMPLETED_SUCCESS");
@@ -239,7 +214,9 @@ fn seed_backfill_is_launched_once_however_often_the_runner_runs() {
     again.assert_code(0);
     assert!(again.event("launched").is_empty(), "{}", again.stderr);
     assert_eq!(
-        backfills_tagged(server, "dagster-scripts/request", &hash).len(),
+        server
+            .backfills_tagged("dagster-scripts/request", &hash)
+            .len(),
         1
     );
 }
@@ -272,7 +249,7 @@ fn failing_partition_exits_1_and_reexecution_from_failure_succeeds() {
         "{}",
         ran.stderr
     );
-    let original = backfills_tagged(server, "dagster-scripts/request", &ran.hash());
+    let original = server.backfills_tagged("dagster-scripts/request", &ran.hash());
     assert_eq!(original.len(), 1);
     let b = &original[0];
     assert_eq!(b["status"], "COMPLETED_FAILED");
@@ -296,7 +273,7 @@ fn failing_partition_exits_1_and_reexecution_from_failure_succeeds() {
     );
     let ran = follow(&retry);
     ran.assert_code(0);
-    let retried = backfills_tagged(server, "dagster-scripts/request", &ran.hash());
+    let retried = server.backfills_tagged("dagster-scripts/request", &ran.hash());
     assert_eq!(retried.len(), 1, "{retried:?}");
     let r = &retried[0];
     assert_eq!(r["status"], "COMPLETED_SUCCESS");
@@ -316,7 +293,9 @@ fn failing_partition_exits_1_and_reexecution_from_failure_succeeds() {
     again.assert_code(0);
     assert!(again.event("launched").is_empty(), "{}", again.stderr);
     assert_eq!(
-        backfills_tagged(server, "dagster-scripts/issue", "it-flaky-retry").len(),
+        server
+            .backfills_tagged("dagster-scripts/issue", "it-flaky-retry")
+            .len(),
         1
     );
 }
@@ -362,7 +341,7 @@ fn deadline_and_sigterm_leave_the_backfill_to_the_next_runner() {
         "took {:?} to stop",
         sent.elapsed()
     );
-    let backfills = backfills_tagged(server, "dagster-scripts/request", &hash);
+    let backfills = server.backfills_tagged("dagster-scripts/request", &hash);
     assert_eq!(backfills.len(), 1);
     assert!(
         !["CANCELED", "CANCELING"].contains(&backfills[0]["status"].as_str().unwrap_or("")),
@@ -378,7 +357,9 @@ fn deadline_and_sigterm_leave_the_backfill_to_the_next_runner() {
         last.stderr
     );
     assert_eq!(
-        backfills_tagged(server, "dagster-scripts/request", &hash).len(),
+        server
+            .backfills_tagged("dagster-scripts/request", &hash)
+            .len(),
         1
     );
 }
@@ -618,7 +599,7 @@ fn asset_backfill_by_keys_and_partitions() {
     );
     let ran = follow(&spec_file("asset", &spec));
     ran.assert_code(0);
-    let backfills = backfills_tagged(server, "dagster-scripts/request", &ran.hash());
+    let backfills = server.backfills_tagged("dagster-scripts/request", &ran.hash());
     assert_eq!(backfills.len(), 1);
     let b = &backfills[0];
     assert_eq!(
