@@ -1,0 +1,178 @@
+//! `.pre-commit-hooks.yaml`, run by real pre-commit (`try-repo`) on a
+//! throwaway repository, the way a user's `.pre-commit-config.yaml` would.
+//!
+//! `try-repo` is given a committed snapshot of this working tree (tracked and
+//! untracked, minus what `.gitignore` skips) rather than the tree itself: on
+//! a clean clone the two are the same, and in a working tree shared with
+//! other work in progress, `try-repo`'s own snapshot (tracked files only)
+//! could miss a new file a tracked one already uses. A fixed snapshot also
+//! keeps one revision for all the runs, so pre-commit builds the hook once.
+
+use std::path::Path;
+use std::process::Output;
+use std::time::Duration;
+
+use super::{git, text};
+use crate::support::{SEED, repo, tools};
+
+/// `language: rust` builds the compiler in release mode: minutes the first time.
+const HOOK_LIMIT: Duration = Duration::from_secs(20 * 60);
+
+/// A git repository in a temp dir holding this working tree, committed.
+fn snapshot_of_this_repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let listed = git(
+        &repo(),
+        &[
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+        ],
+    );
+    for name in listed.stdout.split(|b| *b == 0).filter(|n| !n.is_empty()) {
+        let name = std::str::from_utf8(name).expect("UTF-8 file names");
+        let from = repo().join(name);
+        if !from.is_file() {
+            continue; // tracked but deleted in the working tree
+        }
+        let to = dir.path().join(name);
+        std::fs::create_dir_all(to.parent().expect("a file has a parent")).expect("mkdir");
+        std::fs::copy(&from, &to).unwrap_or_else(|e| panic!("copy {name}: {e}"));
+    }
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "-A"]);
+    git(
+        dir.path(),
+        &["commit", "-q", "-m", "snapshot of the working tree"],
+    );
+    dir
+}
+
+/// Runs `pre-commit try-repo <hooks> <hook> --all-files` in `user`.
+fn try_repo(hooks: &Path, home: &Path, user: &Path, hook: &str) -> Output {
+    let mut cmd = tools::command("pre-commit");
+    cmd.arg("try-repo")
+        .arg(hooks)
+        .args([hook, "--all-files", "--color", "never"])
+        .current_dir(user)
+        .env("PRE_COMMIT_HOME", home)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        // The hook's `cargo install` keeps its build here, so a later test run
+        // recompiles only the dagster-scripts crate; and it skips the release
+        // profile's LTO, which makes the binary smaller, not different.
+        .env("CARGO_TARGET_DIR", repo().join("target/pre-commit-hook"))
+        .env("CARGO_PROFILE_RELEASE_LTO", "false")
+        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16");
+    tools::output(&mut cmd, HOOK_LIMIT)
+}
+
+fn write(dir: &Path, name: &str, body: &str) {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    std::fs::write(path, body).expect("write");
+}
+
+/// A spec with a typo'd key on line 1 and a wrongly typed value on line 5.
+const BROKEN: &str = "job_nme: ingestion_job
+tags:
+  name: \"34544\"
+  partitions:
+  - name: 7
+    values: [NL01497]
+";
+
+#[test]
+fn hooks_pass_a_valid_spec_and_fail_a_broken_one_at_its_line() {
+    let hooks = snapshot_of_this_repo();
+    let home = tempfile::tempdir().expect("PRE_COMMIT_HOME");
+    let user = tempfile::tempdir().expect("user repo");
+    let u = user.path();
+    git(u, &["init", "-q"]);
+    write(u, "specs/backfill-34543.yaml", SEED);
+    write(
+        u,
+        "README.md",
+        "not a spec: the check hook must not be given this file\n",
+    );
+    let rendered = tools::output(
+        std::process::Command::new(env!("CARGO_BIN_EXE_dagster-scripts"))
+            .arg("render")
+            .current_dir(u),
+        Duration::from_secs(60),
+    );
+    assert!(
+        rendered.status.success(),
+        "render in the user repo:\n{}",
+        text(&rendered)
+    );
+    git(u, &["add", "-A"]);
+    git(u, &["commit", "-q", "-m", "a valid request, rendered"]);
+
+    // A valid spec and a current out/: both hooks pass.
+    let out = try_repo(hooks.path(), home.path(), u, "dagster-scripts-check");
+    let all = text(&out);
+    assert!(out.status.success(), "check hook on a valid spec:\n{all}");
+    assert!(
+        all.contains("dagster-scripts check") && all.contains("Passed"),
+        "{all}"
+    );
+    let out = try_repo(hooks.path(), home.path(), u, "dagster-scripts-render-check");
+    let all = text(&out);
+    assert!(
+        out.status.success(),
+        "render-check hook on a current out/:\n{all}"
+    );
+    assert!(
+        all.contains("dagster-scripts render --check") && all.contains("Passed"),
+        "{all}"
+    );
+
+    // A broken spec: the check hook fails and names the file, line and column.
+    write(u, "specs/backfill-34544.yaml", BROKEN);
+    git(u, &["add", "-A"]);
+    let out = try_repo(hooks.path(), home.path(), u, "dagster-scripts-check");
+    let all = text(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "check hook on a broken spec:\n{all}"
+    );
+    assert!(all.contains("Failed"), "{all}");
+    assert!(
+        all.contains("specs/backfill-34544.yaml:1:1"),
+        "no file:line:col for the typo:\n{all}"
+    );
+    assert!(
+        all.contains("specs/backfill-34544.yaml:5:"),
+        "no file:line:col for the wrong type:\n{all}"
+    );
+    assert!(all.contains("unknown key `job_nme`"), "{all}");
+    assert!(
+        !all.contains("README.md"),
+        "the hook was given a file outside specs/:\n{all}"
+    );
+
+    // A changed spec whose out/ was not rendered again: render-check fails.
+    std::fs::remove_file(u.join("specs/backfill-34544.yaml")).expect("rm");
+    let seed = SEED.replace("2024-02-01", "2024-02-03");
+    write(u, "specs/backfill-34543.yaml", &seed);
+    git(u, &["add", "-A"]);
+    let out = try_repo(hooks.path(), home.path(), u, "dagster-scripts-render-check");
+    let all = text(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "render-check hook on a stale out/:\n{all}"
+    );
+    assert!(
+        all.contains("Failed") && all.contains("out/backfill-34543.yaml"),
+        "{all}"
+    );
+    assert!(
+        all.contains("+        end_date: '2024-02-03'"),
+        "no diff of the change:\n{all}"
+    );
+}
