@@ -7,6 +7,8 @@
 //! The tools are installed at pinned versions by `tests/tools/install.sh`
 //! (see `support::tools`); the first test to need one pays for the install.
 
+mod examples;
+mod image;
 mod precommit;
 
 use std::path::Path;

@@ -9,7 +9,7 @@
 //! wait for it. Every process started here has a time limit.
 
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::thread;
@@ -112,4 +112,48 @@ fn drain(mut pipe: impl Read + Send + 'static) -> thread::JoinHandle<Vec<u8>> {
         let _ = pipe.read_to_end(&mut bytes);
         bytes
     })
+}
+
+/// The first line a tool prints for `args` (its version, for messages).
+pub fn version(name: &str, args: &[&str]) -> String {
+    let out = output(command(name).args(args), Duration::from_secs(60));
+    let text = if out.stdout.is_empty() {
+        out.stderr
+    } else {
+        out.stdout
+    };
+    String::from_utf8_lossy(&text)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
+}
+
+/// Loads a YAML file (one document, or several when `all` is set) as JSON
+/// values, with PyYAML from the tools venv: the same YAML 1.1 reading that
+/// GitLab, Flux and Argo CD's Go and Ruby loaders give these files.
+pub fn yaml_documents(path: &Path) -> Vec<serde_json::Value> {
+    let script = "import json, sys, yaml\n\
+                  docs = [d for d in yaml.safe_load_all(open(sys.argv[1], encoding='utf-8')) if d is not None]\n\
+                  json.dump(docs, sys.stdout)\n";
+    let out = output(
+        command("python").arg("-c").arg(script).arg(path),
+        Duration::from_secs(60),
+    );
+    assert!(
+        out.status.success(),
+        "{} is not valid YAML:\n{}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("PyYAML printed JSON")
+}
+
+/// Like [`yaml_documents`] for text, such as a command's output.
+pub fn yaml_text_documents(text: &str) -> Vec<serde_json::Value> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("doc.yaml");
+    std::fs::write(&path, text).expect("write yaml");
+    yaml_documents(&path)
 }

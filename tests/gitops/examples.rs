@@ -1,0 +1,155 @@
+//! `ci/flux/` and `ci/argocd/`, built by real `kubectl kustomize` (offline)
+//! and checked against what the renderer puts in `out/`: the path they apply,
+//! pruning and self-heal, the runner's namespace and service account, and no
+//! Kubernetes API permissions for the runner.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::text;
+use crate::support::{repo, tools};
+
+/// The documents `kubectl kustomize <dir>` prints for `dir` (relative to the repo).
+fn kustomize(dir: &str) -> Vec<Value> {
+    let out = tools::output(
+        tools::command("kubectl")
+            .arg("kustomize")
+            .arg(repo().join(dir)),
+        Duration::from_secs(60),
+    );
+    assert!(
+        out.status.success(),
+        "kubectl kustomize {dir} failed:\n{}",
+        text(&out)
+    );
+    tools::yaml_text_documents(&String::from_utf8(out.stdout).expect("UTF-8 output"))
+}
+
+/// The one document of `kind` in `docs`.
+fn one<'a>(docs: &'a [Value], kind: &str) -> &'a Value {
+    let found: Vec<&Value> = docs.iter().filter(|d| d["kind"] == kind).collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "expected one {kind}, got {}: {docs:#?}",
+        found.len()
+    );
+    found[0]
+}
+
+fn kinds(docs: &[Value]) -> Vec<&str> {
+    let mut kinds: Vec<&str> = docs
+        .iter()
+        .map(|d| d["kind"].as_str().expect("a kind"))
+        .collect();
+    kinds.sort_unstable();
+    kinds
+}
+
+/// The namespace every rendered manifest in `out/` names (one for all).
+fn rendered_namespace() -> String {
+    let docs = kustomize("out");
+    let namespaces: std::collections::BTreeSet<&str> = docs
+        .iter()
+        .map(|d| d["metadata"]["namespace"].as_str().expect("namespaced"))
+        .collect();
+    assert_eq!(
+        namespaces.len(),
+        1,
+        "out/ spans several namespaces: {namespaces:?}"
+    );
+    assert!(docs.iter().any(|d| d["kind"] == "Job"), "out/ holds no Job");
+    namespaces.into_iter().next().expect("one").to_owned()
+}
+
+/// The runner's namespace and service account, shared by both examples.
+fn assert_runner_namespace(docs: &[Value]) {
+    let namespace = rendered_namespace();
+    let ns = one(docs, "Namespace");
+    assert_eq!(
+        ns["metadata"]["name"],
+        namespace.as_str(),
+        "not the namespace out/ renders into"
+    );
+    assert_eq!(
+        ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"], "restricted",
+        "the namespace should enforce the Pod Security Standard the Jobs meet"
+    );
+    let sa = one(docs, "ServiceAccount");
+    assert_eq!(sa["metadata"]["namespace"], namespace.as_str());
+    assert_eq!(sa["automountServiceAccountToken"], false);
+    for kind in ["Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"] {
+        assert!(
+            docs.iter().all(|d| d["kind"] != kind),
+            "the runner needs no {kind}: {docs:#?}"
+        );
+    }
+}
+
+#[test]
+fn flux_kustomization_prunes_out_with_an_unprivileged_runner_account() {
+    let docs = kustomize("ci/flux");
+    assert_eq!(
+        kinds(&docs),
+        [
+            "GitRepository",
+            "Kustomization",
+            "Namespace",
+            "ServiceAccount"
+        ]
+    );
+    assert_runner_namespace(&docs);
+
+    let ks = one(&docs, "Kustomization");
+    assert_eq!(ks["apiVersion"], "kustomize.toolkit.fluxcd.io/v1");
+    assert_eq!(ks["spec"]["path"], "./out");
+    assert_eq!(ks["spec"]["prune"], true);
+    assert_eq!(
+        ks["spec"]["force"], false,
+        "content-hashed names never need a forced replace"
+    );
+    assert_eq!(
+        ks["spec"]["wait"], false,
+        "a Kustomization must not wait for hour-long Jobs"
+    );
+
+    let source = one(&docs, "GitRepository");
+    assert_eq!(source["apiVersion"], "source.toolkit.fluxcd.io/v1");
+    assert_eq!(ks["spec"]["sourceRef"]["kind"], "GitRepository");
+    assert_eq!(ks["spec"]["sourceRef"]["name"], source["metadata"]["name"]);
+    assert_eq!(ks["metadata"]["namespace"], source["metadata"]["namespace"]);
+    let ignore = source["spec"]["ignore"].as_str().expect("an ignore list");
+    assert!(
+        ignore.lines().any(|l| l == "!/out/"),
+        "the source must keep out/: {ignore}"
+    );
+
+    // What the Kustomization applies is a folder kustomize can build.
+    assert!(repo().join("out/kustomization.yaml").is_file());
+}
+
+#[test]
+fn argocd_application_syncs_out_with_prune_and_self_heal() {
+    let docs = kustomize("ci/argocd");
+    assert_eq!(kinds(&docs), ["Application", "Namespace", "ServiceAccount"]);
+    assert_runner_namespace(&docs);
+
+    let app = one(&docs, "Application");
+    assert_eq!(app["apiVersion"], "argoproj.io/v1alpha1");
+    assert_eq!(app["spec"]["source"]["path"], "out");
+    assert_eq!(
+        app["spec"]["destination"]["namespace"],
+        rendered_namespace().as_str()
+    );
+    let sync = &app["spec"]["syncPolicy"];
+    assert_eq!(sync["automated"]["prune"], true);
+    assert_eq!(sync["automated"]["selfHeal"], true);
+    let options: Vec<&str> = sync["syncOptions"]
+        .as_array()
+        .expect("options")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(options.contains(&"ApplyOutOfSyncOnly=true"), "{options:?}");
+}
