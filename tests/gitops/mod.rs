@@ -7,8 +7,11 @@
 //! The tools are installed at pinned versions by `tests/tools/install.sh`
 //! (see `support::tools`); the first test to need one pays for the install.
 
+mod ci;
+mod editors;
 mod examples;
 mod image;
+mod lsp;
 mod precommit;
 
 use std::path::Path;

@@ -1,0 +1,167 @@
+//! The editor set-up in docs/editors.md, driven through the real
+//! `yaml-language-server` (what VS Code's YAML extension and Neovim's yamlls
+//! run): a spec whose modeline points at `schema/spec.schema.json` gets the
+//! schema's keys as completions, at the top level and inside a partition
+//! dimension, and a typo'd key gets a diagnostic; what `dagster-scripts new`
+//! writes gets none.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::lsp::{Client, WAIT};
+use super::text;
+use crate::support::{repo, tools};
+
+/// The modeline README and `dagster-scripts new` put at the top of a spec.
+const MODELINE: &str = "# yaml-language-server: $schema=../schema/spec.schema.json\n";
+
+/// A repository layout in a temp dir: the committed schema and a specs/ folder.
+fn workspace() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("workspace");
+    std::fs::create_dir_all(dir.path().join("schema")).expect("schema dir");
+    std::fs::create_dir_all(dir.path().join("specs")).expect("specs dir");
+    std::fs::copy(
+        repo().join("schema/spec.schema.json"),
+        dir.path().join("schema/spec.schema.json"),
+    )
+    .expect("schema");
+    dir
+}
+
+/// Settings as VS Code and Neovim send them: validation and completion on,
+/// no downloads (no schema store, no CRD store): the modeline names the schema.
+fn settings() -> Value {
+    json!({"yaml": {
+        "validate": true,
+        "completion": true,
+        "hover": true,
+        "schemaStore": {"enable": false},
+        "kubernetesCRDStore": {"enable": false},
+        "schemas": {},
+    }})
+}
+
+fn server(root: &Path) -> Client {
+    let mut cmd = tools::command("yaml-language-server");
+    cmd.arg("--stdio");
+    let mut client = Client::start(cmd, root, settings());
+    // The server asks for its settings after `initialized`; completions
+    // asked before it has them come back empty.
+    let deadline = Instant::now() + WAIT;
+    while client.configuration_requests == 0 && Instant::now() < deadline {
+        client.pump_until(Duration::from_millis(50), |_| false);
+    }
+    client
+}
+
+fn assert_offers(labels: &[String], wanted: &[&str], at: &str) {
+    for key in wanted {
+        assert!(
+            labels.iter().any(|l| l == key),
+            "`{key}` not offered {at}; offered: {labels:?}"
+        );
+    }
+}
+
+#[test]
+fn language_server_completes_spec_keys_from_the_modeline_schema() {
+    let ws = workspace();
+    let mut lsp = server(ws.path());
+
+    // Top level, on the empty line after the modeline.
+    let top = lsp.open(&ws.path().join("specs/top.yaml"), &format!("{MODELINE}\n"));
+    let labels = lsp.completion_labels(&top, 1, 0);
+    assert_offers(
+        &labels,
+        &["job_name", "repository_name", "tags", "kind", "run_config"],
+        "at the top level",
+    );
+    assert!(
+        !labels.iter().any(|l| l == "start_date"),
+        "partition keys offered at the top level: {labels:?}"
+    );
+
+    // Inside a partition dimension that has only its name so far.
+    let spec = format!(
+        "{MODELINE}job_name: ingestion_job\ntags:\n  name: \"34543\"\n  partitions:\n  - name: daily\n    \n"
+    );
+    let inner = lsp.open(&ws.path().join("specs/partition.yaml"), &spec);
+    let labels = lsp.completion_labels(&inner, 6, 4);
+    assert_offers(
+        &labels,
+        &["start_date", "end_date", "values", "all"],
+        "inside a partition",
+    );
+    assert!(
+        !labels.iter().any(|l| l == "job_name"),
+        "top-level keys offered inside a partition: {labels:?}"
+    );
+
+    // Inside tags.
+    let spec = format!("{MODELINE}job_name: ingestion_job\ntags:\n  \n");
+    let tags = lsp.open(&ws.path().join("specs/tags.yaml"), &spec);
+    let labels = lsp.completion_labels(&tags, 3, 2);
+    assert_offers(
+        &labels,
+        &["name", "partitions", "reason", "requester"],
+        "inside tags",
+    );
+}
+
+#[test]
+fn language_server_flags_a_typo_and_accepts_what_new_writes() {
+    let ws = workspace();
+    let mut lsp = server(ws.path());
+
+    let spec = format!(
+        "{MODELINE}job_nme: ingestion_job\ntags:\n  name: \"34543\"\n  partitions:\n  - name: daily\n    values: [a]\n"
+    );
+    let typo = lsp.open(&ws.path().join("specs/typo.yaml"), &spec);
+    let found = lsp.diagnostics_for(&typo, |d| !d.is_empty());
+    let on_typo: Vec<&Value> = found
+        .iter()
+        .filter(|d| d["range"]["start"]["line"] == 1)
+        .collect();
+    assert!(
+        !on_typo.is_empty(),
+        "no diagnostic on the `job_nme` line: {found:#?}"
+    );
+    let messages: Vec<&str> = found.iter().filter_map(|d| d["message"].as_str()).collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("job_nme") || m.contains("not allowed")),
+        "no message about the unknown key: {messages:?}"
+    );
+    assert!(
+        messages.iter().any(|m| m.contains("job_name")),
+        "no message about the missing job_name: {messages:?}"
+    );
+
+    // `dagster-scripts new` writes the modeline and a valid spec: no diagnostics.
+    let out = tools::output(
+        std::process::Command::new(env!("CARGO_BIN_EXE_dagster-scripts"))
+            .args(["new", "91001"])
+            .current_dir(ws.path()),
+        Duration::from_secs(30),
+    );
+    assert!(out.status.success(), "dagster-scripts new:\n{}", text(&out));
+    let path = ws.path().join("specs/backfill-91001.yaml");
+    let scaffold = std::fs::read_to_string(&path).expect("the new spec");
+    assert!(
+        scaffold.starts_with(MODELINE),
+        "`new` writes another modeline:\n{scaffold}"
+    );
+    let new = lsp.open(&path, &scaffold);
+    let clean = lsp.diagnostics_for(&new, |_| true);
+    assert!(
+        clean.is_empty(),
+        "diagnostics on what `new` wrote: {clean:#?}"
+    );
+    assert!(
+        lsp.configuration_requests > 0,
+        "the server never asked for its settings"
+    );
+}
