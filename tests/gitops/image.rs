@@ -229,6 +229,13 @@ impl OrElse for Value {
     }
 }
 
+/// The runner built as the Dockerfile's build stage builds it (once per
+/// test process).
+fn built_runner() -> PathBuf {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT.get_or_init(build_as_the_dockerfile_does).clone()
+}
+
 /// Builds the runner exactly as the Dockerfile's build stage does, in a
 /// context holding only what that stage copies; returns the binary.
 fn build_as_the_dockerfile_does() -> PathBuf {
@@ -484,7 +491,7 @@ fn is_root() -> bool {
 
 #[test]
 fn build_command_gives_a_static_binary_that_runs_alone_as_the_image_user() {
-    let binary = build_as_the_dockerfile_does();
+    let binary = built_runner();
     assert_static_elf(&binary);
 
     if !is_root() {
@@ -619,4 +626,98 @@ fn build_command_gives_a_static_binary_that_runs_alone_as_the_image_user() {
         [gid.to_string(), gid.to_string()]
     );
     assert_eq!(field("Groups:").expect("Groups line"), Vec::<&str>::new());
+}
+
+#[test]
+fn runtime_stage_builds_with_podman_into_one_small_layer() {
+    if !is_root() {
+        #[expect(
+            clippy::print_stderr,
+            reason = "the only way a test can say what it skipped"
+        )]
+        {
+            eprintln!("not root: skipped building the runtime stage with podman");
+        }
+        return;
+    }
+    let binary = built_runner();
+    let podman = tools::podman();
+    // The runtime stage as written, with its one COPY taking the binary
+    // built above from the context instead of from the build stage (whose
+    // base image cannot be pulled here).
+    let dockerfile = std::fs::read_to_string(repo().join("Dockerfile")).expect("Dockerfile");
+    let runtime = &dockerfile[dockerfile.find("\nFROM scratch").expect("a scratch stage") + 1..];
+    let mut containerfile = String::new();
+    for line in runtime.lines() {
+        match line.strip_prefix("COPY --from=build ") {
+            Some(rest) => {
+                let dest = rest.split_whitespace().nth(1).expect("a destination");
+                containerfile.push_str(&format!("COPY dagster-scripts-runner {dest}\n"));
+            }
+            None => containerfile.push_str(&format!("{line}\n")),
+        }
+    }
+    let work = tempfile::tempdir().expect("podman dirs");
+    let context = work.path().join("context");
+    std::fs::create_dir(&context).expect("context");
+    std::fs::copy(&binary, context.join("dagster-scripts-runner")).expect("copy binary");
+    std::fs::write(context.join("Containerfile"), &containerfile).expect("Containerfile");
+    let podman_cmd = |args: &[&str]| {
+        let mut cmd = Command::new(&podman);
+        cmd.arg("--storage-driver=vfs")
+            .arg("--root")
+            .arg(work.path().join("storage"))
+            .arg("--runroot")
+            .arg(work.path().join("run"))
+            .args(args);
+        tools::output(&mut cmd, Duration::from_secs(300))
+    };
+    let tag = "localhost/dagster-scripts-runner:test";
+    let context_arg = context.display().to_string();
+    let out = podman_cmd(&[
+        "build",
+        "--network=none",
+        "--pull=never",
+        "-q",
+        "-t",
+        tag,
+        &context_arg,
+    ]);
+    assert!(
+        out.status.success(),
+        "podman build:\n{}\n{containerfile}",
+        text(&out)
+    );
+    let out = podman_cmd(&["image", "inspect", tag]);
+    assert!(
+        out.status.success(),
+        "podman image inspect:\n{}",
+        text(&out)
+    );
+    let inspect: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let image = &inspect[0];
+    assert_eq!(image["Config"]["User"], "10001:10001");
+    assert_eq!(
+        image["Config"]["Entrypoint"],
+        serde_json::json!(["dagster-scripts-runner"])
+    );
+    assert_eq!(
+        image["Config"]["Env"],
+        serde_json::json!(["PATH=/usr/local/bin"])
+    );
+    assert_eq!(
+        image["Config"]["Labels"]["org.opencontainers.image.version"],
+        runner_version()
+    );
+    assert_eq!(
+        image["RootFS"]["Layers"].as_array().map(Vec::len),
+        Some(1),
+        "one layer: {image:#}"
+    );
+    let size = image["Size"].as_u64().expect("a size");
+    let binary_size = std::fs::metadata(&binary).expect("binary").len();
+    assert!(
+        size < binary_size + 64 * 1024,
+        "the image holds more than the binary: {size} bytes for a {binary_size}-byte binary"
+    );
 }

@@ -59,3 +59,16 @@ fn git(dir: &Path, args: &[&str]) -> Output {
     );
     out
 }
+
+#[test]
+fn tool_installer_passes_shellcheck() {
+    let out = tools::output(
+        tools::command("shellcheck").arg(crate::support::repo().join("tests/tools/install.sh")),
+        Duration::from_secs(60),
+    );
+    assert!(
+        out.status.success(),
+        "shellcheck tests/tools/install.sh:\n{}",
+        text(&out)
+    );
+}

@@ -157,3 +157,24 @@ pub fn yaml_text_documents(text: &str) -> Vec<serde_json::Value> {
     std::fs::write(&path, text).expect("write yaml");
     yaml_documents(&path)
 }
+
+/// Debian's podman, installed by `install.sh --podman` on first use (it needs
+/// root and apt; only the image test asks for it).
+pub fn podman() -> PathBuf {
+    static PODMAN: OnceLock<PathBuf> = OnceLock::new();
+    PODMAN
+        .get_or_init(|| {
+            let script = repo().join("tests/tools/install.sh");
+            let out = output(
+                Command::new("bash").arg(script).arg("--podman"),
+                INSTALL_LIMIT,
+            );
+            assert!(
+                out.status.success(),
+                "install.sh --podman failed:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            PathBuf::from(String::from_utf8(out.stdout).expect("a path").trim())
+        })
+        .clone()
+}

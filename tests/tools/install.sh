@@ -4,8 +4,8 @@
 # Node.js with npm, cargo and kubectl:
 #
 #   <dir>/venv-tools  Python venv from requirements.txt (checkov,
-#                     kubernetes-validate, pre-commit, hadolint, actionlint,
-#                     shellcheck, check-jsonschema)
+#                     kubernetes-validate, pre-commit, hadolint, actionlint
+#                     and its shellcheck, check-jsonschema)
 #   <dir>/npm-tools   node_modules from package-lock.json (yaml-language-server)
 #
 # <dir> is $DAGSTER_SCRIPTS_TOOLS, or target/ at the repository root. Each part
@@ -13,8 +13,10 @@
 # second run takes milliseconds; concurrent runs wait for each other on a lock.
 # Prints the venv's bin/ and the npm bin/ directories, one a line, on stdout.
 #
-#   tests/tools/install.sh          install (idempotent)
-#   tests/tools/install.sh --lock   re-resolve requirements.in into requirements.txt
+#   tests/tools/install.sh           install (idempotent)
+#   tests/tools/install.sh --lock    re-resolve requirements.in into requirements.txt
+#   tests/tools/install.sh --podman  install Debian's podman if it is missing
+#                                    (needs root and apt); print its path
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -48,6 +50,20 @@ fi
 # tests sharing $DAGSTER_SCRIPTS_TOOLS); bounded, so a stuck install fails.
 exec 9>"$dir/tools.lock"
 flock -w 900 9 || die "timed out waiting for another install ($dir/tools.lock)"
+
+if [[ ${1:-} == --podman ]]; then
+    # Only the image test needs it: it builds the runtime stage offline.
+    if ! command -v podman >/dev/null; then
+        if [[ $(id -u) != 0 ]] || ! command -v apt-get >/dev/null; then
+            die "podman not found, and installing it needs root and apt"
+        fi
+        log "installing podman with apt-get"
+        apt-get update -qq >&2
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends podman >&2
+    fi
+    command -v podman
+    exit 0
+fi
 
 fingerprint() { cat "$@" | sha256sum | cut -d' ' -f1; }
 
