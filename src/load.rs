@@ -143,8 +143,27 @@ pub fn load(
         return Err(vec![too_large(path, bytes.len() as u64)]);
     }
     let text = decode(path, bytes).map_err(|d| vec![d])?;
+    // Most specs are valid, and a valid spec's values are never pointed at:
+    // read it without recording where each value is, and only if anything is
+    // wrong read it again with them, so every problem is located.
+    load_text(path, text, limits, schema, false)
+        .or_else(|_| load_text(path, text, limits, schema, true))
+}
+
+/// The stages after decoding; `located` records each value's span.
+fn load_text(
+    path: &Path,
+    text: &str,
+    limits: &Limits,
+    schema: Option<&dyn SchemaCheck>,
+    located: bool,
+) -> Result<Loaded, Vec<Diagnostic>> {
     let lines = Lines::new(text);
-    let (document, mut diagnostics) = yaml::parse(text, path, &lines);
+    let (document, mut diagnostics) = if located {
+        yaml::parse(text, path, &lines)
+    } else {
+        yaml::parse_unlocated(text, path, &lines)
+    };
     let Some(document) = document else {
         return Err(diagnostics);
     };

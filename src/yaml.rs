@@ -9,6 +9,8 @@
 //! span is stored under its JSON pointer, which is how schema errors (that
 //! speak in pointers) are mapped back to `line:col`.
 
+use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -93,11 +95,16 @@ enum Frame {
 
 struct Builder<'a> {
     path: &'a Path,
-    lines: &'a Lines<'a>,
+    text: &'a str,
+    /// The caller's line index (a spec), or one built on the first problem
+    /// (a manifest read back, which almost never has one).
+    lines: Option<&'a Lines<'a>>,
+    own_lines: OnceCell<Lines<'a>>,
     stack: Vec<Frame>,
     root: Option<Value>,
     spans: SpanIndex,
-    /// Record spans (a spec, whose errors need them) or not (a manifest read back).
+    /// Record spans (a spec whose problems are being located) or not (a
+    /// manifest read back, a spec on the first, optimistic reading).
     track: bool,
     diagnostics: Vec<Diagnostic>,
 }
@@ -108,7 +115,28 @@ struct Builder<'a> {
 /// document is returned with non-fatal problems (a duplicate key, an alias) so
 /// that schema problems can be reported in the same run.
 pub fn parse(text: &str, path: &Path, lines: &Lines<'_>) -> (Option<Document>, Vec<Diagnostic>) {
-    let (documents, mut diagnostics) = build(text, path, lines, false);
+    parse_one(text, path, lines, true)
+}
+
+/// [`parse`] without recording where each value is (the document's span
+/// index stays empty): a valid spec's values are never located, so the
+/// loader reads a spec this way first and calls [`parse`] only when
+/// something is wrong with it. The YAML problems found are the same.
+pub fn parse_unlocated(
+    text: &str,
+    path: &Path,
+    lines: &Lines<'_>,
+) -> (Option<Document>, Vec<Diagnostic>) {
+    parse_one(text, path, lines, false)
+}
+
+fn parse_one(
+    text: &str,
+    path: &Path,
+    lines: &Lines<'_>,
+    track: bool,
+) -> (Option<Document>, Vec<Diagnostic>) {
+    let (documents, mut diagnostics) = build(text, path, Some(lines), false, track);
     let document = documents.into_iter().next();
     if document.is_none() && diagnostics.is_empty() {
         let d = Diagnostic::file(path, Code::Empty, "the file holds no YAML document (it is empty or only comments)")
@@ -121,8 +149,7 @@ pub fn parse(text: &str, path: &Path, lines: &Lines<'_>) -> (Option<Document>, V
 /// Parses a stream of several documents (a rendered manifest), with the same
 /// rules as a spec: used to check that what was rendered parses back.
 pub fn parse_documents(text: &str, path: &Path) -> Result<Vec<Value>, Vec<Diagnostic>> {
-    let lines = Lines::new(text);
-    let (documents, diagnostics) = build(text, path, &lines, true);
+    let (documents, diagnostics) = build(text, path, None, true, false);
     if diagnostics.is_empty() {
         Ok(documents.into_iter().map(|d| d.value).collect())
     } else {
@@ -130,19 +157,22 @@ pub fn parse_documents(text: &str, path: &Path) -> Result<Vec<Value>, Vec<Diagno
     }
 }
 
-fn build(
-    text: &str,
-    path: &Path,
-    lines: &Lines<'_>,
+fn build<'a>(
+    text: &'a str,
+    path: &'a Path,
+    lines: Option<&'a Lines<'a>>,
     several: bool,
+    track: bool,
 ) -> (Vec<Document>, Vec<Diagnostic>) {
     let mut b = Builder {
         path,
+        text,
         lines,
+        own_lines: OnceCell::new(),
         stack: Vec::new(),
         root: None,
         spans: SpanIndex::default(),
-        track: !several,
+        track,
         diagnostics: Vec::new(),
     };
     let mut documents = Vec::new();
@@ -204,7 +234,7 @@ fn build(
                 b.scalar(None, Value::Null, span)
             }
             Event::Scalar(text, style, _anchor, tag) => {
-                b.scalar_event(&text, style, tag.as_deref(), span)
+                b.scalar_event(text, style, tag.as_deref(), span)
             }
             Event::SequenceStart(_anchor, tag) => {
                 b.open(tag.as_deref(), "seq", span, |pointer, start| Frame::Seq {
@@ -244,7 +274,10 @@ fn convert(span: YSpan) -> Span {
 
 impl Builder<'_> {
     fn diag(&self, span: Span, code: Code, message: impl Into<String>) -> Diagnostic {
-        self.lines.diagnostic(self.path, span, code, message)
+        let lines = self
+            .lines
+            .unwrap_or_else(|| self.own_lines.get_or_init(|| Lines::new(self.text)));
+        lines.diagnostic(self.path, span, code, message)
     }
 
     fn report(&mut self, span: Span, code: Code, message: impl Into<String>) {
@@ -274,32 +307,44 @@ impl Builder<'_> {
 
     fn scalar_event(
         &mut self,
-        text: &str,
+        text: Cow<'_, str>,
         style: ScalarStyle,
         tag: Option<&Tag>,
         span: Span,
     ) -> bool {
         if let Some(Frame::Map {
             key: key @ None,
+            entries,
             first_seen,
             pointer,
             ..
         }) = self.stack.last_mut()
         {
             // A mapping key: its text is the key, whatever type it would resolve to.
-            let name = text.to_owned();
-            let first = first_seen.get(&name).copied();
-            first_seen.entry(name.clone()).or_insert(span);
-            if self.track {
+            // Earlier keys of this mapping hold their values by now, so `entries`
+            // tells a duplicate; where the first one was is kept only for a spec,
+            // whose diagnostics show it.
+            let name = text.into_owned();
+            let duplicate = entries.contains_key(&name);
+            let first = if self.track {
                 self.spans.keys.insert(push_pointer(pointer, &name), span);
-            }
-            *key = Some((name.clone(), span));
-            if let Some(first) = first {
-                let d = self.diag(span, Code::DuplicateKey, format!("duplicate key `{name}`"));
-                let hint = format!(
-                    "`{name}` is already set on line {}; keep one of them",
-                    first.start.line
-                );
+                Some(*first_seen.entry(name.clone()).or_insert(span))
+            } else {
+                None
+            };
+            let problem = duplicate.then(|| {
+                let hint = match first {
+                    Some(first) => format!(
+                        "`{name}` is already set on line {}; keep one of them",
+                        first.start.line
+                    ),
+                    None => format!("`{name}` is already set above; keep one of them"),
+                };
+                (format!("duplicate key `{name}`"), hint)
+            });
+            *key = Some((name, span));
+            if let Some((message, hint)) = problem {
+                let d = self.diag(span, Code::DuplicateKey, message);
                 self.diagnostics.push(d.with_hint(hint));
             }
             if tag.is_some() {
@@ -413,14 +458,14 @@ fn show_tag(tag: &Tag) -> String {
 }
 
 /// Resolves a scalar by the YAML 1.2 core schema.
-fn resolve(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<Value, String> {
+fn resolve(text: Cow<'_, str>, style: ScalarStyle, tag: Option<&Tag>) -> Result<Value, String> {
     let plain = style == ScalarStyle::Plain;
     match tag {
-        None if plain => Ok(resolve_plain(text)?),
-        None => Ok(Value::String(text.to_owned())),
-        Some(t) if t.handle == "!" && t.suffix.is_empty() => Ok(Value::String(text.to_owned())),
+        None if plain => resolve_plain(text),
+        None => Ok(Value::String(text.into_owned())),
+        Some(t) if t.handle == "!" && t.suffix.is_empty() => Ok(Value::String(text.into_owned())),
         Some(t) if t.is_yaml_core_schema() && t.suffix == "str" => {
-            Ok(Value::String(text.to_owned()))
+            Ok(Value::String(text.into_owned()))
         }
         Some(t) => Err(format!(
             "YAML tag `{}` is not allowed in a spec",
@@ -429,17 +474,17 @@ fn resolve(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<Value, S
     }
 }
 
-fn resolve_plain(text: &str) -> Result<Value, String> {
-    match text {
+fn resolve_plain(text: Cow<'_, str>) -> Result<Value, String> {
+    match &*text {
         "" | "~" | "null" | "Null" | "NULL" => return Ok(Value::Null),
         "true" | "True" | "TRUE" => return Ok(Value::Bool(true)),
         "false" | "False" | "FALSE" => return Ok(Value::Bool(false)),
         _ => {}
     }
-    if let Some(n) = parse_int(text) {
+    if let Some(n) = parse_int(&text) {
         return Ok(Value::Number(n));
     }
-    if is_float(text) {
+    if is_float(&text) {
         let lower = text.to_ascii_lowercase();
         if lower.ends_with(".inf") || lower == ".nan" {
             return Err(format!(
@@ -453,7 +498,7 @@ fn resolve_plain(text: &str) -> Result<Value, String> {
             .map(Value::Number)
             .ok_or_else(|| format!("`{text}` is out of range for a number"));
     }
-    Ok(Value::String(text.to_owned()))
+    Ok(Value::String(text.into_owned()))
 }
 
 fn parse_int(text: &str) -> Option<Number> {

@@ -11,11 +11,10 @@ mod names;
 mod policy;
 mod template;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 pub use names::{job_name, label_value};
@@ -24,7 +23,7 @@ pub use template::{DEFAULT_TEMPLATE, TEMPLATE_NAME, Template, quote, yaml_text};
 use crate::diagnostic::Diagnostic;
 use crate::load::Loaded;
 use crate::settings::Settings;
-use crate::spec::{Dimension, Kind, Spec};
+use crate::spec::{Dimension, Kind, Overrides, Spec};
 
 /// The command the Job runs; the image puts it on `PATH`.
 pub const RUNNER_COMMAND: &str = "dagster-scripts-runner";
@@ -93,7 +92,26 @@ pub struct Renderer {
     settings: Settings,
     template: Template,
     key: String,
+    /// The template variables that depend on the settings alone, built once.
+    fixed: Fixed,
 }
+
+/// What every spec's template context shares, so that rendering a spec only
+/// adds what is its own.
+struct Fixed {
+    /// The variables no spec changes: namespace, service account, Dagster, tool.
+    variables: Map<String, Value>,
+    /// The settings' labels and the tool's own.
+    labels: Map<String, Value>,
+    /// The settings' annotations.
+    annotations: Map<String, Value>,
+    /// The variables a spec's `overrides` change, as they are without any.
+    job: JobVariables,
+}
+
+/// `image`, `deadline_seconds`, `resources` and `runner`.
+#[derive(Clone)]
+struct JobVariables([(&'static str, Value); 4]);
 
 impl Renderer {
     /// A renderer; its key hashes the settings, the template and the tool version.
@@ -105,10 +123,12 @@ impl Renderer {
         h.update([0]);
         h.update(&template.text);
         let key = hex(&h.finalize());
+        let fixed = Fixed::new(&settings);
         Renderer {
             settings,
             template,
             key,
+            fixed,
         }
     }
 
@@ -122,7 +142,9 @@ impl Renderer {
         let mut h = Sha256::new();
         h.update(&self.key);
         h.update(spec_bytes);
-        hex(&h.finalize())[..32].to_owned()
+        let mut hash = hex(&h.finalize());
+        hash.truncate(32);
+        hash
     }
 
     /// Renders `loaded` (read from `source`, whose bytes hash to `input`
@@ -139,12 +161,9 @@ impl Renderer {
         // Render once with a stand-in name, hash that, then put the real name
         // in. The stand-in is derived from the spec's own text, so it cannot
         // occur in the spec or the settings by accident.
-        let stand_in = format!(
-            "dagster-scripts-name-{}",
-            &hex(&Sha256::digest(loaded.text.as_bytes()))[..32]
-        );
-        let mut context = self.context(spec, &loaded.text, &source);
-        context.insert("name", &stand_in);
+        let mut stand_in = String::from("dagster-scripts-name-");
+        stand_in.push_str(&hex(&Sha256::digest(loaded.text.as_bytes()))[..32]);
+        let context = self.context(spec, &loaded.text, &source, &stand_in);
         let draft = self.template.render(&context).map_err(|d| vec![d])?;
         let name = job_name(
             spec.kind(),
@@ -163,7 +182,12 @@ impl Renderer {
             output: body_hash(&body),
         };
         let header = serde_json::to_string(&meta).unwrap_or_default();
-        let text = format!("{MARKER}\n# dagster-scripts: {header}\n{body}");
+        let mut text = String::with_capacity(MARKER.len() + header.len() + body.len() + 22);
+        text.push_str(MARKER);
+        text.push_str("\n# dagster-scripts: ");
+        text.push_str(&header);
+        text.push('\n');
+        text.push_str(&body);
         policy::check(&text, file, &meta.name, &loaded.text, &self.template.origin)?;
         Ok(Rendered {
             file: file.to_owned(),
@@ -196,9 +220,110 @@ impl Renderer {
         )
     }
 
-    fn context(&self, spec: &Spec, text: &str, source: &str) -> tera::Context {
-        let s = &self.settings;
-        let overrides = spec.overrides().cloned().unwrap_or_default();
+    /// The template's variables for one spec: the shared ones, then its own.
+    fn context(&self, spec: &Spec, text: &str, source: &str, name: &str) -> tera::Context {
+        let fixed = &self.fixed;
+        let mut variables = fixed.variables.clone();
+        let job = match spec.overrides() {
+            Some(overrides) => JobVariables::new(&self.settings, overrides),
+            None => fixed.job.clone(),
+        };
+        for (key, value) in job.0 {
+            variables.insert(key.to_owned(), value);
+        }
+        let request_hash = spec.request_hash();
+        let mut labels = fixed.labels.clone();
+        let mut label = |key: &str, value: String| labels.insert(key.to_owned(), value.into());
+        label(
+            "dagster-scripts/kind",
+            spec.kind().as_str().replace('_', "-"),
+        );
+        label("dagster-scripts/issue", label_value(spec.issue().as_str()));
+        label("dagster-scripts/request", request_hash[..16].to_owned());
+        let mut annotations = fixed.annotations.clone();
+        let mut annotate =
+            |key: &str, value: String| annotations.insert(key.to_owned(), value.into());
+        annotate("dagster-scripts/source", source.to_owned());
+        annotate("dagster-scripts/issue", spec.issue().to_string());
+        annotate("dagster-scripts/request-hash", request_hash.clone());
+        if let Some(reason) = spec.reason() {
+            annotate("dagster-scripts/reason", reason.to_string());
+        }
+        if let Some(requester) = spec.requester() {
+            annotate("dagster-scripts/requester", requester.to_string());
+        }
+        variables.insert("labels".to_owned(), labels.into());
+        variables.insert("annotations".to_owned(), annotations.into());
+        variables.insert(
+            "spec".to_owned(),
+            json!({
+                "path": source,
+                "text": text,
+                "kind": spec.kind().as_str(),
+                "issue": spec.issue().as_str(),
+                "reason": spec.reason().map(|r| r.as_str()),
+                "requester": spec.requester().map(|r| r.as_str()),
+                "target": target(spec),
+                "request_hash": request_hash,
+                "value": spec,
+            }),
+        );
+        variables.insert("name".to_owned(), name.into());
+        // Moves the values in (`Context::insert` would copy each through
+        // serde); an object always converts.
+        tera::Context::from_value(Value::Object(variables)).unwrap_or_default()
+    }
+}
+
+impl Fixed {
+    fn new(s: &Settings) -> Fixed {
+        let mut variables = Map::new();
+        let mut var = |key: &str, value: Value| variables.insert(key.to_owned(), value);
+        var("namespace", s.namespace.as_str().into());
+        var(
+            "service_account",
+            s.service_account.as_ref().map(|a| a.as_str()).into(),
+        );
+        var(
+            "automount_service_account_token",
+            s.mount_service_account_token.into(),
+        );
+        var("user_id", USER_ID.into());
+        var(
+            "dagster",
+            json!({ "url": s.dagster.url.as_str(), "token_secret": s.dagster.token_secret }),
+        );
+        var(
+            "tool",
+            json!({ "name": "dagster-scripts", "version": env!("CARGO_PKG_VERSION") }),
+        );
+        let mut labels: Map<String, Value> = s
+            .labels
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string().into()))
+            .collect();
+        labels.insert("app.kubernetes.io/name".into(), RUNNER_COMMAND.into());
+        labels.insert(
+            "app.kubernetes.io/managed-by".into(),
+            "dagster-scripts".into(),
+        );
+        let annotations = s
+            .annotations
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone().into()))
+            .collect();
+        Fixed {
+            variables,
+            labels,
+            annotations,
+            job: JobVariables::new(s, &Overrides::default()),
+        }
+    }
+}
+
+impl JobVariables {
+    /// The variables for a Job with the settings `s` and a spec's `overrides`.
+    fn new(s: &Settings, overrides: &Overrides) -> JobVariables {
         let image = match &overrides.image_tag {
             Some(tag) => s.image.with_tag(tag.as_str()),
             None => s.image.clone(),
@@ -214,102 +339,30 @@ impl Renderer {
         };
         let (req, lim) = overrides
             .resources
+            .clone()
             .map(|r| (r.requests.unwrap_or_default(), r.limits.unwrap_or_default()))
             .unwrap_or_default();
         let resources = json!({
             "requests": { "cpu": pick(req.cpu.as_ref(), &s.resources.requests.cpu), "memory": pick(req.memory.as_ref(), &s.resources.requests.memory) },
             "limits": { "cpu": pick(lim.cpu.as_ref(), &s.resources.limits.cpu), "memory": pick(lim.memory.as_ref(), &s.resources.limits.memory) },
         });
-        let request_hash = spec.request_hash();
-        let mut labels: BTreeMap<String, String> = s
-            .labels
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        labels.insert("app.kubernetes.io/name".into(), RUNNER_COMMAND.into());
-        labels.insert(
-            "app.kubernetes.io/managed-by".into(),
-            "dagster-scripts".into(),
-        );
-        labels.insert(
-            "dagster-scripts/kind".into(),
-            spec.kind().as_str().replace('_', "-"),
-        );
-        labels.insert(
-            "dagster-scripts/issue".into(),
-            label_value(spec.issue().as_str()),
-        );
-        labels.insert(
-            "dagster-scripts/request".into(),
-            request_hash[..16].to_owned(),
-        );
-        let mut annotations: BTreeMap<String, String> = s
-            .annotations
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect();
-        annotations.insert("dagster-scripts/source".into(), source.to_owned());
-        annotations.insert("dagster-scripts/issue".into(), spec.issue().to_string());
-        annotations.insert("dagster-scripts/request-hash".into(), request_hash.clone());
-        if let Some(reason) = spec.reason() {
-            annotations.insert("dagster-scripts/reason".into(), reason.to_string());
-        }
-        if let Some(requester) = spec.requester() {
-            annotations.insert("dagster-scripts/requester".into(), requester.to_string());
-        }
         let env = [
             ("DAGSTER_URL", s.dagster.url.to_string()),
             ("DAGSTER_SCRIPTS_TIMEOUT", format!("{}s", deadline - 30)),
         ];
-        let mut context = tera::Context::new();
-        context.insert("namespace", s.namespace.as_str());
-        context.insert("image", image.as_str());
-        context.insert(
-            "service_account",
-            &s.service_account.as_ref().map(|a| a.as_str()),
-        );
-        context.insert(
-            "automount_service_account_token",
-            &s.mount_service_account_token,
-        );
-        context.insert("user_id", &USER_ID);
-        context.insert("deadline_seconds", &deadline);
-        context.insert("resources", &resources);
-        context.insert("labels", &labels);
-        context.insert("annotations", &annotations);
-        context.insert(
-            "dagster",
-            &json!({ "url": s.dagster.url.as_str(), "token_secret": s.dagster.token_secret }),
-        );
-        context.insert(
-            "runner",
-            &json!({
-                "command": RUNNER_COMMAND,
-                "mount_path": SPEC_MOUNT,
-                "config_key": SPEC_KEY,
-                "spec_file": format!("{SPEC_MOUNT}/{SPEC_KEY}"),
-                "env": env.iter().map(|(name, value)| json!({ "name": name, "value": value })).collect::<Vec<_>>(),
-            }),
-        );
-        context.insert(
-            "spec",
-            &json!({
-                "path": source,
-                "text": text,
-                "kind": spec.kind().as_str(),
-                "issue": spec.issue().as_str(),
-                "reason": spec.reason().map(|r| r.as_str()),
-                "requester": spec.requester().map(|r| r.as_str()),
-                "target": target(spec),
-                "request_hash": request_hash,
-                "value": spec,
-            }),
-        );
-        context.insert(
-            "tool",
-            &json!({ "name": "dagster-scripts", "version": env!("CARGO_PKG_VERSION") }),
-        );
-        context
+        let runner = json!({
+            "command": RUNNER_COMMAND,
+            "mount_path": SPEC_MOUNT,
+            "config_key": SPEC_KEY,
+            "spec_file": format!("{SPEC_MOUNT}/{SPEC_KEY}"),
+            "env": env.iter().map(|(name, value)| json!({ "name": name, "value": value })).collect::<Vec<_>>(),
+        });
+        JobVariables([
+            ("image", image.as_str().into()),
+            ("deadline_seconds", deadline.into()),
+            ("resources", resources),
+            ("runner", runner),
+        ])
     }
 }
 
@@ -365,11 +418,19 @@ pub fn out_file_name(relative: &Path) -> String {
 }
 
 fn body_hash(body: &str) -> String {
-    hex(&Sha256::digest(body.as_bytes()))[..32].to_owned()
+    let mut hash = hex(&Sha256::digest(body.as_bytes()));
+    hash.truncate(32);
+    hash
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    out
 }
 
 /// Reads the [`Meta`] line of a file the tool wrote.

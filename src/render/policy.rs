@@ -80,8 +80,7 @@ fn problems(text: &str, name: &str, spec_text: &str) -> Vec<String> {
     }
     for pointer in ["/metadata/labels", "/spec/template/metadata/labels"] {
         for (doc, what) in [(job, "Job"), (config_map, "ConfigMap")] {
-            for (key, value) in doc
-                .pointer(pointer)
+            for (key, value) in at(doc, pointer)
                 .and_then(Value::as_object)
                 .into_iter()
                 .flatten()
@@ -92,7 +91,7 @@ fn problems(text: &str, name: &str, spec_text: &str) -> Vec<String> {
             }
         }
     }
-    let data = config_map.pointer("/data").and_then(Value::as_object);
+    let data = at(config_map, "/data").and_then(Value::as_object);
     let size: usize = data
         .into_iter()
         .flatten()
@@ -104,8 +103,7 @@ fn problems(text: &str, name: &str, spec_text: &str) -> Vec<String> {
         ));
     }
     // The runner must read this ConfigMap, through a volume of the Job, and get the spec byte for byte.
-    let volume = job
-        .pointer("/spec/template/spec/volumes")
+    let volume = at(job, "/spec/template/spec/volumes")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -116,24 +114,22 @@ fn problems(text: &str, name: &str, spec_text: &str) -> Vec<String> {
         ));
         return out;
     };
-    let containers = job
-        .pointer("/spec/template/spec/containers")
+    let runner = at(job, "/spec/template/spec/containers")
         .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let runner = containers.iter().find(|c| {
-        c.pointer("/command")
-            .and_then(Value::as_array)
-            .is_some_and(|cmd| cmd.first().and_then(Value::as_str) == Some(RUNNER_COMMAND))
-    });
+        .into_iter()
+        .flatten()
+        .find(|c| {
+            at(c, "/command")
+                .and_then(Value::as_array)
+                .is_some_and(|cmd| cmd.first().and_then(Value::as_str) == Some(RUNNER_COMMAND))
+        });
     let Some(runner) = runner else {
         out.push(format!(
             "has no container whose command is `{RUNNER_COMMAND}`"
         ));
         return out;
     };
-    let mount = runner
-        .pointer("/volumeMounts")
+    let mount = at(runner, "/volumeMounts")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -144,8 +140,7 @@ fn problems(text: &str, name: &str, spec_text: &str) -> Vec<String> {
         ));
         return out;
     };
-    let args: Vec<&str> = runner
-        .pointer("/args")
+    let args: Vec<&str> = at(runner, "/args")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -163,5 +158,14 @@ fn problems(text: &str, name: &str, spec_text: &str) -> Vec<String> {
 }
 
 fn str_at<'a>(v: &'a Value, pointer: &str) -> &'a str {
-    v.pointer(pointer).and_then(Value::as_str).unwrap_or("")
+    at(v, pointer).and_then(Value::as_str).unwrap_or("")
+}
+
+/// `v.pointer(pointer)` for pointers of plain keys (no `~` escapes), without
+/// the allocations `Value::pointer` makes to unescape each token.
+fn at<'a>(v: &'a Value, pointer: &str) -> Option<&'a Value> {
+    pointer
+        .split('/')
+        .skip(1)
+        .try_fold(v, |v, key| v.as_object()?.get(key))
 }

@@ -70,17 +70,17 @@ impl Template {
 /// and 1.1 parsers alike: plain when it is an unmistakable word (`backfill-1`,
 /// `10m`, `ghcr.io/x/y`), otherwise double-quoted with JSON's escapes.
 pub fn quote(s: &str) -> String {
+    const READ_AS_NOT_TEXT: [&str; 9] =
+        ["y", "n", "yes", "no", "on", "off", "true", "false", "null"];
     let plain = s.starts_with(|c: char| c.is_ascii_alphabetic())
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "._/-".contains(c))
-        && !matches!(
-            s.to_ascii_lowercase().as_str(),
-            "y" | "n" | "yes" | "no" | "on" | "off" | "true" | "false" | "null"
-        );
+        && !READ_AS_NOT_TEXT.iter().any(|w| s.eq_ignore_ascii_case(w));
     if plain {
         s.to_owned()
     } else {
-        serde_json::Value::from(s).to_string()
+        // A JSON string is a YAML double-quoted scalar; serialising a `&str` cannot fail.
+        serde_json::to_string(s).unwrap_or_default()
     }
 }
 
