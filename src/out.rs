@@ -13,7 +13,7 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use crate::render::MARKER;
+use crate::render::{MARKER, Meta, body_hash, read_meta};
 
 /// The kustomization that lists every manifest.
 pub const KUSTOMIZATION: &str = "kustomization.yaml";
@@ -47,39 +47,124 @@ pub fn kustomization<'a>(manifests: impl IntoIterator<Item = &'a String>) -> Str
 }
 
 /// What `out/` holds now.
+///
+/// Only what deciding needs stays in memory (a manifest's header, and whether
+/// its body is still what the header records); the few texts a diff or a plan
+/// shows are read again when asked for, so a large `out/` costs little memory.
 #[derive(Debug, Default)]
 pub struct Existing {
-    /// Files the tool wrote, with their text.
-    pub ours: BTreeMap<String, String>,
+    /// The folder that was read.
+    dir: PathBuf,
+    /// Files the tool wrote.
+    pub ours: BTreeMap<String, Written>,
     /// Other files, which the tool never touches.
     pub foreign: BTreeSet<String>,
 }
 
-/// Reads the top level of `out/` (absent is empty).
+/// A file the tool wrote, as read.
+#[derive(Debug)]
+pub enum Written {
+    /// A manifest with a readable header.
+    Manifest {
+        /// The header's second line as written.
+        line: String,
+        /// What it says.
+        meta: Meta,
+        /// Whether the body below still hashes to what the header records
+        /// (a hand edit makes it false).
+        intact: bool,
+    },
+    /// Any other file the tool writes (the kustomization, the NetworkPolicy),
+    /// or a manifest whose header does not read: the whole text.
+    Text(String),
+}
+
+impl Written {
+    fn read(text: String) -> Written {
+        let mut parts = text.splitn(3, '\n');
+        let (Some(MARKER), Some(line), Some(body)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Written::Text(text);
+        };
+        match read_meta(&text) {
+            Some(meta) => Written::Manifest {
+                intact: meta.output == body_hash(body),
+                line: line.to_owned(),
+                meta,
+            },
+            None => Written::Text(text),
+        }
+    }
+
+    /// The description of a manifest whose body is what its header records.
+    pub fn intact(&self) -> Option<&Meta> {
+        match self {
+            Written::Manifest {
+                meta, intact: true, ..
+            } => Some(meta),
+            _ => None,
+        }
+    }
+
+    /// Whether this file's bytes are `text` (a rendered file). For an intact
+    /// manifest the headers decide: each records the hash of the body below it.
+    fn is(&self, text: &str) -> bool {
+        match self {
+            Written::Manifest { line, intact, .. } => {
+                let mut lines = text.split('\n');
+                *intact && lines.next() == Some(MARKER) && lines.next() == Some(line.as_str())
+            }
+            Written::Text(old) => old == text,
+        }
+    }
+}
+
+/// Reads the top level of `out/` (absent is empty), on every core.
 pub fn read_existing(out: &Path) -> io::Result<Existing> {
-    let mut existing = Existing::default();
+    let mut existing = Existing {
+        dir: out.to_owned(),
+        ..Existing::default()
+    };
     let entries = match fs::read_dir(out) {
         Ok(e) => e,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(existing),
         Err(e) => return Err(e),
     };
+    let mut names = Vec::new();
     for entry in entries {
         let entry = entry?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name.ends_with(TEMP_SUFFIX) || !entry.file_type()?.is_file() {
-            continue;
+        if !name.ends_with(TEMP_SUFFIX) && entry.file_type()?.is_file() {
+            names.push(name);
         }
-        let bytes = fs::read(entry.path())?;
-        match String::from_utf8(bytes) {
-            Ok(text) if text.starts_with(MARKER) => {
-                existing.ours.insert(name, text);
-            }
-            _ => {
-                existing.foreign.insert(name);
-            }
+    }
+    let read = crate::pipeline::parallel_map(&names, |name| -> io::Result<Option<Written>> {
+        let bytes = fs::read(out.join(name))?;
+        Ok(match String::from_utf8(bytes) {
+            Ok(text) if text.starts_with(MARKER) => Some(Written::read(text)),
+            _ => None,
+        })
+    });
+    for (name, written) in names.into_iter().zip(read) {
+        if let Some(w) = written? {
+            existing.ours.insert(name, w);
+        } else {
+            existing.foreign.insert(name);
         }
     }
     Ok(existing)
+}
+
+impl Existing {
+    /// The text of the file `name` the tool wrote. A file removed or made
+    /// unreadable since it was read shows as empty: the change is still
+    /// reported, only its diff shows less.
+    fn text(&self, name: &str) -> String {
+        match self.ours.get(name) {
+            Some(Written::Text(text)) => text.clone(),
+            _ => fs::read_to_string(self.dir.join(name)).unwrap_or_default(),
+        }
+    }
 }
 
 /// How one file changes.
@@ -96,24 +181,35 @@ pub enum Change {
 /// Every change from `existing` to `desired`, by file name.
 pub fn changes(desired: &Desired, existing: &Existing) -> BTreeMap<String, Change> {
     let mut out = BTreeMap::new();
-    for (name, text) in desired {
-        let Some(text) = text else { continue };
-        match existing.ours.get(name) {
-            None => {
-                out.insert(name.clone(), Change::Added);
-            }
-            Some(old) if old != text => {
-                out.insert(name.clone(), Change::Changed(old.clone()));
-            }
-            Some(_) => {}
-        }
+    for name in writes(desired, existing) {
+        let change = if existing.ours.contains_key(name) {
+            Change::Changed(existing.text(name))
+        } else {
+            Change::Added
+        };
+        out.insert(name.clone(), change);
     }
-    for (name, old) in &existing.ours {
-        if !desired.contains_key(name) {
-            out.insert(name.clone(), Change::Removed(old.clone()));
-        }
+    for name in removals(desired, existing) {
+        out.insert(name.clone(), Change::Removed(existing.text(name)));
     }
     out
+}
+
+/// The files of `desired` whose bytes are not already in `out/`, in name order.
+fn writes<'a>(desired: &'a Desired, existing: &Existing) -> impl Iterator<Item = &'a String> {
+    desired.iter().filter_map(|(name, text)| {
+        let text = text.as_deref()?;
+        let kept = existing.ours.get(name).is_some_and(|old| old.is(text));
+        (!kept).then_some(name)
+    })
+}
+
+/// The files the tool wrote that `desired` no longer has, in name order.
+fn removals<'a>(desired: &Desired, existing: &'a Existing) -> impl Iterator<Item = &'a String> {
+    existing
+        .ours
+        .keys()
+        .filter(|name| !desired.contains_key(*name))
 }
 
 /// Files the tool would have to overwrite although it did not write them.
@@ -168,31 +264,20 @@ pub fn apply(
             ),
         ));
     }
-    let changes = changes(desired, existing);
-    let writes = changes
-        .values()
-        .filter(|c| !matches!(c, Change::Removed(_)))
-        .count();
+    let (kustomization, manifests): (Vec<&String>, Vec<&String>) =
+        writes(desired, existing).partition(|n| n.as_str() == KUSTOMIZATION);
     let mut applied = Applied {
-        unchanged: desired.len() - writes,
+        unchanged: desired.len() - kustomization.len() - manifests.len(),
         ..Applied::default()
     };
-    let writes = changes
-        .iter()
-        .filter(|(_, c)| !matches!(c, Change::Removed(_)))
-        .map(|(n, _)| n);
-    let (kustomization, manifests): (Vec<&String>, Vec<&String>) =
-        writes.partition(|n| n.as_str() == KUSTOMIZATION);
     for name in manifests.into_iter().chain(kustomization) {
         let text = desired[name].as_deref().unwrap_or_default();
         write_atomically(&out.join(name), text.as_bytes())?;
         applied.written.push(name.clone());
     }
-    for (name, change) in &changes {
-        if let Change::Removed(_) = change {
-            fs::remove_file(out.join(name))?;
-            applied.removed.push(name.clone());
-        }
+    for name in removals(desired, existing) {
+        fs::remove_file(out.join(name))?;
+        applied.removed.push(name.clone());
     }
     Ok(applied)
 }

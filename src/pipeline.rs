@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use crate::check::discover;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::load::{Limits, load, read_capped};
-use crate::out::{Desired, Existing, KUSTOMIZATION, kustomization};
+use crate::out::{Desired, Existing, KUSTOMIZATION, Written, kustomization};
 use crate::render::{NETWORK_POLICY, Rendered, Renderer, Template, network_policy, out_file_name};
 use crate::report::Summary;
 use crate::settings::Settings;
@@ -26,7 +26,7 @@ pub const RETIRED: &str = "done";
 
 /// The rendered manifests and the files `out/` should hold.
 pub struct Build {
-    /// One per rendered spec, in spec order.
+    /// One per rendered spec, in spec order (the texts are in `desired`).
     pub rendered: Vec<Rendered>,
     /// Every file of `out/`, `kustomization.yaml` included.
     pub desired: Desired,
@@ -83,7 +83,8 @@ pub fn build(settings: &Settings, existing: &Existing) -> Result<Build, Summary>
     let one = |(path, file): &(&PathBuf, String)| -> Result<Rendered, Vec<Diagnostic>> {
         let bytes = read_capped(path).map_err(|d| vec![d])?;
         let input = renderer.input_hash(&bytes);
-        if let Some(kept) = renderer.reuse(existing.ours.get(file), path, file, &input) {
+        let intact = existing.ours.get(file).and_then(Written::intact);
+        if let Some(kept) = renderer.reuse(intact, path, file, &input) {
             return Ok(kept);
         }
         let loaded = load(path, &bytes, &limits, Some(&validator))?;
@@ -115,9 +116,10 @@ pub fn build(settings: &Settings, existing: &Existing) -> Result<Build, Summary>
         problems.files.sort_by(|a, b| a.0.cmp(&b.0));
         return Err(problems);
     }
+    // The texts move into `desired`: 10,000 manifests are 37 MB.
     let mut desired: Desired = rendered
-        .iter()
-        .map(|r| (r.file.clone(), r.text.clone()))
+        .iter_mut()
+        .map(|r| (r.file.clone(), r.text.take()))
         .collect();
     if settings.network_policy {
         desired.insert(NETWORK_POLICY.to_owned(), Some(network_policy(settings)));

@@ -196,28 +196,24 @@ impl Renderer {
         })
     }
 
-    /// The file `out/` already holds for `file`, if it is exactly what
-    /// rendering `source` (whose bytes hash to `input`) would produce: same
-    /// input, and a body that still hashes to what its header records (so a
-    /// hand edit is caught). Then the spec need not be parsed again.
+    /// The file `out/` already holds for `file`, described by `existing` (the
+    /// header of a manifest whose body is intact), if it is exactly what
+    /// rendering `source` (whose bytes hash to `input`) would produce. Then
+    /// the spec need not be parsed again.
     pub fn reuse(
         &self,
-        existing: Option<&String>,
+        existing: Option<&Meta>,
         source: &Path,
         file: &str,
         input: &str,
     ) -> Option<Rendered> {
-        let text = existing?;
-        let meta = read_meta(text)?;
-        let body = text.splitn(3, '\n').nth(2)?;
+        let meta = existing?;
         let source = source.to_string_lossy().replace('\\', "/");
-        (meta.input == input && meta.source == source && meta.output == body_hash(body)).then(
-            || Rendered {
-                file: file.to_owned(),
-                text: None,
-                meta,
-            },
-        )
+        (meta.input == input && meta.source == source).then(|| Rendered {
+            file: file.to_owned(),
+            text: None,
+            meta: meta.clone(),
+        })
     }
 
     /// The template's variables for one spec: the shared ones, then its own.
@@ -417,7 +413,8 @@ pub fn out_file_name(relative: &Path) -> String {
     format!("{}.yaml", parts.join("--"))
 }
 
-fn body_hash(body: &str) -> String {
+/// The hash a manifest's header records of the body below it.
+pub fn body_hash(body: &str) -> String {
     let mut hash = hex(&Sha256::digest(body.as_bytes()));
     hash.truncate(32);
     hash
