@@ -270,11 +270,23 @@ pub fn apply(
         unchanged: desired.len() - kustomization.len() - manifests.len(),
         ..Applied::default()
     };
-    for name in manifests.into_iter().chain(kustomization) {
-        let text = desired[name].as_deref().unwrap_or_default();
-        write_atomically(&out.join(name), text.as_bytes())?;
-        applied.written.push(name.clone());
+    let write = |name: &&String| {
+        let text = desired[*name].as_deref().unwrap_or_default();
+        write_atomically(&out.join(name), text.as_bytes())
+    };
+    // Manifests on every core: creating files is most of a fresh render's
+    // system time. The kustomization only once they are all in place.
+    for result in crate::pipeline::parallel_map(&manifests, write) {
+        result?;
     }
+    for name in &kustomization {
+        write(name)?;
+    }
+    applied.written = manifests
+        .into_iter()
+        .chain(kustomization)
+        .cloned()
+        .collect();
     for name in removals(desired, existing) {
         fs::remove_file(out.join(name))?;
         applied.removed.push(name.clone());
