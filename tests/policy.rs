@@ -46,21 +46,27 @@ fn manifests(out: &Path) -> Vec<String> {
     files
 }
 
+/// checkov on every manifest of `out` at once (its graph checks look across files), as JSON.
+fn checkov(out: &Path) -> std::process::Output {
+    let args = [
+        "--framework",
+        "kubernetes",
+        "--skip-download",
+        "--compact",
+        "--output",
+        "json",
+    ];
+    tools::output(
+        tools::command("checkov").arg("-d").arg(out).args(args),
+        Duration::from_secs(300),
+    )
+}
+
 #[test]
 fn checkov_passes_every_check_when_the_image_is_pinned_by_digest() {
     let dir = rendered_examples(Some(DIGEST_SETTINGS));
     let out = dir.path().join("out");
-    let result = tools::output(
-        tools::command("checkov").args(["-d"]).arg(&out).args([
-            "--framework",
-            "kubernetes",
-            "--skip-download",
-            "--compact",
-            "--output",
-            "json",
-        ]),
-        Duration::from_secs(300),
-    );
+    let result = checkov(&out);
     let stdout = String::from_utf8_lossy(&result.stdout);
     assert!(
         result.status.success(),
@@ -87,17 +93,7 @@ fn checkov_passes_every_check_when_the_image_is_pinned_by_digest() {
 fn without_a_digest_only_the_image_pinning_checks_fail() {
     let dir = rendered_examples(None);
     let out = dir.path().join("out");
-    let result = tools::output(
-        tools::command("checkov").args(["-d"]).arg(&out).args([
-            "--framework",
-            "kubernetes",
-            "--skip-download",
-            "--compact",
-            "--output",
-            "json",
-        ]),
-        Duration::from_secs(300),
-    );
+    let result = checkov(&out);
     let report: serde_json::Value = serde_json::from_slice(&result.stdout).unwrap();
     let failed: std::collections::BTreeSet<&str> = report["results"]["failed_checks"]
         .as_array()
