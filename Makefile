@@ -1,7 +1,7 @@
 # Tasks for contributors; `make ci` is exactly what .ci/run runs.
 CARGO ?= cargo
 
-.PHONY: ci lint drift test
+.PHONY: ci lint drift test schema bench
 
 ci: lint drift test
 
@@ -17,3 +17,14 @@ drift:
 
 test:
 	INSTA_UPDATE=no $(CARGO) test --locked --workspace
+
+# After a change to the model. The compiler validates against the committed
+# schema (compiled in at build time), so write it through a temporary file: a
+# shell redirect would empty it before cargo rebuilds.
+schema:
+	$(CARGO) run --locked --quiet -- schema > target/spec.schema.json
+	mv target/spec.schema.json schema/spec.schema.json
+
+# Timings against the peers (bench/README.md); not part of `ci`.
+bench:
+	bench/run.sh

@@ -7,53 +7,69 @@
 //! under any of the schemas" into the one branch the author meant (the
 //! `kind` of the spec, the form of a partition dimension).
 
+use std::sync::OnceLock;
+
+use jsonschema::ValidationError;
 use jsonschema::error::{TypeKind, ValidationErrorKind};
-use jsonschema::{ValidationError, Validator};
 use serde_json::Value;
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::load::{Parsed, SchemaCheck};
-use crate::schema::spec_schema;
 use crate::spec::Kind;
 use crate::yaml::push_pointer;
 
-/// The compiled spec schema.
+/// The committed schema, compiled into Rust when this crate is built.
+///
+/// Compiling a JSON Schema at run time (meta-schema validation, `$ref`s,
+/// regular expressions) costs several times a whole `check` of one file, so
+/// the validator is generated from `schema/spec.schema.json` at build time.
+/// That file is the model's schema: `schema --check` fails CI when it is not.
+#[jsonschema::validator(
+    path = "schema/spec.schema.json",
+    draft = Draft202012,
+    validate_formats = true
+)]
+struct Compiled;
+
+/// The committed schema's text, read when an error needs explaining.
+const SCHEMA_TEXT: &str = include_str!("../schema/spec.schema.json");
+
+/// The spec schema, compiled; cheap to create.
+#[derive(Default)]
 pub struct SchemaValidator {
-    schema: Value,
-    validator: Validator,
+    schema: OnceLock<Value>,
 }
 
 impl SchemaValidator {
-    /// Compiles the spec schema (formats such as `date` are checked).
+    /// The validator of `schema/spec.schema.json` (formats such as `date` are checked).
     pub fn new() -> SchemaValidator {
-        let schema = spec_schema();
-        let validator = jsonschema::draft202012::options()
-            .should_validate_formats(true)
-            .build(&schema)
-            .unwrap_or_else(|e| panic!("the generated spec schema does not compile: {e}"));
-        SchemaValidator { schema, validator }
+        SchemaValidator::default()
     }
 
     /// Whether `value` passes the schema (the verdict alone, for the agreement test).
     pub fn is_valid(&self, value: &Value) -> bool {
-        self.validator.is_valid(value)
+        Compiled::is_valid(value)
     }
-}
 
-impl Default for SchemaValidator {
-    fn default() -> SchemaValidator {
-        SchemaValidator::new()
+    /// The schema document, to explain an error by its schema path.
+    fn schema(&self) -> &Value {
+        self.schema
+            .get_or_init(|| serde_json::from_str(SCHEMA_TEXT).unwrap_or(Value::Null))
     }
 }
 
 impl SchemaCheck for SchemaValidator {
     fn check(&self, parsed: &Parsed<'_>) -> Vec<Diagnostic> {
         let mut out = Vec::new();
+        let mut errors = Compiled::iter_errors(&parsed.document.value).peekable();
+        if errors.peek().is_none() {
+            return out;
+        }
         let mapper = Mapper {
-            schema: &self.schema,
+            schema: self.schema(),
             parsed,
         };
-        for error in self.validator.iter_errors(&parsed.document.value) {
+        for error in errors {
             mapper.map(&error, &mut out);
         }
         // One value can break several keywords (an empty name fails both
@@ -237,21 +253,10 @@ impl Mapper<'_> {
                     }
                 }
             }
-            ValidationErrorKind::PropertyNames { error } => {
-                let key = error.instance().as_str().unwrap_or_default().to_owned();
-                let at = push_pointer(pointer, &key);
-                let message = match error.kind() {
-                    ValidationErrorKind::Not { .. } => format!(
-                        "tag key `{key}` is reserved: keys starting with `dagster` belong to Dagster and dagster-scripts"
-                    ),
-                    _ => format!("`{key}` is not a valid tag key"),
-                };
-                let hint = rule_hint(self.schema_node(error.schema_path().as_str()));
-                out.push(
-                    self.parsed
-                        .at_key(&at, Code::InvalidValue, message)
-                        .with_hint(hint),
-                );
+            // A key broke `propertyNames`: the generated validator reports
+            // the key itself, at the object's path.
+            _ if instance.is_object() && error.instance().is_string() => {
+                self.map_key(pointer, error, out);
             }
             ValidationErrorKind::OneOfNotValid { context }
             | ValidationErrorKind::AnyOf { context } => {
@@ -259,6 +264,24 @@ impl Mapper<'_> {
             }
             _ => out.push(d(Code::InvalidValue, error.to_string())),
         }
+    }
+
+    /// A key of the object at `pointer` broke the schema's `propertyNames`.
+    fn map_key(&self, pointer: &str, error: &ValidationError<'_>, out: &mut Vec<Diagnostic>) {
+        let key = error.instance().as_str().unwrap_or_default();
+        let at = push_pointer(pointer, key);
+        let message = match error.kind() {
+            ValidationErrorKind::Not { .. } => format!(
+                "tag key `{key}` is reserved: keys starting with `dagster` belong to Dagster and dagster-scripts"
+            ),
+            _ => format!("`{key}` is not a valid tag key"),
+        };
+        let hint = rule_hint(self.schema_node(error.schema_path().as_str()));
+        out.push(
+            self.parsed
+                .at_key(&at, Code::InvalidValue, message)
+                .with_hint(hint),
+        );
     }
 
     /// A value matched none of a union's branches: find the branch the author

@@ -250,7 +250,7 @@ fn the_committed_schema_is_current() {
     let committed = fs::read_to_string(repo().join(dagster_scripts::schema::SCHEMA_PATH)).unwrap();
     assert!(
         committed == dagster_scripts::schema::spec_schema_text(),
-        "schema/spec.schema.json is stale: run `cargo run -- schema > schema/spec.schema.json`"
+        "schema/spec.schema.json is stale: run `make schema`"
     );
     let (code, _, err) = outcome(&run(&repo(), &["schema", "--check"]));
     assert_eq!(code, 0, "{err}");
