@@ -210,7 +210,7 @@ fn main() -> ExitCode {
         } => match settings.resolve() {
             Err(code) => code,
             Ok(s) => with_existing(&s.paths.out, |existing| {
-                match pipeline::build(&s, existing) {
+                match pipeline::build(&s, existing, None) {
                     Err(summary) => report_problems(&summary, format),
                     Ok(build) => render_check(&s.paths.out, &build, existing),
                 }
@@ -226,9 +226,10 @@ fn main() -> ExitCode {
                 Err(e) => io_error("cannot lock", &s.paths.out, &e),
                 // Read, render and write under the lock: a second render waits for this one.
                 Ok(lock) => with_existing(&s.paths.out, |existing| {
-                    match pipeline::build(&s, existing) {
+                    let staging = out::Staging::new(&s.paths.out, &lock);
+                    match pipeline::build(&s, existing, Some(&staging)) {
                         Err(summary) => report_problems(&summary, format),
-                        Ok(build) => render(&s.paths.out, &lock, &build, existing),
+                        Ok(build) => render(&s.paths.out, &staging, &build, existing),
                     }
                 }),
             },
@@ -236,7 +237,7 @@ fn main() -> ExitCode {
         Command::Plan { settings, format } => match settings.resolve() {
             Err(code) => code,
             Ok(s) => with_existing(&s.paths.out, |existing| {
-                match pipeline::build(&s, existing) {
+                match pipeline::build(&s, existing, None) {
                     Err(summary) => report_problems(&summary, Format::Human),
                     Ok(build) => {
                         let entries = plan::plan(&build, existing);
@@ -288,11 +289,11 @@ fn io_error(what: &str, path: &std::path::Path, e: &std::io::Error) -> u8 {
 
 fn render(
     out_dir: &std::path::Path,
-    lock: &out::Lock,
+    staging: &out::Staging<'_>,
     build: &pipeline::Build,
     existing: &out::Existing,
 ) -> u8 {
-    match out::apply(out_dir, lock, &build.desired, existing) {
+    match out::apply(out_dir, staging, &build.desired, existing) {
         Ok(applied) => {
             for name in &applied.written {
                 eprintln!("wrote   {}", out_dir.join(name).display());

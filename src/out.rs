@@ -7,11 +7,19 @@
 //! order is chosen so that a render killed at any point leaves a folder that
 //! still builds: manifests first, then `kustomization.yaml`, then removals.
 //! An exclusive lock on the folder keeps two renders from interleaving.
+//!
+//! A render does not hold every new manifest in memory until the end: each
+//! is written to its temporary file as soon as it has passed its checks
+//! ([`Staging`]), and only renamed into place once every spec has passed.
+//! If any spec fails, or a write does, the temporary files are removed and
+//! `out/` is exactly as it was.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::render::{MARKER, Meta, body_hash, read_meta};
 
@@ -21,9 +29,29 @@ pub const KUSTOMIZATION: &str = "kustomization.yaml";
 /// Suffix of the temporary files a write goes through.
 const TEMP_SUFFIX: &str = ".dagster-scripts.tmp";
 
-/// The files `out/` should hold, by name: their text, or `None` where the
-/// file already there is known to be exactly right.
-pub type Desired = BTreeMap<String, Option<String>>;
+/// The files `out/` should hold, by name.
+pub type Desired = BTreeMap<String, Content>;
+
+/// What one file of `out/` should hold.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Content {
+    /// Exactly what the file there holds now (known without its text).
+    Kept,
+    /// This text.
+    Text(String),
+    /// A text already written to the file's temporary file by [`Staging`].
+    Staged,
+}
+
+impl Content {
+    /// The text, when it is in memory.
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Content::Text(text) => Some(text),
+            Content::Kept | Content::Staged => None,
+        }
+    }
+}
 
 /// `kustomization.yaml` listing `manifests`, sorted.
 pub fn kustomization<'a>(manifests: impl IntoIterator<Item = &'a String>) -> String {
@@ -156,6 +184,11 @@ pub fn read_existing(out: &Path) -> io::Result<Existing> {
 }
 
 impl Existing {
+    /// Whether the file `name` holds exactly `text` (a rendered file).
+    pub fn holds(&self, name: &str, text: &str) -> bool {
+        self.ours.get(name).is_some_and(|old| old.is(text))
+    }
+
     /// The text of the file `name` the tool wrote. A file removed or made
     /// unreadable since it was read shows as empty: the change is still
     /// reported, only its diff shows less.
@@ -197,11 +230,14 @@ pub fn changes(desired: &Desired, existing: &Existing) -> BTreeMap<String, Chang
 
 /// The files of `desired` whose bytes are not already in `out/`, in name order.
 fn writes<'a>(desired: &'a Desired, existing: &Existing) -> impl Iterator<Item = &'a String> {
-    desired.iter().filter_map(|(name, text)| {
-        let text = text.as_deref()?;
-        let kept = existing.ours.get(name).is_some_and(|old| old.is(text));
-        (!kept).then_some(name)
-    })
+    desired
+        .iter()
+        .filter(|(name, content)| match content {
+            Content::Kept => false,
+            Content::Staged => true,
+            Content::Text(text) => !existing.holds(name, text),
+        })
+        .map(|(name, _)| name)
 }
 
 /// The files the tool wrote that `desired` no longer has, in name order.
@@ -247,11 +283,61 @@ pub fn lock(out: &Path) -> io::Result<Lock> {
     Ok(Lock { _dir: file })
 }
 
+/// New manifests, written to their temporary files in a locked `out/` as
+/// they are rendered. [`apply`] renames them into place; if it is not
+/// reached or fails, dropping this removes them.
+pub struct Staging<'a> {
+    dir: &'a Path,
+    _lock: &'a Lock,
+    /// The first write that failed: later ones are not tried, and fail alike.
+    failed: Mutex<Option<(io::ErrorKind, String)>>,
+    /// Whether any file was staged.
+    staged: AtomicBool,
+    /// Whether `apply` moved everything into place.
+    applied: AtomicBool,
+}
+
+impl<'a> Staging<'a> {
+    /// Staging in `dir`, which `lock` holds.
+    pub fn new(dir: &'a Path, lock: &'a Lock) -> Staging<'a> {
+        Staging {
+            dir,
+            _lock: lock,
+            failed: Mutex::new(None),
+            staged: AtomicBool::new(false),
+            applied: AtomicBool::new(false),
+        }
+    }
+
+    /// Writes `text`, the new content of `name`, to its temporary file. After
+    /// one failure every later call fails at once (a full disk stays full).
+    pub fn stage(&self, name: &str, text: &str) -> io::Result<()> {
+        let failed = |f: &(io::ErrorKind, String)| io::Error::new(f.0, f.1.clone());
+        if let Some(first) = &*self.failed.lock().unwrap_or_else(|e| e.into_inner()) {
+            return Err(failed(first));
+        }
+        self.staged.store(true, Ordering::Relaxed);
+        fs::write(temp_path(&self.dir.join(name)), text).map_err(|e| {
+            let mut first = self.failed.lock().unwrap_or_else(|e| e.into_inner());
+            failed(first.get_or_insert((e.kind(), e.to_string())))
+        })
+    }
+}
+
+impl Drop for Staging<'_> {
+    fn drop(&mut self) {
+        if self.staged.load(Ordering::Relaxed) && !self.applied.load(Ordering::Relaxed) {
+            // Best effort: the next render's lock removes whatever is left.
+            let _ = remove_stale_temporaries(self.dir);
+        }
+    }
+}
+
 /// Makes `out/` (locked, holding `existing`) hold `desired`: see the module
 /// comment for the guarantees.
 pub fn apply(
     out: &Path,
-    _lock: &Lock,
+    staging: &Staging<'_>,
     desired: &Desired,
     existing: &Existing,
 ) -> io::Result<Applied> {
@@ -271,8 +357,12 @@ pub fn apply(
         ..Applied::default()
     };
     let write = |name: &&String| {
-        let text = desired[*name].as_deref().unwrap_or_default();
-        write_atomically(&out.join(name), text.as_bytes())
+        let path = out.join(name);
+        match &desired[*name] {
+            Content::Staged => fs::rename(temp_path(&path), &path),
+            Content::Text(text) => write_atomically(&path, text.as_bytes()),
+            Content::Kept => Ok(()),
+        }
     };
     // Manifests on every core: creating files is most of a fresh render's
     // system time. The kustomization only once they are all in place.
@@ -282,6 +372,7 @@ pub fn apply(
     for name in &kustomization {
         write(name)?;
     }
+    staging.applied.store(true, Ordering::Relaxed);
     applied.written = manifests
         .into_iter()
         .chain(kustomization)
@@ -336,7 +427,7 @@ pub fn diff(out: &Path, desired: &Desired, changes: &BTreeMap<String, Change>) -
         let label = out.join(name).to_string_lossy().into_owned();
         let new = desired
             .get(name)
-            .and_then(Option::as_deref)
+            .and_then(Content::text)
             .unwrap_or_default();
         let d = match change {
             Change::Added => crate::drift::diff(&label, None, new),

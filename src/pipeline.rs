@@ -4,9 +4,10 @@
 //! rendered (on every core, the results kept in spec order), then the set of
 //! files `out/` should hold. A spec whose bytes, settings, template and tool
 //! version all match what its existing output records, and whose output is
-//! intact, is not parsed again: its file is kept as it is. Nothing here
-//! writes to `out/`; `render`, `render --check` and `plan` differ only in
-//! what they do with the result.
+//! intact, is not parsed again: its file is kept as it is. `render` passes
+//! a [`Staging`], which takes each new manifest as soon as it is rendered;
+//! otherwise nothing here writes, and `render --check` and `plan` differ
+//! only in what they do with the result.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -14,7 +15,7 @@ use std::path::{Path, PathBuf};
 use crate::check::discover;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::load::{Limits, load, read_capped};
-use crate::out::{Desired, Existing, KUSTOMIZATION, Written, kustomization};
+use crate::out::{Content, Desired, Existing, KUSTOMIZATION, Staging, Written, kustomization};
 use crate::render::{NETWORK_POLICY, Rendered, Renderer, Template, network_policy, out_file_name};
 use crate::report::Summary;
 use crate::settings::Settings;
@@ -26,15 +27,39 @@ pub const RETIRED: &str = "done";
 
 /// The rendered manifests and the files `out/` should hold.
 pub struct Build {
-    /// One per rendered spec, in spec order (the texts are in `desired`).
+    /// One per rendered spec, in spec order (their texts are in `desired`).
     pub rendered: Vec<Rendered>,
     /// Every file of `out/`, `kustomization.yaml` included.
     pub desired: Desired,
 }
 
+/// Why one spec did not render.
+enum Failed {
+    /// Problems with the spec itself.
+    Spec(Vec<Diagnostic>),
+    /// A problem that stops the whole render (the template, writing `out/`).
+    Render(Vec<Diagnostic>),
+}
+
+impl From<Vec<Diagnostic>> for Failed {
+    fn from(d: Vec<Diagnostic>) -> Failed {
+        if d.iter().any(|d| d.code == Code::Template) {
+            Failed::Render(d)
+        } else {
+            Failed::Spec(d)
+        }
+    }
+}
+
 /// Renders every active spec against what `out/` holds now, or returns every
-/// problem (nothing is rendered unless every spec is valid).
-pub fn build(settings: &Settings, existing: &Existing) -> Result<Build, Summary> {
+/// problem (nothing is rendered unless every spec is valid). With `staging`,
+/// each manifest that differs from `out/` goes to its temporary file at once
+/// instead of staying in memory.
+pub fn build(
+    settings: &Settings,
+    existing: &Existing,
+    staging: Option<&Staging<'_>>,
+) -> Result<Build, Summary> {
     let specs_dir = &settings.paths.specs;
     let (files, general) = discover(specs_dir);
     let files: Vec<PathBuf> = files
@@ -80,53 +105,68 @@ pub fn build(settings: &Settings, existing: &Existing) -> Result<Build, Summary>
         })
         .collect();
 
-    let one = |(path, file): &(&PathBuf, String)| -> Result<Rendered, Vec<Diagnostic>> {
-        let bytes = read_capped(path).map_err(|d| vec![d])?;
+    let one = |(path, file): &(&PathBuf, String)| -> Result<(Rendered, Content), Failed> {
+        let bytes = read_capped(path).map_err(|d| Failed::Spec(vec![d]))?;
         let input = renderer.input_hash(&bytes);
         let intact = existing.ours.get(file).and_then(Written::intact);
         if let Some(kept) = renderer.reuse(intact, path, file, &input) {
-            return Ok(kept);
+            return Ok((kept, Content::Kept));
         }
         let loaded = load(path, &bytes, &limits, Some(&validator))?;
-        renderer.render(path, file, &loaded, input)
+        let mut rendered = renderer.render(path, file, &loaded, input)?;
+        let text = rendered.text.take().unwrap_or_default();
+        let content = match staging {
+            Some(staging) if !existing.holds(file, &text) => {
+                staging.stage(file, &text).map_err(|e| {
+                    let out = settings.paths.out.join(file);
+                    let message = format!("cannot write the manifest: {e}");
+                    Failed::Render(vec![Diagnostic::file(&out, Code::Io, message)])
+                })?;
+                Content::Staged
+            }
+            _ => Content::Text(text),
+        };
+        Ok((rendered, content))
     };
     let results = parallel_map(&jobs, one);
 
     let mut rendered = Vec::with_capacity(results.len());
+    let mut desired = Desired::new();
     let mut problems = Summary {
         general,
         files: conflicts,
     };
     for ((path, _), result) in jobs.iter().zip(results) {
         match result {
-            Ok(r) => {
+            Ok((r, content)) => {
+                desired.insert(r.file.clone(), content);
                 rendered.push(r);
                 problems.files.push(((*path).clone(), Vec::new()));
             }
-            Err(d) if d.iter().any(|d| d.code == Code::Template) => {
+            // The first such problem is the one to report: after a write
+            // fails, the others only say so.
+            Err(Failed::Render(d)) => {
                 return Err(Summary {
                     general: d,
                     ..Summary::default()
                 });
             }
-            Err(d) => problems.files.push(((*path).clone(), d)),
+            Err(Failed::Spec(d)) => problems.files.push(((*path).clone(), d)),
         }
     }
     if problems.diagnostics().next().is_some() {
         problems.files.sort_by(|a, b| a.0.cmp(&b.0));
         return Err(problems);
     }
-    // The texts move into `desired`: 10,000 manifests are 37 MB.
-    let mut desired: Desired = rendered
-        .iter_mut()
-        .map(|r| (r.file.clone(), r.text.take()))
-        .collect();
     if settings.network_policy {
-        desired.insert(NETWORK_POLICY.to_owned(), Some(network_policy(settings)));
+        desired.insert(
+            NETWORK_POLICY.to_owned(),
+            Content::Text(network_policy(settings)),
+        );
     }
     desired.insert(
         KUSTOMIZATION.to_owned(),
-        Some(kustomization(desired.keys())),
+        Content::Text(kustomization(desired.keys())),
     );
     Ok(Build { rendered, desired })
 }

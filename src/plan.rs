@@ -4,6 +4,8 @@
 //! it will launch, so a reviewer sees the effect of a spec change without
 //! reading manifests. Markdown for people, JSON for tools.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 use serde_json::json;
 
@@ -26,13 +28,12 @@ pub struct Entry {
 
 /// The entries, in file order; `kustomization.yaml` and the NetworkPolicy are not Jobs and are left out.
 pub fn plan(build: &Build, existing: &Existing) -> Vec<Entry> {
-    let after = |file: &str| {
-        build
-            .rendered
-            .iter()
-            .find(|r| r.file == file)
-            .map(|r| r.meta.clone())
-    };
+    let rendered: BTreeMap<&str, &Meta> = build
+        .rendered
+        .iter()
+        .map(|r| (r.file.as_str(), &r.meta))
+        .collect();
+    let after = |file: &str| rendered.get(file).map(|&meta| meta.clone());
     changes(&build.desired, existing)
         .into_iter()
         .filter(|(file, _)| file != KUSTOMIZATION && file != NETWORK_POLICY)
