@@ -7,6 +7,7 @@
 //! reporting and the commands of the `dagster-scripts` binary.
 
 pub mod diagnostic;
+pub mod hash;
 pub mod load;
 pub mod schema;
 pub mod spec;

@@ -218,7 +218,7 @@ fn gitlab(summary: &Summary) -> String {
             let pos = d.pos();
             let path = d.path.to_string_lossy();
             let identity = format!("{path}\0{}\0{}\0{}", d.code, pos.line, d.message);
-            let fingerprint: String = Sha256::digest(identity.as_bytes()).iter().take(16).map(|b| format!("{b:02x}")).collect();
+            let fingerprint = crate::hash::hex(&Sha256::digest(identity.as_bytes())[..16]);
             let description = match &d.hint {
                 Some(h) => format!("{}: {} (hint: {h})", d.code, d.message),
                 None => format!("{}: {}", d.code, d.message),

@@ -21,6 +21,7 @@ pub use names::{job_name, label_value};
 pub use template::{DEFAULT_TEMPLATE, TEMPLATE_NAME, Template, quote, yaml_text};
 
 use crate::diagnostic::Diagnostic;
+use crate::hash::{hex, sha256_hex};
 use crate::load::Loaded;
 use crate::settings::Settings;
 use crate::spec::{Dimension, Kind, Overrides, Spec};
@@ -162,13 +163,13 @@ impl Renderer {
         // in. The stand-in is derived from the spec's own text, so it cannot
         // occur in the spec or the settings by accident.
         let mut stand_in = String::from("dagster-scripts-name-");
-        stand_in.push_str(&hex(&Sha256::digest(loaded.text.as_bytes()))[..32]);
+        stand_in.push_str(&sha256_hex(loaded.text.as_bytes())[..32]);
         let context = self.context(spec, &loaded.text, &source, &stand_in);
         let draft = self.template.render(&context).map_err(|d| vec![d])?;
         let name = job_name(
             spec.kind(),
             spec.issue().as_str(),
-            &hex(&Sha256::digest(draft.as_bytes())),
+            &sha256_hex(draft.as_bytes()),
         );
         let body = draft.trim_start_matches('\n').replace(&stand_in, &name);
         let meta = Meta {
@@ -415,19 +416,9 @@ pub fn out_file_name(relative: &Path) -> String {
 
 /// The hash a manifest's header records of the body below it.
 pub fn body_hash(body: &str) -> String {
-    let mut hash = hex(&Sha256::digest(body.as_bytes()));
+    let mut hash = sha256_hex(body.as_bytes());
     hash.truncate(32);
     hash
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 15)]));
-    }
-    out
 }
 
 /// Reads the [`Meta`] line of a file the tool wrote.

@@ -817,7 +817,6 @@ impl Spec {
     /// must not launch the work again. Key order and quoting in the file do not
     /// matter; an omitted `kind: backfill` equals a written one.
     pub fn request_hash(&self) -> String {
-        use sha2::Digest;
         let mut value = serde_json::to_value(self).unwrap_or_default();
         if let Some(object) = value.as_object_mut() {
             object.insert("kind".into(), self.kind().as_str().into());
@@ -828,8 +827,7 @@ impl Spec {
             }
         }
         // serde_json's maps are sorted, so this text is canonical.
-        let digest = sha2::Sha256::digest(value.to_string().as_bytes());
-        digest.iter().map(|b| format!("{b:02x}")).collect()
+        crate::hash::sha256_hex(value.to_string().as_bytes())
     }
 }
 
