@@ -318,19 +318,7 @@ fn a_read_only_out_is_a_clear_error_and_nothing_changes() {
 #[test]
 fn a_full_file_system_is_a_clear_error_and_the_next_render_repairs() {
     // out/ on a 256 KiB tmpfs in a private mount namespace: real ENOSPC, nothing leaks out.
-    let specs: Vec<(String, String)> = (0..200)
-        .map(|i| {
-            (
-                format!("s{i:03}.yaml"),
-                SEED.replace("34543", &i.to_string()),
-            )
-        })
-        .collect();
-    let files: Vec<(&str, &[u8])> = specs
-        .iter()
-        .map(|(n, t)| (n.as_str(), t.as_bytes()))
-        .collect();
-    let dir = repo_with(&files);
+    let dir = repo_of_seeds(200);
     let script = format!(
         "set -e; mkdir -p out held; mount -t tmpfs -o size=256k tmpfs out; \
          mv specs/s0[1-9]* specs/s1* held/; {bin} render 2> zero.err; ls -A out > before.txt; \
@@ -378,19 +366,7 @@ fn a_full_file_system_is_a_clear_error_and_the_next_render_repairs() {
 
 #[test]
 fn two_renders_at_once_take_turns_and_agree() {
-    let specs: Vec<(String, String)> = (0..400)
-        .map(|i| {
-            (
-                format!("s{i:03}.yaml"),
-                SEED.replace("34543", &i.to_string()),
-            )
-        })
-        .collect();
-    let files: Vec<(&str, &[u8])> = specs
-        .iter()
-        .map(|(n, t)| (n.as_str(), t.as_bytes()))
-        .collect();
-    let dir = repo_with(&files);
+    let dir = repo_of_seeds(400);
     let spawn = || {
         Command::new(env!("CARGO_BIN_EXE_dagster-scripts"))
             .arg("render")
@@ -512,4 +488,21 @@ proptest! {
         prop_assert_eq!(docs[1]["data"]["spec.yaml"].as_str(), Some(text.as_str()));
         prop_assert_eq!(&docs[0]["metadata"]["annotations"]["dagster-scripts/reason"], &spec["tags"]["reason"]);
     }
+}
+
+/// A repository with `n` copies of the seed, `s000.yaml` on, each for its own issue.
+fn repo_of_seeds(n: usize) -> tempfile::TempDir {
+    let specs: Vec<(String, String)> = (0..n)
+        .map(|i| {
+            (
+                format!("s{i:03}.yaml"),
+                SEED.replace("34543", &i.to_string()),
+            )
+        })
+        .collect();
+    let files: Vec<(&str, &[u8])> = specs
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_bytes()))
+        .collect();
+    repo_with(&files)
 }

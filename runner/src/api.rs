@@ -6,6 +6,8 @@
 //! the right exit status. Fields are optional where Dagster may leave them
 //! out, so an odd answer becomes an error message, never a panic.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -464,50 +466,49 @@ impl LaunchAnswer {
 
 /// `launchPartitionBackfill`; the backfill id.
 pub fn launch_backfill(client: &Client, params: Value) -> Result<String, MutationError> {
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Data {
-        launch_partition_backfill: LaunchAnswer,
-    }
-    let what = "launching the backfill";
-    let data: Data = client.mutate(
-        what,
+    launch(
+        client,
+        "launching the backfill",
         include_str!("queries/launch_backfill.graphql"),
         json!({ "backfillParams": params }),
-    )?;
-    data.launch_partition_backfill.into_id(what)
+    )
 }
 
 /// `launchRun`; the run id.
 pub fn launch_run(client: &Client, params: Value) -> Result<String, MutationError> {
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Data {
-        launch_run: LaunchAnswer,
-    }
-    let what = "launching the run";
-    let data: Data = client.mutate(
-        what,
+    launch(
+        client,
+        "launching the run",
         include_str!("queries/launch_run.graphql"),
         json!({ "executionParams": params }),
-    )?;
-    data.launch_run.into_id(what)
+    )
 }
 
 /// `launchRunReexecution`; the new run's id.
 pub fn reexecute_run(client: &Client, params: Value) -> Result<String, MutationError> {
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Data {
-        launch_run_reexecution: LaunchAnswer,
-    }
-    let what = "re-executing the run";
-    let data: Data = client.mutate(
-        what,
+    launch(
+        client,
+        "re-executing the run",
         include_str!("queries/reexecute_run.graphql"),
         json!({ "reexecutionParams": params }),
-    )?;
-    data.launch_run_reexecution.into_id(what)
+    )
+}
+
+/// Sends a mutation whose document selects one launch field, and reads the
+/// launched id from that field's answer.
+fn launch(
+    client: &Client,
+    what: &str,
+    document: &str,
+    variables: Value,
+) -> Result<String, MutationError> {
+    let data: BTreeMap<String, LaunchAnswer> = client.mutate(what, document, variables)?;
+    match data.into_values().next() {
+        Some(answer) => answer.into_id(what),
+        None => Err(MutationError::Unknown(format!(
+            "{what}: Dagster's answer holds no launch"
+        ))),
+    }
 }
 
 // ---------------------------------------------------------------- status
