@@ -300,20 +300,23 @@ fn render(
 ) -> u8 {
     match out::apply(out_dir, staging, &build.desired, existing) {
         Ok(applied) => {
+            // One write, not one per line: a first render lists every file.
+            let mut report = String::new();
             for name in &applied.written {
-                eprintln!("wrote   {}", out_dir.join(name).display());
+                report += &format!("wrote   {}\n", out_dir.join(name).display());
             }
             for name in &applied.removed {
-                eprintln!("removed {}", out_dir.join(name).display());
+                report += &format!("removed {}\n", out_dir.join(name).display());
             }
             let n = build.rendered.len();
-            eprintln!(
-                "rendered {n} spec{}: {} written, {} removed, {} unchanged",
+            report += &format!(
+                "rendered {n} spec{}: {} written, {} removed, {} unchanged\n",
                 if n == 1 { "" } else { "s" },
                 applied.written.len(),
                 applied.removed.len(),
                 applied.unchanged
             );
+            eprint!("{report}");
             0
         }
         Err(e) => io_error("cannot write", out_dir, &e),
