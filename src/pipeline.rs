@@ -116,7 +116,8 @@ pub fn build(
         let mut rendered = renderer.render(path, file, &loaded, input)?;
         let text = rendered.text.take().unwrap_or_default();
         let content = match staging {
-            Some(staging) if !existing.holds(file, &text) => {
+            Some(_) if existing.holds(file, &text) => Content::Kept,
+            Some(staging) => {
                 staging.stage(file, &text).map_err(|e| {
                     let out = settings.paths.out.join(file);
                     let message = format!("cannot write the manifest: {e}");
@@ -124,7 +125,7 @@ pub fn build(
                 })?;
                 Content::Staged
             }
-            _ => Content::Text(text),
+            None => Content::Text(text),
         };
         Ok((rendered, content))
     };
