@@ -101,12 +101,7 @@ fn connection_refused_exits_4_after_bounded_retries() {
 
 fn connection_reset_exits_4() {
     let fake = Fake::start(|_, _, _| Reply::Close);
-    let ran = run(
-        &spec_file("reset", SEED),
-        &fake.url,
-        FAST,
-        Duration::from_secs(30),
-    );
+    let ran = run_seed(&fake, "reset");
     ran.assert_code(4);
     assert!(
         fake.count("FindBackfills") >= 2,
@@ -175,12 +170,7 @@ fn hanging_server_hits_the_deadline_exit_5() {
 fn html_404_is_not_retried_and_exits_4() {
     let fake =
         Fake::start(|_, _, _| Reply::Raw(404, "text/html", b"<html>Not Found</html>".to_vec()));
-    let ran = run(
-        &spec_file("404", SEED),
-        &fake.url,
-        FAST,
-        Duration::from_secs(30),
-    );
+    let ran = run_seed(&fake, "404");
     ran.assert_code(4);
     assert_eq!(fake.seen().len(), 1, "a 404 was retried");
     assert!(ran.stderr.contains("DAGSTER_URL"), "{}", ran.stderr);
@@ -195,12 +185,7 @@ fn http_500_python_error_on_launch_exits_3() {
         ),
         _ => healthy(op, vars, false),
     });
-    let ran = run(
-        &spec_file("500", SEED),
-        &fake.url,
-        FAST,
-        Duration::from_secs(30),
-    );
+    let ran = run_seed(&fake, "500");
     ran.assert_code(3);
     assert_eq!(fake.count("LaunchBackfill"), 1);
     assert!(
@@ -217,12 +202,7 @@ fn lost_launch_answer_is_found_by_tag_not_relaunched() {
         ("FindBackfills", 0) => healthy(op, vars, false),
         _ => healthy(op, vars, true),
     });
-    let ran = run(
-        &spec_file("lost", SEED),
-        &fake.url,
-        FAST,
-        Duration::from_secs(30),
-    );
+    let ran = run_seed(&fake, "lost");
     ran.assert_code(0);
     assert_eq!(
         fake.count("LaunchBackfill"),
@@ -253,12 +233,7 @@ fn lost_launch_never_recorded_is_relaunched_once() {
         ("LaunchBackfill", _) => healthy(op, vars, false),
         _ => healthy(op, vars, false),
     });
-    let ran = run(
-        &spec_file("lost2", SEED),
-        &fake.url,
-        FAST,
-        Duration::from_secs(30),
-    );
+    let ran = run_seed(&fake, "lost2");
     ran.assert_code(0);
     assert_eq!(fake.count("LaunchBackfill"), 2);
     // One lookup before the launch, two after the lost answer, none after the second launch.
@@ -290,12 +265,7 @@ fn hostile_answers_never_panic() {
             "FindBackfills" | "FindRuns" => healthy(op, vars, false),
             _ => Reply::Raw(status, "application/json", body.clone()),
         });
-        let ran = run(
-            &spec_file("hostile", SEED),
-            &fake.url,
-            FAST,
-            Duration::from_secs(30),
-        );
+        let ran = run_seed(&fake, "hostile");
         assert!(
             matches!(ran.code, Some(3) | Some(4)),
             "HTTP {status} {shown:?}: exit {:?}\n{}",
@@ -358,12 +328,7 @@ fn a_missing_backfill_daemon_is_reported() {
         ),
         _ => healthy(op, vars, false),
     });
-    let ran = run(
-        &spec_file("daemons", SEED),
-        &fake.url,
-        FAST,
-        Duration::from_secs(30),
-    );
+    let ran = run_seed(&fake, "daemons");
     ran.assert_code(0);
     let warning = ran.event("daemons");
     assert_eq!(warning.len(), 1, "{}", ran.stderr);
@@ -484,4 +449,15 @@ pub fn wide_dagster(op: &str, vars: &Value, nth: usize) -> Reply {
         }
         _ => healthy(op, vars, false),
     }
+}
+
+/// Runs the runner on the seed spec (saved as `name`) against `fake`, with
+/// fast retries and 30 s to finish.
+fn run_seed(fake: &Fake, name: &str) -> crate::support::Ran {
+    run(
+        &spec_file(name, SEED),
+        &fake.url,
+        FAST,
+        Duration::from_secs(30),
+    )
 }
