@@ -3,6 +3,7 @@
 //! never prints; this is the one place that writes to the terminal.
 #![allow(clippy::print_stderr, clippy::print_stdout)]
 
+use std::fmt::Write as _;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -298,25 +299,26 @@ fn render(
     build: &pipeline::Build,
     existing: &out::Existing,
 ) -> u8 {
-    match out::apply(out_dir, staging, &build.desired, existing) {
+    match out::apply(staging, &build.desired, existing) {
         Ok(applied) => {
             // One write, not one per line: a first render lists every file.
-            let mut report = String::new();
+            let mut lines = String::new();
             for name in &applied.written {
-                report += &format!("wrote   {}\n", out_dir.join(name).display());
+                let _ = writeln!(lines, "wrote   {}", out_dir.join(name).display());
             }
             for name in &applied.removed {
-                report += &format!("removed {}\n", out_dir.join(name).display());
+                let _ = writeln!(lines, "removed {}", out_dir.join(name).display());
             }
             let n = build.rendered.len();
-            report += &format!(
-                "rendered {n} spec{}: {} written, {} removed, {} unchanged\n",
+            let _ = writeln!(
+                lines,
+                "rendered {n} spec{}: {} written, {} removed, {} unchanged",
                 if n == 1 { "" } else { "s" },
                 applied.written.len(),
                 applied.removed.len(),
                 applied.unchanged
             );
-            eprint!("{report}");
+            eprint!("{lines}");
             0
         }
         Err(e) => io_error("cannot write", out_dir, &e),

@@ -333,14 +333,10 @@ impl Drop for Staging<'_> {
     }
 }
 
-/// Makes `out/` (locked, holding `existing`) hold `desired`: see the module
-/// comment for the guarantees.
-pub fn apply(
-    out: &Path,
-    staging: &Staging<'_>,
-    desired: &Desired,
-    existing: &Existing,
-) -> io::Result<Applied> {
+/// Makes the locked `out/` of `staging` (holding `existing`) hold `desired`:
+/// see the module comment for the guarantees.
+pub fn apply(staging: &Staging<'_>, desired: &Desired, existing: &Existing) -> io::Result<Applied> {
+    let out = staging.dir;
     if let Some(name) = clashes(desired, existing).first() {
         return Err(io::Error::new(
             io::ErrorKind::AlreadyExists,

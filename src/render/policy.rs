@@ -103,49 +103,33 @@ fn problems(text: &str, name: &str, spec_text: &str) -> Vec<String> {
         ));
     }
     // The runner must read this ConfigMap, through a volume of the Job, and get the spec byte for byte.
-    let volume = at(job, "/spec/template/spec/volumes")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .find(|v| str_at(v, "/configMap/name") == name);
+    let volume =
+        items(job, "/spec/template/spec/volumes").find(|v| str_at(v, "/configMap/name") == name);
     let Some(volume_name) = volume.map(|v| str_at(v, "/name")) else {
         out.push(format!(
             "does not give the Job a volume of the ConfigMap `{name}`"
         ));
         return out;
     };
-    let runner = at(job, "/spec/template/spec/containers")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .find(|c| {
-            at(c, "/command")
-                .and_then(Value::as_array)
-                .is_some_and(|cmd| cmd.first().and_then(Value::as_str) == Some(RUNNER_COMMAND))
-        });
+    let runner = items(job, "/spec/template/spec/containers").find(|c| {
+        at(c, "/command")
+            .and_then(Value::as_array)
+            .is_some_and(|cmd| cmd.first().and_then(Value::as_str) == Some(RUNNER_COMMAND))
+    });
     let Some(runner) = runner else {
         out.push(format!(
             "has no container whose command is `{RUNNER_COMMAND}`"
         ));
         return out;
     };
-    let mount = at(runner, "/volumeMounts")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .find(|m| str_at(m, "/name") == volume_name);
+    let mount = items(runner, "/volumeMounts").find(|m| str_at(m, "/name") == volume_name);
     let Some(mount_path) = mount.map(|m| str_at(m, "/mountPath").trim_end_matches('/')) else {
         out.push(format!(
             "does not mount the volume `{volume_name}` into the runner's container"
         ));
         return out;
     };
-    let args: Vec<&str> = at(runner, "/args")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
+    let args: Vec<&str> = items(runner, "/args").filter_map(Value::as_str).collect();
     let key = args
         .iter()
         .find_map(|a| a.strip_prefix(mount_path)?.strip_prefix('/'));
@@ -155,6 +139,14 @@ fn problems(text: &str, name: &str, spec_text: &str) -> Vec<String> {
         Some(_) => {}
     }
     out
+}
+
+/// The items of the array at `pointer`; none when there is no array there.
+fn items<'a>(v: &'a Value, pointer: &str) -> impl Iterator<Item = &'a Value> {
+    at(v, pointer)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
 }
 
 fn str_at<'a>(v: &'a Value, pointer: &str) -> &'a str {
