@@ -119,23 +119,101 @@ fn kubernetes_validate_accepts_every_manifest_strictly() {
             .to_string_lossy()
             .into_owned(),
     );
-    let result = tools::output(
-        tools::command("kubernetes-validate")
-            .args(["--strict", "-k", "1.32"])
-            .args(&files),
-        Duration::from_secs(120),
-    );
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&result.stdout),
-        String::from_utf8_lossy(&result.stderr)
-    );
-    assert!(result.status.success(), "{text}");
-    assert_eq!(
-        text.matches(" passed for resource ").count(),
-        jobs * 2 + 1,
-        "a Job and a ConfigMap per file, and the NetworkPolicy:\n{text}"
-    );
+    // 1.29: the oldest whose schema takes a podFailurePolicy rule without
+    // `onPodConditions` (README, "The Job"); 1.37: the newest it ships.
+    for version in ["1.29", "1.32", "1.37"] {
+        let result = tools::output(
+            tools::command("kubernetes-validate")
+                .args(["--strict", "-k", version])
+                .args(&files),
+            Duration::from_secs(120),
+        );
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&result.stdout),
+            String::from_utf8_lossy(&result.stderr)
+        );
+        assert!(result.status.success(), "Kubernetes {version}: {text}");
+        assert_eq!(
+            text.matches(" passed for resource ").count(),
+            jobs * 2 + 1,
+            "a Job and a ConfigMap per file, and the NetworkPolicy:\n{text}"
+        );
+    }
+}
+
+/// The runner's exit codes and their meaning, from the table in runner/README.md.
+fn runner_exit_codes() -> Vec<(i64, String)> {
+    let readme = fs::read_to_string(repo().join("runner/README.md")).unwrap();
+    let table = readme
+        .split("## Exit codes\n")
+        .nth(1)
+        .expect("runner/README.md has an \"Exit codes\" section");
+    let mut codes = Vec::new();
+    for line in table.lines().skip_while(|l| !l.starts_with('|')) {
+        let Some(row) = line.strip_prefix("| ") else {
+            break;
+        };
+        let (left, meaning) = row.split_once(" | ").unwrap();
+        for code in left.split(" / ").filter_map(|c| c.trim().parse().ok()) {
+            codes.push((code, meaning.to_owned()));
+        }
+    }
+    assert!(codes.len() >= 7, "{codes:?}");
+    codes
+}
+
+#[test]
+fn jobs_survive_disruptions_retry_unreachable_and_stop_on_the_runners_verdicts() {
+    let dir = rendered_examples(None);
+    for file in manifests(&dir.path().join("out")) {
+        let text = fs::read_to_string(&file).unwrap();
+        let docs = dagster_scripts::yaml::parse_documents(&text, Path::new(&file)).unwrap();
+        let spec = &docs[0]["spec"];
+        assert_eq!(
+            spec["template"]["spec"]["restartPolicy"], "Never",
+            "podFailurePolicy requires it: {file}"
+        );
+        assert_eq!(spec["backoffLimit"], 3, "{file}");
+        let rules = spec["podFailurePolicy"]["rules"].as_array().expect("rules");
+        // A drain, an eviction or a preemption: retried, not counted.
+        assert_eq!(rules[0]["action"], "Ignore");
+        assert_eq!(
+            rules[0]["onPodConditions"],
+            serde_json::json!([{"type": "DisruptionTarget", "status": "True"}])
+        );
+        let container = spec["template"]["spec"]["containers"][0]["name"].clone();
+        let mut by_code = std::collections::BTreeMap::new();
+        for rule in &rules[1..] {
+            let on = &rule["onExitCodes"];
+            assert_eq!(on["containerName"], container, "{rule}");
+            assert_eq!(on["operator"], "In", "{rule}");
+            for code in on["values"].as_array().unwrap() {
+                let action = rule["action"].as_str().unwrap();
+                assert!(
+                    by_code.insert(code.as_i64().unwrap(), action).is_none(),
+                    "{code} in two rules"
+                );
+            }
+        }
+        // Every failure the runner reports has its rule: a verdict on the
+        // request fails the Job at once, the rest is worth another pod.
+        for (code, meaning) in runner_exit_codes().into_iter().filter(|(c, _)| *c != 0) {
+            let expected = match code {
+                4 | 130 | 143 => "Count",
+                _ => "FailJob",
+            };
+            assert_eq!(
+                by_code.remove(&code),
+                Some(expected),
+                "exit code {code} ({meaning}) in {file}"
+            );
+        }
+        assert!(
+            by_code.is_empty(),
+            "codes the runner never exits with: {by_code:?}"
+        );
+    }
 }
 
 #[test]

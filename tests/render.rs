@@ -433,7 +433,7 @@ fn template_overrides_and_their_errors() {
     let dir = repo_with(&[("a.yaml", SEED.as_bytes())]);
     fs::create_dir(dir.path().join("templates")).unwrap();
     let custom = dagster_scripts::render::DEFAULT_TEMPLATE
-        .replace("backoffLimit: 0", "backoffLimit: 0\n  suspend: false");
+        .replace("backoffLimit: 3", "backoffLimit: 3\n  suspend: false");
     fs::write(dir.path().join("templates/job.yaml.tera"), &custom).unwrap();
     render_ok(dir.path(), &[]);
     assert_eq!(
@@ -441,7 +441,7 @@ fn template_overrides_and_their_errors() {
         false
     );
 
-    let undefined = custom.replace("backoffLimit: 0\n", "backoffLimit: {{ retries }}\n");
+    let undefined = custom.replace("backoffLimit: 3\n", "backoffLimit: {{ retries }}\n");
     fs::write(dir.path().join("templates/job.yaml.tera"), &undefined).unwrap();
     let line = undefined
         .lines()
@@ -672,13 +672,13 @@ fn unchanged_specs_are_not_reparsed_but_hand_edits_and_new_settings_are_caught()
     // A hand edit below the header: the recorded output hash no longer matches.
     fs::write(
         &file,
-        rendered.replace("backoffLimit: 0", "backoffLimit: 3"),
+        rendered.replace("backoffLimit: 3", "backoffLimit: 0"),
     )
     .unwrap();
     let (code, diff, _) = outcome(&run(dir.path(), &["render", "--check"]));
     assert_eq!(code, 1);
     assert!(
-        diff.contains("-  backoffLimit: 3") && diff.contains("+  backoffLimit: 0"),
+        diff.contains("-  backoffLimit: 0") && diff.contains("+  backoffLimit: 3"),
         "{diff}"
     );
     render_ok(dir.path(), &[]);
