@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::num::NonZeroU16;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Deserializer, Serialize};
@@ -18,11 +19,20 @@ use crate::spec::{Deadline, Quantity};
 /// The settings file's name, at the repository root.
 pub const SETTINGS_FILE: &str = "dagster-scripts.toml";
 
+/// The namespace the Jobs run in by default: the tool's own, not Dagster's.
+pub const DEFAULT_NAMESPACE: &str = "dagster-scripts";
+
+/// Where the Jobs reach Dagster by default: the webserver Service of the
+/// official Helm chart installed as release `dagster` in namespace `dagster`,
+/// across namespaces.
+pub const DEFAULT_DAGSTER_URL: &str =
+    "http://dagster-dagster-webserver.dagster.svc.cluster.local:80";
+
 /// Everything that shapes a rendered Job besides the spec and the template.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
-    /// Namespace of the Jobs and ConfigMaps (where Dagster runs).
+    /// Namespace of the Jobs and ConfigMaps: the tool's own, not Dagster's.
     pub namespace: DnsLabel,
     /// The runner image: `repository:tag`, `repository@sha256:…` or both.
     pub image: ImageRef,
@@ -48,14 +58,90 @@ pub struct Settings {
     pub paths: Paths,
 }
 
-/// The Dagster endpoint the runner calls.
+/// The Dagster endpoint the runner calls, and where it runs in the cluster.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(try_from = "DagsterFile")]
 pub struct Dagster {
     /// Base URL of the Dagster webserver (path prefix allowed); the runner appends `/graphql`.
     pub url: HttpUrl,
     /// A Secret holding a Dagster+ API token, passed to the runner as `DAGSTER_API_TOKEN`.
     pub token_secret: Option<SecretKey>,
+    /// The namespace the webserver's pods run in: the NetworkPolicy lets
+    /// runner pods reach only it (any address when unset).
+    pub namespace: Option<DnsLabel>,
+    /// Labels of the webserver's pods in `namespace`: the NetworkPolicy lets
+    /// runner pods reach only those pods (every pod of `namespace` when empty).
+    pub pod_labels: BTreeMap<LabelKey, LabelValue>,
+    /// The port the webserver's pods listen on (the Service's `targetPort`),
+    /// which is what a NetworkPolicy sees; the URL's port when unset.
+    pub target_port: Option<Port>,
+}
+
+/// `[dagster]` as written, checked as a whole into [`Dagster`].
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct DagsterFile {
+    url: HttpUrl,
+    token_secret: Option<SecretKey>,
+    namespace: Option<DnsLabel>,
+    pod_labels: BTreeMap<LabelKey, LabelValue>,
+    target_port: Option<Port>,
+}
+
+impl Default for DagsterFile {
+    fn default() -> DagsterFile {
+        let d = Dagster::default();
+        DagsterFile {
+            url: d.url,
+            token_secret: d.token_secret,
+            namespace: d.namespace,
+            pod_labels: d.pod_labels,
+            target_port: d.target_port,
+        }
+    }
+}
+
+impl TryFrom<DagsterFile> for Dagster {
+    type Error = String;
+
+    fn try_from(f: DagsterFile) -> Result<Dagster, String> {
+        if f.namespace.is_none() && !f.pod_labels.is_empty() {
+            return Err("`pod_labels` needs `namespace`: name the namespace Dagster's webserver pods run in (a NetworkPolicy selects pods by namespace and labels)".to_owned());
+        }
+        Ok(Dagster {
+            url: f.url,
+            token_secret: f.token_secret,
+            namespace: f.namespace,
+            pod_labels: f.pod_labels,
+            target_port: f.target_port,
+        })
+    }
+}
+
+impl Dagster {
+    /// The port the NetworkPolicy lets runner pods reach: `target_port`, else the URL's.
+    pub fn pod_port(&self) -> u16 {
+        self.target_port
+            .map_or_else(|| self.url.port(), |p| p.0.get())
+    }
+}
+
+/// A TCP port, 1 to 65535.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Port(NonZeroU16);
+
+impl<'de> Deserialize<'de> for Port {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Port, D::Error> {
+        let n = i64::deserialize(d)?;
+        u16::try_from(n)
+            .ok()
+            .and_then(NonZeroU16::new)
+            .map(Port)
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!("`{n}` is not a TCP port (1 to 65535)"))
+            })
+    }
 }
 
 /// A key of a Kubernetes Secret.
@@ -103,7 +189,7 @@ pub struct Paths {
 impl Default for Settings {
     fn default() -> Settings {
         Settings {
-            namespace: DnsLabel("dagster".into()),
+            namespace: DnsLabel(DEFAULT_NAMESPACE.into()),
             image: ImageRef(format!(
                 "ghcr.io/dagster-scripts/runner:{}",
                 env!("CARGO_PKG_VERSION")
@@ -125,8 +211,11 @@ impl Default for Settings {
 impl Default for Dagster {
     fn default() -> Dagster {
         Dagster {
-            url: HttpUrl("http://dagster-webserver:80".into()),
+            url: HttpUrl(DEFAULT_DAGSTER_URL.into()),
             token_secret: None,
+            namespace: None,
+            pod_labels: BTreeMap::new(),
+            target_port: None,
         }
     }
 }
@@ -452,7 +541,7 @@ mod tests {
         assert_eq!(s.paths.out, dir.path().join("manifests"));
         assert_eq!(
             s.namespace.as_str(),
-            "dagster",
+            DEFAULT_NAMESPACE,
             "other settings keep their defaults"
         );
     }

@@ -7,6 +7,7 @@ mod corpus;
 mod e2e;
 mod gitops;
 mod hardening;
+mod network;
 mod policy;
 mod render;
 mod support;

@@ -63,6 +63,60 @@ fn rendered_namespace() -> String {
     namespaces.into_iter().next().expect("one").to_owned()
 }
 
+/// The namespace Dagster runs in by default: the one its default URL names
+/// (`http://<service>.<namespace>.svc...`).
+fn dagster_namespace() -> String {
+    let url = dagster_scripts::settings::DEFAULT_DAGSTER_URL;
+    let host = url
+        .split("://")
+        .nth(1)
+        .expect("a scheme")
+        .split([':', '/'])
+        .next();
+    let labels: Vec<&str> = host.expect("a host").split('.').collect();
+    assert_eq!(
+        labels.get(2),
+        Some(&"svc"),
+        "a Service across namespaces: {url}"
+    );
+    labels[1].to_owned()
+}
+
+#[test]
+fn an_existing_namespace_is_used_without_the_namespace_object() {
+    // What ci/README.md says to do: copy the kit, drop `- namespace.yaml`.
+    let dir = tempfile::tempdir().expect("temp");
+    for sub in ["namespace", "flux", "argocd"] {
+        std::fs::create_dir(dir.path().join(sub)).expect("dir");
+        for entry in std::fs::read_dir(repo().join("ci").join(sub))
+            .expect("kit")
+            .flatten()
+        {
+            std::fs::copy(entry.path(), dir.path().join(sub).join(entry.file_name()))
+                .expect("copy");
+        }
+    }
+    let kustomization = dir.path().join("namespace/kustomization.yaml");
+    let listed = std::fs::read_to_string(&kustomization).expect("kustomization");
+    assert!(listed.contains("\n- namespace.yaml\n"), "{listed}");
+    std::fs::write(&kustomization, listed.replace("\n- namespace.yaml\n", "\n")).expect("edit");
+    for kit in ["flux", "argocd"] {
+        let out = tools::output(
+            tools::command("kubectl")
+                .arg("kustomize")
+                .arg(dir.path().join(kit)),
+            Duration::from_secs(60),
+        );
+        assert!(out.status.success(), "{}", text(&out));
+        let docs = tools::yaml_text_documents(&String::from_utf8_lossy(&out.stdout));
+        assert!(docs.iter().all(|d| d["kind"] != "Namespace"), "{docs:#?}");
+        assert_eq!(
+            one(&docs, "ServiceAccount")["metadata"]["name"],
+            "dagster-scripts"
+        );
+    }
+}
+
 /// The runner's namespace and service account, shared by both examples.
 fn assert_runner_namespace(docs: &[Value]) {
     let namespace = rendered_namespace();
@@ -76,6 +130,22 @@ fn assert_runner_namespace(docs: &[Value]) {
         ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"], "restricted",
         "the namespace should enforce the Pod Security Standard the Jobs meet"
     );
+    // Not Dagster's: the kit owns the namespace it lists (deleting the kit
+    // deletes it) and enforces a standard Dagster's own pods do not meet.
+    let dagster = dagster_namespace();
+    assert_ne!(namespace, dagster, "out/ renders into Dagster's namespace");
+    assert_ne!(
+        dagster_scripts::settings::DEFAULT_NAMESPACE,
+        dagster,
+        "the default namespace is Dagster's"
+    );
+    for doc in docs {
+        assert!(
+            !(doc["kind"] == "Namespace" && doc["metadata"]["name"] == dagster.as_str())
+                && doc["metadata"]["namespace"] != dagster.as_str(),
+            "the kit manages Dagster's namespace: {doc:#}"
+        );
+    }
     let sa = one(docs, "ServiceAccount");
     assert_eq!(sa["metadata"]["namespace"], namespace.as_str());
     assert_eq!(sa["automountServiceAccountToken"], false);
