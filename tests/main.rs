@@ -11,3 +11,4 @@ mod network;
 mod policy;
 mod render;
 mod support;
+mod walkthrough;
