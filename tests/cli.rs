@@ -298,13 +298,19 @@ fn the_readme_lists_every_error_code() {
 #[test]
 fn new_scaffolds_a_valid_commented_spec_of_every_kind() {
     let dir = tempfile::tempdir().unwrap();
-    for kind in ["backfill", "run", "asset-backfill", "reexecute"] {
-        let (code, out, err) = outcome(&run(dir.path(), &["new", "PROJ-7", "--kind", kind]));
+    // One issue is one request: each kind under an issue of its own.
+    for (kind, issue) in [
+        ("backfill", "PROJ-7"),
+        ("run", "PROJ-8"),
+        ("asset-backfill", "PROJ-9"),
+        ("reexecute", "PROJ-10"),
+    ] {
+        let (code, out, err) = outcome(&run(dir.path(), &["new", issue, "--kind", kind]));
         assert_eq!(code, 0, "{err}");
         let path = out.trim();
         assert_eq!(
             path,
-            format!("specs/{}-PROJ-7.yaml", kind.replace('-', "_"))
+            format!("specs/{}-{issue}.yaml", kind.replace('-', "_"))
         );
         let text = fs::read_to_string(dir.path().join(path)).unwrap();
         assert!(
@@ -315,7 +321,7 @@ fn new_scaffolds_a_valid_commented_spec_of_every_kind() {
             text.lines().filter(|l| l.contains('#')).count() >= 5,
             "commented: {text}"
         );
-        assert!(text.contains("name: \"PROJ-7\""), "{text}");
+        assert!(text.contains(&format!("name: \"{issue}\"")), "{text}");
     }
     let (code, _, err) = outcome(&run(dir.path(), &["check"]));
     assert_eq!(code, 0, "every scaffold passes check: {err}");
@@ -323,5 +329,251 @@ fn new_scaffolds_a_valid_commented_spec_of_every_kind() {
     assert_eq!(code, 2, "an existing spec is never overwritten");
     assert!(err.contains("exists already"), "{err}");
     let (code, _, err) = outcome(&run(dir.path(), &["new", " bad"]));
+    assert_eq!(code, 2, "{err}");
+}
+
+/// Every E023 diagnostic of a `check --format json` report, as (its file, its
+/// line and column, the message).
+fn conflicts(report: &Value) -> Vec<(String, u64, u64, String)> {
+    report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["diagnostics"].as_array().unwrap())
+        .filter(|d| d["code"] == "E023")
+        .map(|d| {
+            (
+                d["path"].as_str().unwrap().to_owned(),
+                d["line"].as_u64().unwrap(),
+                d["column"].as_u64().unwrap(),
+                d["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_copied_spec_is_refused_with_both_locations_by_check_pre_commit_and_render() {
+    let dir = repo_with(&[
+        ("backfill-34543.yaml", SEED.as_bytes()),
+        ("copy.yaml", format!("# a copy\n{SEED}").as_bytes()),
+        ("other.yaml", SEED.replace("34543", "1").as_bytes()),
+    ]);
+    let d = dir.path();
+    let (code, out, err) = outcome(&run(d, &["check", "--format", "json"]));
+    assert_eq!(code, 2, "{out}{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let found = conflicts(&report);
+    assert_eq!(found.len(), 2, "{found:?}");
+    let (first, second) = (&found[0], &found[1]);
+    assert_eq!(
+        (first.0.as_str(), first.1, first.2),
+        ("specs/backfill-34543.yaml", 4, 9),
+        "at tags.name: {found:?}"
+    );
+    assert_eq!(
+        (second.0.as_str(), second.1, second.2),
+        ("specs/copy.yaml", 5, 9)
+    );
+    assert!(
+        first.3.contains("the same request as specs/copy.yaml:5:9"),
+        "{found:?}"
+    );
+    assert!(
+        second
+            .3
+            .contains("the same request as specs/backfill-34543.yaml:4:9"),
+        "{found:?}"
+    );
+    let hints: Vec<&Value> = report["files"][0]["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| &d["hint"])
+        .collect();
+    assert!(
+        hints[0].as_str().unwrap().contains("delete the copy"),
+        "{hints:?}"
+    );
+
+    // pre-commit passes only the staged file: it is held against the rest of specs/.
+    let (code, _, err) = outcome(&run(d, &["check", "specs/copy.yaml"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--> specs/copy.yaml:5:9")
+            && err.contains("the same request as specs/backfill-34543.yaml:4:9")
+            && err.contains("hint: delete the copy"),
+        "{err}"
+    );
+    assert_eq!(
+        outcome(&run(d, &["check", "specs/other.yaml"])).0,
+        0,
+        "a spec of its own issue passes"
+    );
+    // A file outside specs/ is checked alone (it is not a request that renders).
+    fs::write(d.join("elsewhere.yaml"), SEED).unwrap();
+    let (code, _, err) = outcome(&run(d, &["check", "elsewhere.yaml"]));
+    assert_eq!(code, 0, "{err}");
+
+    // render runs the same check and writes nothing.
+    let (code, _, err) = outcome(&run(d, &["render"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--> specs/copy.yaml:5:9")
+            && err.contains("--> specs/backfill-34543.yaml:4:9"),
+        "{err}"
+    );
+    assert!(!d.join("out/kustomization.yaml").exists());
+
+    fs::remove_file(d.join("specs/copy.yaml")).unwrap();
+    assert_eq!(outcome(&run(d, &["check"])).0, 0);
+    assert_eq!(outcome(&run(d, &["render"])).0, 0);
+}
+
+#[test]
+fn one_issue_under_two_kinds_is_refused_in_specs_and_done() {
+    let run_spec = "kind: run\njob_name: ingestion_job\ntags:\n  name: \"34543\"\n";
+    let rerun = "kind: reexecute\nrerun_of: \"34543\"\ntags:\n  name: \"34600\"\n";
+    let dir = repo_with(&[
+        ("backfill-34543.yaml", SEED.as_bytes()),
+        ("done/run-34543.yaml", run_spec.as_bytes()),
+        ("reexecute-34600.yaml", rerun.as_bytes()),
+    ]);
+    let d = dir.path();
+    let (code, out, _) = outcome(&run(d, &["check", "--format", "json"]));
+    assert_eq!(code, 2, "{out}");
+    let found = conflicts(&serde_json::from_str(&out).unwrap());
+    let at: Vec<(&str, u64, u64)> = found
+        .iter()
+        .map(|(p, l, c, _)| (p.as_str(), *l, *c))
+        .collect();
+    assert_eq!(
+        at,
+        [
+            ("specs/backfill-34543.yaml", 4, 9),
+            ("specs/done/run-34543.yaml", 4, 9)
+        ],
+        "{found:?}"
+    );
+    assert!(
+        found[0]
+            .3
+            .contains("issue 34543 is requested by specs/done/run-34543.yaml:4:9 too")
+            && found[0].3.contains("rerun_of: 34543"),
+        "{found:?}"
+    );
+    assert!(
+        found[1].3.contains("specs/backfill-34543.yaml:4:9"),
+        "{found:?}"
+    );
+    // pre-commit, with the new spec only
+    let (code, _, err) = outcome(&run(d, &["check", "specs/backfill-34543.yaml"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("specs/done/run-34543.yaml:4:9")
+            && err.contains("hint: give this request an issue of its own"),
+        "{err}"
+    );
+
+    // Both active: render refuses too.
+    fs::rename(
+        d.join("specs/done/run-34543.yaml"),
+        d.join("specs/run-34543.yaml"),
+    )
+    .unwrap();
+    let (code, _, err) = outcome(&run(d, &["render"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--> specs/run-34543.yaml:4:9") && err.contains("E023"),
+        "{err}"
+    );
+
+    // An issue of its own for the run: everything passes.
+    fs::write(
+        d.join("specs/run-34543.yaml"),
+        run_spec.replace("34543", "34544"),
+    )
+    .unwrap();
+    let (code, _, err) = outcome(&run(d, &["check"]));
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn check_and_new_read_the_settings_render_reads() {
+    let four = SEED; // 2 days x 2 stations
+    let dir = repo_with(&[("backfill-34543.yaml", four.as_bytes())]);
+    let d = dir.path();
+    fs::write(d.join("dagster-scripts.toml"), "max_partitions = 2\n").unwrap();
+    for args in [
+        &["check"][..],
+        &["check", "specs/backfill-34543.yaml"],
+        &["render"],
+    ] {
+        let (code, _, err) = outcome(&run(d, args));
+        assert_eq!(code, 1, "{args:?}: {err}");
+        assert!(
+            err.contains("E020") && err.contains("cap of 2"),
+            "{args:?}: {err}"
+        );
+    }
+    let (code, _, err) = outcome(&run(d, &["check", "--max-partitions", "4"]));
+    assert_eq!(code, 0, "the flag overrides the file: {err}");
+
+    // --settings FILE, and [paths] specs, for check and new.
+    fs::create_dir(d.join("conf")).unwrap();
+    fs::write(
+        d.join("conf/settings.toml"),
+        "max_partitions = 3\n[paths]\nspecs = \"../requests\"\n",
+    )
+    .unwrap();
+    fs::write(
+        d.join("dagster-scripts.toml"),
+        "[paths]\nspecs = \"requests\"\n",
+    )
+    .unwrap();
+    let (code, out, err) = outcome(&run(d, &["new", "77", "--kind", "run"]));
+    assert_eq!((code, out.trim()), (0, "requests/run-77.yaml"), "{err}");
+    assert!(d.join("requests/run-77.yaml").is_file());
+    let (code, out, err) = outcome(&run(d, &["check", "--format", "json"]));
+    assert_eq!(code, 0, "{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        report["files"][0]["path"], "requests/run-77.yaml",
+        "specs/ is not read: {out}"
+    );
+    fs::copy(
+        d.join("specs/backfill-34543.yaml"),
+        d.join("requests/b.yaml"),
+    )
+    .unwrap();
+    let (code, _, err) = outcome(&run(d, &["check", "--settings", "conf/settings.toml"]));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("--> conf/../requests/b.yaml") && err.contains("cap of 3"),
+        "{err}"
+    );
+    let (code, out, err) = outcome(&run(d, &["new", "78", "--settings", "conf/settings.toml"]));
+    assert_eq!(
+        (code, out.trim()),
+        (0, "conf/../requests/backfill-78.yaml"),
+        "{err}"
+    );
+
+    // A bad settings file is exit 2 with its location, for check and new alike.
+    fs::write(
+        d.join("dagster-scripts.toml"),
+        "max_partitions = \"many\"\n",
+    )
+    .unwrap();
+    for args in [&["check"][..], &["new", "79"]] {
+        let (code, _, err) = outcome(&run(d, args));
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(
+            err.contains("--> dagster-scripts.toml:1:18"),
+            "{args:?}: {err}"
+        );
+    }
+    assert!(!d.join("requests/backfill-79.yaml").exists());
+    let (code, _, err) = outcome(&run(d, &["check", "--settings", "missing.toml"]));
     assert_eq!(code, 2, "{err}");
 }
