@@ -7,9 +7,11 @@
 //! happens to point at. Only regular files are read (a FIFO would block), and
 //! a name that could not be shown on one line of a log is refused.
 //!
-//! Across files, one issue is one request: two specs under the specs
-//! directory (`done/` included) that name the same issue are refused, so that
-//! neither two Jobs launch one request nor a `rerun_of` names two requests.
+//! Across files, a request is made once: two active specs of the same
+//! request (a copied file) are refused, since their two Jobs could both
+//! launch it; and a `rerun_of` naming an issue that more than one spec
+//! (`done/` included) answers is refused, since the runner could not tell
+//! which of their launches to re-execute.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -18,7 +20,7 @@ use std::path::{Component, Path, PathBuf};
 use crate::diagnostic::{Code, Diagnostic, Lines, Span, is_unprintable};
 use crate::load::{Limits, Loaded, load, not_regular, read_capped};
 use crate::report::Summary;
-use crate::settings::Settings;
+use crate::spec::Spec;
 use crate::validate::SchemaValidator;
 
 /// Whether `path` names a spec file by its extension.
@@ -27,14 +29,6 @@ pub fn is_spec_file(path: &Path) -> bool {
         path.extension().and_then(|e| e.to_str()),
         Some("yaml" | "yml")
     )
-}
-
-/// The limits a spec is checked against, from the settings: `check` and
-/// `render` both take them from here, so the two never disagree.
-pub fn limits(settings: &Settings) -> Limits {
-    Limits {
-        max_partitions: settings.max_partitions,
-    }
 }
 
 /// Every spec file under `dir`, sorted, or the problems that stopped the walk.
@@ -244,8 +238,8 @@ pub fn check_files(
 /// `check` as a whole: discover (unless paths are given), validate, summarise.
 ///
 /// Given paths are checked as given; those inside `specs_dir` are also held
-/// against every other spec there for [`one_request_per_issue`], so that
-/// pre-commit (which passes the staged files) catches a copied spec.
+/// against every other spec there for [`conflicts`], so that pre-commit
+/// (which passes the staged files) catches a copied spec.
 pub fn run(specs_dir: &Path, paths: &[PathBuf], limits: &Limits) -> Summary {
     let given = !paths.is_empty();
     let (paths, mut general) = if given {
@@ -295,14 +289,19 @@ pub fn run(specs_dir: &Path, paths: &[PathBuf], limits: &Limits) -> Summary {
         })
         .collect();
 
+    let under = |path: &Path| -> Option<PathBuf> {
+        if given {
+            relative_to(path, root.as_deref()?)
+        } else {
+            path.strip_prefix(specs_dir).ok().map(Path::to_owned)
+        }
+    };
     let mut claims: Vec<Claim> = checked
         .iter()
-        .filter(|(path, _)| !given || root.as_deref().and_then(|r| relative_to(path, r)).is_some())
         .filter_map(|(path, r)| {
-            r.as_ref().ok().map(|l| Claim {
-                path: path.clone(),
-                issue: l.spec.issue().to_string(),
-            })
+            let relative = under(path)?;
+            let spec = &r.as_ref().ok()?.spec;
+            Some(Claim::new(path, spec, is_retired(&relative)))
         })
         .collect();
     if given && !claims.is_empty() {
@@ -312,11 +311,20 @@ pub fn run(specs_dir: &Path, paths: &[PathBuf], limits: &Limits) -> Summary {
         .into_iter()
         .map(|(p, r)| (p, r.err().unwrap_or_default()))
         .collect();
+    // With given paths, problems of the other specs are not this run's.
     let stray = refuse_duplicates(&mut files, &claims);
     if !given {
         general.extend(stray);
     }
     Summary { files, general }
+}
+
+/// Whether a spec at `relative` (to the specs folder) is retired (`done/`).
+fn is_retired(relative: &Path) -> bool {
+    relative
+        .components()
+        .next()
+        .is_some_and(|c| c.as_os_str() == crate::pipeline::RETIRED)
 }
 
 /// `path` relative to the canonical folder `root`, when it lies inside it
@@ -331,10 +339,11 @@ fn relative_to(path: &Path, root: &Path) -> Option<PathBuf> {
     dir.join(name).strip_prefix(root).ok().map(Path::to_owned)
 }
 
-/// The specs under `specs_dir`, other than those in `claims`, that may claim
-/// one of their issues. A spec is parsed only if its text holds one of the
-/// issues (or an escape, which could spell one): `check FILE` stays fast in a
-/// repository of thousands of specs.
+/// The specs under `specs_dir`, other than those in `claims`, that may take
+/// part in a conflict with them: those answering or re-executing one of their
+/// issues. A spec is parsed only if its text holds one of those issues (or an
+/// escape, which could spell one): `check FILE` stays fast in a repository of
+/// thousands of specs.
 fn others_claiming(specs_dir: &Path, claims: &[Claim]) -> Vec<Claim> {
     let (found, _) = discover(specs_dir);
     let identity = |p: &Path| -> Option<PathBuf> {
@@ -346,14 +355,14 @@ fn others_claiming(specs_dir: &Path, claims: &[Claim]) -> Vec<Claim> {
         )
     };
     let known: BTreeSet<PathBuf> = claims.iter().filter_map(|c| identity(&c.path)).collect();
-    let issues: BTreeSet<&str> = claims.iter().map(|c| c.issue.as_str()).collect();
+    let issues: BTreeSet<&str> = claims
+        .iter()
+        .flat_map(|c| std::iter::once(c.issue.as_str()).chain(c.rerun_of.as_deref()))
+        .collect();
     let candidates: Vec<PathBuf> = found
         .into_iter()
         .filter(|p| identity(p).is_none_or(|id| !known.contains(&id)))
         .collect();
-    let limits = Limits {
-        max_partitions: u64::MAX,
-    };
     crate::pipeline::parallel_map(&candidates, |path| {
         let bytes = read_capped(path).ok()?;
         let mentions = bytes.contains(&b'\\')
@@ -363,104 +372,156 @@ fn others_claiming(specs_dir: &Path, claims: &[Claim]) -> Vec<Claim> {
         if !mentions {
             return None;
         }
-        let loaded = load(path, &bytes, &limits, None).ok()?;
-        let issue = loaded.spec.issue().to_string();
-        issues.contains(issue.as_str()).then(|| Claim {
-            path: path.clone(),
-            issue,
-        })
+        let text = text_of(&bytes)?;
+        let document = crate::yaml::parse_unlocated(text, path, &Lines::new(text)).0?;
+        let spec = Spec::from_json(&document.value).ok()?;
+        let claim = Claim::new(path, &spec, is_retired(path.strip_prefix(specs_dir).ok()?));
+        let related = issues.contains(claim.issue.as_str())
+            || claim
+                .rerun_of
+                .as_deref()
+                .is_some_and(|r| issues.contains(r));
+        related.then_some(claim)
     })
     .into_iter()
     .flatten()
     .collect()
 }
 
-/// A valid spec and the issue it answers (`tags.name`), for
-/// [`one_request_per_issue`].
+/// A valid spec, as the rules across specs see it.
 #[derive(Clone, Debug)]
 pub struct Claim {
     /// The spec file.
     pub path: PathBuf,
-    /// Its issue reference, as the runner tags launches with it.
+    /// The issue it answers (`tags.name`), as the runner tags launches with it.
     pub issue: String,
+    /// The issue it re-executes (`rerun_of`), for a re-execution.
+    pub rerun_of: Option<String>,
+    /// Whether it is under `done/` (checked, not rendered).
+    pub retired: bool,
 }
 
-/// One issue is one request: every spec whose issue another spec names too
-/// gets a diagnostic at its `tags.name` naming the others at theirs.
+impl Claim {
+    /// The claim of `spec`, read from `path`.
+    pub fn new(path: &Path, spec: &Spec, retired: bool) -> Claim {
+        Claim {
+            path: path.to_owned(),
+            issue: spec.issue().to_string(),
+            rerun_of: match spec {
+                Spec::Reexecute(x) => Some(x.rerun_of.to_string()),
+                _ => None,
+            },
+            retired,
+        }
+    }
+
+    /// The claim of an active spec rendered from `path` (a re-execution's
+    /// `rerun_of` is read from its file).
+    pub fn from_meta(path: &Path, meta: &crate::render::Meta) -> Claim {
+        Claim {
+            path: path.to_owned(),
+            issue: meta.issue.clone(),
+            rerun_of: (meta.kind == crate::spec::Kind::Reexecute)
+                .then(|| locate(path).rerun_of)
+                .flatten(),
+            retired: false,
+        }
+    }
+}
+
+/// Every conflict between specs, as a diagnostic on each spec involved,
+/// located at the line that makes it and naming the others at theirs:
 ///
-/// Two specs of one request (a copied file) would render two Jobs with one
-/// request hash, which started together could both launch it; two different
-/// requests of one issue make `rerun_of` (which finds the newest launch
-/// tagged with the issue) and the `dagster-scripts/issue` label ambiguous.
-pub fn one_request_per_issue(claims: &[Claim]) -> Vec<(PathBuf, Diagnostic)> {
-    let mut by_issue: BTreeMap<&str, Vec<&Path>> = BTreeMap::new();
+/// - two active specs of one request (the same request hash, a copied file)
+///   would render two Jobs that, started together, could both launch it;
+/// - a `rerun_of` naming an issue that more than one spec answers is
+///   ambiguous: the runner re-executes "the newest backfill or run tagged
+///   `dagster-scripts/issue=...`", which cannot tell their launches apart.
+///
+/// The files are read again to locate them (only those in a conflict).
+pub fn conflicts(claims: &[Claim]) -> Vec<(PathBuf, Diagnostic)> {
+    let mut by_issue: BTreeMap<&str, Vec<&Claim>> = BTreeMap::new();
     for c in claims {
-        by_issue.entry(&c.issue).or_default().push(&c.path);
+        by_issue.entry(&c.issue).or_default().push(c);
+    }
+    for group in by_issue.values_mut() {
+        group.sort_by(|a, b| a.path.cmp(&b.path));
+        group.dedup_by(|a, b| a.path == b.path);
     }
     let mut out = Vec::new();
-    for (issue, mut paths) in by_issue {
-        paths.sort();
-        paths.dedup();
-        if paths.len() < 2 {
+
+    // One request, one active spec.
+    for group in by_issue.values() {
+        let active: Vec<Located> = group
+            .iter()
+            .filter(|c| !c.retired)
+            .map(|c| locate(&c.path))
+            .collect();
+        if active.len() < 2 {
             continue;
         }
-        let located: Vec<Located> = paths.iter().map(|p| locate(p)).collect();
-        for (i, me) in located.iter().enumerate() {
-            let others: Vec<&Located> = located
+        for me in &active {
+            let twins: Vec<&Located> = active
                 .iter()
-                .enumerate()
-                .filter(|&(j, _)| j != i)
-                .map(|(_, o)| o)
+                .filter(|o| o.path != me.path && o.hash.is_some() && o.hash == me.hash)
                 .collect();
-            let (same, different): (Vec<&Located>, Vec<&Located>) = others
-                .iter()
-                .partition(|o| me.hash.is_some() && o.hash == me.hash);
-            let list = |ls: &[&Located]| {
-                ls.iter()
-                    .map(|o| o.at.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" and ")
-            };
-            let copy = format!(
+            if twins.is_empty() {
+                continue;
+            }
+            let message = format!(
                 "this spec is the same request as {}: two Jobs would launch it",
-                list(&same)
+                list(&twins, Located::name_at)
             );
-            let ambiguous = format!(
-                "one issue is one request, so `rerun_of: {issue}` could not tell them apart"
-            );
-            let message = match (same.is_empty(), different.is_empty()) {
-                (false, true) => copy,
-                (true, _) => format!(
-                    "issue {issue} is requested by {} too: {ambiguous}",
-                    list(&different)
-                ),
-                (false, false) => format!(
-                    "{copy}, and issue {issue} is requested by {} too: {ambiguous}",
-                    list(&different)
-                ),
-            };
-            let hint = if same.is_empty() {
-                "give this request an issue of its own in `tags.name` (each request answers one issue), or delete the spec that is not wanted"
-            } else {
-                "delete the copy: a request is written once (a finished one stays in specs/done/); to run its failed work again, write a `kind: reexecute` spec under a new issue"
-            };
-            let mut d = Diagnostic::file(paths[i], Code::Conflict, message).with_hint(hint);
-            d.span = me.span;
-            d.line_text.clone_from(&me.line_text);
-            out.push((paths[i].to_owned(), d));
+            let hint = "one request, one active spec: if one of them has finished, move it to specs/done/; else delete the copy, or make them different requests";
+            out.push(me.at_name(message, hint));
         }
     }
+
+    // One `rerun_of`, one request to re-execute.
+    for c in claims.iter().filter(|c| c.rerun_of.is_some()) {
+        let issue = c.rerun_of.as_deref().unwrap_or_default();
+        let answering: Vec<Located> = by_issue
+            .get(issue)
+            .into_iter()
+            .flatten()
+            .filter(|o| o.path != c.path)
+            .map(|o| locate(&o.path))
+            .collect();
+        if answering.len() < 2 {
+            continue;
+        }
+        let rerun = locate(&c.path);
+        let refs: Vec<&Located> = answering.iter().collect();
+        let message = format!(
+            "`rerun_of: {issue}` is ambiguous: issue {issue} is answered by {}, and the runner re-executes only the newest launch tagged with it",
+            list(&refs, Located::name_at)
+        );
+        let hint = "re-execute by issue only an issue one request answers: delete (or give another issue to) the spec that has not run, or re-execute the failed runs from Dagster's UI";
+        out.push(rerun.at_rerun(message, hint));
+        for me in &answering {
+            let others: Vec<&Located> = answering.iter().filter(|o| o.path != me.path).collect();
+            let message = format!(
+                "issue {issue} is answered by {} too, and {} re-executes it by that issue, which cannot tell them apart",
+                list(&others, Located::name_at),
+                rerun.rerun_at()
+            );
+            let hint = "one issue, one request, when a `rerun_of` names it: give this request an issue of its own if it has not run yet";
+            out.push(me.at_name(message, hint));
+        }
+    }
+    out.sort_by(|a, b| (&a.0, a.1.span).cmp(&(&b.0, b.1.span)));
+    out.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
     out
 }
 
-/// Adds [`one_request_per_issue`]'s diagnostics to the files they are about;
-/// returns those about files not in `files`.
+/// Adds [`conflicts`]' diagnostics to the files they are about; returns
+/// those about files not in `files`.
 pub fn refuse_duplicates(
     files: &mut [(PathBuf, Vec<Diagnostic>)],
     claims: &[Claim],
 ) -> Vec<Diagnostic> {
     let mut stray = Vec::new();
-    for (path, d) in one_request_per_issue(claims) {
+    for (path, d) in conflicts(claims) {
         match files.iter_mut().find(|(p, _)| *p == path) {
             Some((_, ds)) => ds.push(d),
             None => stray.push(d),
@@ -469,40 +530,100 @@ pub fn refuse_duplicates(
     stray
 }
 
-/// Where a spec's `tags.name` is, and its request hash.
+fn list(located: &[&Located], at: fn(&Located) -> String) -> String {
+    located
+        .iter()
+        .map(|l| at(l))
+        .collect::<Vec<_>>()
+        .join(" and ")
+}
+
+/// A spec read again to point at its lines: where its `tags.name` and
+/// `rerun_of` are, and its request hash.
 struct Located {
-    /// `path:line:col`.
-    at: String,
-    span: Option<Span>,
-    line_text: Option<String>,
+    path: PathBuf,
+    name: Option<(Span, Option<String>)>,
+    rerun: Option<(Span, Option<String>)>,
     hash: Option<String>,
+    rerun_of: Option<String>,
+}
+
+impl Located {
+    fn at(&self, place: Option<&(Span, Option<String>)>) -> String {
+        let path = self.path.to_string_lossy();
+        match place {
+            Some((span, _)) => format!("{path}:{}:{}", span.start.line, span.start.col),
+            None => path.into_owned(),
+        }
+    }
+
+    /// `path:line:col` of its `tags.name`.
+    fn name_at(&self) -> String {
+        self.at(self.name.as_ref())
+    }
+
+    /// `path:line:col` of its `rerun_of`.
+    fn rerun_at(&self) -> String {
+        self.at(self.rerun.as_ref())
+    }
+
+    fn diagnostic(
+        &self,
+        place: Option<&(Span, Option<String>)>,
+        message: String,
+        hint: &str,
+    ) -> (PathBuf, Diagnostic) {
+        let mut d = Diagnostic::file(&self.path, Code::Conflict, message).with_hint(hint);
+        if let Some((span, line)) = place {
+            d.span = Some(*span);
+            d.line_text.clone_from(line);
+        }
+        (self.path.clone(), d)
+    }
+
+    fn at_name(&self, message: String, hint: &str) -> (PathBuf, Diagnostic) {
+        self.diagnostic(self.name.as_ref(), message, hint)
+    }
+
+    fn at_rerun(&self, message: String, hint: &str) -> (PathBuf, Diagnostic) {
+        self.diagnostic(self.rerun.as_ref(), message, hint)
+    }
 }
 
 fn locate(path: &Path) -> Located {
-    let shown = path.to_string_lossy().into_owned();
     let mut located = Located {
-        at: shown.clone(),
-        span: None,
-        line_text: None,
+        path: path.to_owned(),
+        name: None,
+        rerun: None,
         hash: None,
+        rerun_of: None,
     };
     let Ok(bytes) = read_capped(path) else {
         return located;
     };
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    let Ok(text) = std::str::from_utf8(bytes) else {
+    let Some(text) = text_of(&bytes) else {
         return located;
     };
     let lines = Lines::new(text);
     let (Some(document), _) = crate::yaml::parse(text, path, &lines) else {
         return located;
     };
-    let span = document.spans.value("/tags/name");
-    located.at = format!("{shown}:{}:{}", span.start.line, span.start.col);
-    located.span = Some(span);
-    located.line_text = lines.get(span.start.line).map(str::to_owned);
-    located.hash = crate::spec::Spec::from_json(&document.value)
-        .ok()
-        .map(|s| s.request_hash());
+    let place = |pointer: &str| {
+        document.value.pointer(pointer).map(|_| {
+            let span = document.spans.value(pointer);
+            (span, lines.get(span.start.line).map(str::to_owned))
+        })
+    };
+    located.name = place("/tags/name");
+    located.rerun = place("/rerun_of");
+    if let Ok(spec) = Spec::from_json(&document.value) {
+        located.hash = Some(spec.request_hash());
+        located.rerun_of = Claim::new(path, &spec, false).rerun_of;
+    }
     located
+}
+
+/// A spec's bytes as text, a leading byte-order mark dropped (as `load` reads it).
+fn text_of(bytes: &[u8]) -> Option<&str> {
+    std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)).ok()
 }

@@ -93,7 +93,7 @@ codes! {
     TooManyPartitions = "E020", "too-many-partitions", "The request would select more partitions than the cap allows.";
     Template = "E021", "template", "The template does not compile or render (a syntax error, an undefined variable).";
     Manifest = "E022", "manifest", "A rendered manifest breaks a rule: a name that is not a DNS label, a Job that does not mount its ConfigMap, a spec that does not survive quoting.";
-    Conflict = "E023", "conflict", "Two specs would be rendered to the same file or answer the same issue (one issue is one request), or `out/` holds a file the tool did not write under that name.";
+    Conflict = "E023", "conflict", "Two specs would be rendered to the same file or are one request, a `rerun_of` names an issue two specs answer, or `out/` holds a file the tool did not write under that name.";
     FileName = "E024", "file-name", "A spec's file or folder name is not UTF-8 or holds a control or line-break character (it could not be shown on one line of a log).";
     Internal = "E099", "internal", "The schema and the typed model disagree: a bug in dagster-scripts.";
 }
@@ -250,5 +250,24 @@ impl<'a> Lines<'a> {
             .map_or(offset - start, |s| s.chars().count())
             + 1;
         Pos { line, col }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_keeps_every_text_on_one_visible_line() {
+        assert_eq!(escape("specs/a.yaml"), "specs/a.yaml");
+        assert_eq!(
+            escape("a\n::error::x\r\t\u{1b}[31m\u{85}\u{2028}\u{2029}\u{7f}"),
+            "a\\n::error::x\\r\\t\\u{1b}[31m\\u{85}\\u{2028}\\u{2029}\\u{7f}"
+        );
+        let d = Diagnostic::file(Path::new("a\nb.yaml"), Code::Io, "x\n::stop-commands::t");
+        assert_eq!(
+            d.to_string(),
+            "a\\nb.yaml:1:1: error[E001]: x\\n::stop-commands::t"
+        );
     }
 }

@@ -36,6 +36,17 @@ impl Default for Limits {
     }
 }
 
+#[cfg(feature = "compiler")]
+impl Limits {
+    /// What the settings say a spec must respect: `check` and `render` both
+    /// take their limits from here, so the two never disagree.
+    pub fn from_settings(settings: &crate::settings::Settings) -> Limits {
+        Limits {
+            max_partitions: settings.max_partitions,
+        }
+    }
+}
+
 /// A parsed spec file, with what is needed to locate problems in it.
 pub struct Parsed<'a> {
     /// The file's path as given.

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use dagster_scripts::diagnostic::escape_path;
+use dagster_scripts::load::Limits;
 use dagster_scripts::report::{self, Format, Summary};
 use dagster_scripts::schema::{SCHEMA_PATH, spec_schema_text};
 use dagster_scripts::settings::{DnsLabel, HttpUrl, ImageRef, SETTINGS_FILE, Settings};
@@ -227,7 +228,7 @@ fn main() -> ExitCode {
             Err(code) => code,
             Ok(mut s) => {
                 s.max_partitions = max_partitions.unwrap_or(s.max_partitions);
-                let summary = check::run(&s.paths.specs, &paths, &check::limits(&s));
+                let summary = check::run(&s.paths.specs, &paths, &Limits::from_settings(&s));
                 let text = report::render(&summary, format);
                 if format == Format::Human {
                     eprint!("{text}");

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use crate::check::discover;
 use crate::diagnostic::{Code, Diagnostic};
-use crate::load::{load, read_capped};
+use crate::load::{Limits, load, read_capped};
 use crate::out::{Content, Desired, Existing, KUSTOMIZATION, Staging, Written, kustomization};
 use crate::render::{NETWORK_POLICY, Rendered, Renderer, Template, network_policy, out_file_name};
 use crate::report::Summary;
@@ -72,7 +72,7 @@ pub fn build(
     })?;
     let renderer = Renderer::new(settings.clone(), template);
     let validator = SchemaValidator::new();
-    let limits = crate::check::limits(settings);
+    let limits = Limits::from_settings(settings);
 
     // Output names first: two specs must not claim one file.
     let mut owners: BTreeMap<String, &Path> = BTreeMap::new();
@@ -139,10 +139,7 @@ pub fn build(
     for ((path, _), result) in jobs.iter().zip(results) {
         match result {
             Ok((r, content)) => {
-                claims.push(crate::check::Claim {
-                    path: (*path).clone(),
-                    issue: r.meta.issue.clone(),
-                });
+                claims.push(crate::check::Claim::from_meta(path, &r.meta));
                 desired.insert(r.file.clone(), content);
                 rendered.push(r);
                 problems.files.push(((*path).clone(), Vec::new()));
@@ -158,7 +155,7 @@ pub fn build(
             Err(Failed::Spec(d)) => problems.files.push(((*path).clone(), d)),
         }
     }
-    // One issue is one request (`check` holds specs/done/ to it too).
+    // One request, one spec (`check` holds specs/done/ to the rules too).
     crate::check::refuse_duplicates(&mut problems.files, &claims);
     if problems.diagnostics().next().is_some() {
         problems.files.sort_by(|a, b| a.0.cmp(&b.0));

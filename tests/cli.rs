@@ -298,19 +298,13 @@ fn the_readme_lists_every_error_code() {
 #[test]
 fn new_scaffolds_a_valid_commented_spec_of_every_kind() {
     let dir = tempfile::tempdir().unwrap();
-    // One issue is one request: each kind under an issue of its own.
-    for (kind, issue) in [
-        ("backfill", "PROJ-7"),
-        ("run", "PROJ-8"),
-        ("asset-backfill", "PROJ-9"),
-        ("reexecute", "PROJ-10"),
-    ] {
-        let (code, out, err) = outcome(&run(dir.path(), &["new", issue, "--kind", kind]));
+    for kind in ["backfill", "run", "asset-backfill", "reexecute"] {
+        let (code, out, err) = outcome(&run(dir.path(), &["new", "PROJ-7", "--kind", kind]));
         assert_eq!(code, 0, "{err}");
         let path = out.trim();
         assert_eq!(
             path,
-            format!("specs/{}-{issue}.yaml", kind.replace('-', "_"))
+            format!("specs/{}-PROJ-7.yaml", kind.replace('-', "_"))
         );
         let text = fs::read_to_string(dir.path().join(path)).unwrap();
         assert!(
@@ -321,7 +315,7 @@ fn new_scaffolds_a_valid_commented_spec_of_every_kind() {
             text.lines().filter(|l| l.contains('#')).count() >= 5,
             "commented: {text}"
         );
-        assert!(text.contains(&format!("name: \"{issue}\"")), "{text}");
+        assert!(text.contains("name: \"PROJ-7\""), "{text}");
     }
     let (code, _, err) = outcome(&run(dir.path(), &["check"]));
     assert_eq!(code, 0, "every scaffold passes check: {err}");
@@ -357,43 +351,47 @@ fn a_copied_spec_is_refused_with_both_locations_by_check_pre_commit_and_render()
     let dir = repo_with(&[
         ("backfill-34543.yaml", SEED.as_bytes()),
         ("copy.yaml", format!("# a copy\n{SEED}").as_bytes()),
-        ("other.yaml", SEED.replace("34543", "1").as_bytes()),
+        // The same issue, another request (a second job): allowed.
+        (
+            "backfill-34543-b.yaml",
+            SEED.replace("ingestion_job", "second_job").as_bytes(),
+        ),
     ]);
     let d = dir.path();
     let (code, out, err) = outcome(&run(d, &["check", "--format", "json"]));
     assert_eq!(code, 2, "{out}{err}");
     let report: Value = serde_json::from_str(&out).unwrap();
     let found = conflicts(&report);
-    assert_eq!(found.len(), 2, "{found:?}");
-    let (first, second) = (&found[0], &found[1]);
+    let at: Vec<(&str, u64, u64)> = found
+        .iter()
+        .map(|(p, l, c, _)| (p.as_str(), *l, *c))
+        .collect();
     assert_eq!(
-        (first.0.as_str(), first.1, first.2),
-        ("specs/backfill-34543.yaml", 4, 9),
-        "at tags.name: {found:?}"
+        at,
+        [
+            ("specs/backfill-34543.yaml", 4, 9),
+            ("specs/copy.yaml", 5, 9)
+        ],
+        "at tags.name, the other request of the issue not involved: {found:?}"
     );
     assert_eq!(
-        (second.0.as_str(), second.1, second.2),
-        ("specs/copy.yaml", 5, 9)
+        found[0].3,
+        "this spec is the same request as specs/copy.yaml:5:9: two Jobs would launch it"
     );
-    assert!(
-        first.3.contains("the same request as specs/copy.yaml:5:9"),
-        "{found:?}"
+    assert_eq!(
+        found[1].3,
+        "this spec is the same request as specs/backfill-34543.yaml:4:9: two Jobs would launch it"
     );
-    assert!(
-        second
-            .3
-            .contains("the same request as specs/backfill-34543.yaml:4:9"),
-        "{found:?}"
-    );
-    let hints: Vec<&Value> = report["files"][0]["diagnostics"]
+    let hint = report["files"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|d| &d["hint"])
-        .collect();
+        .find(|f| f["path"] == "specs/copy.yaml")
+        .and_then(|f| f["diagnostics"][0]["hint"].as_str())
+        .unwrap();
     assert!(
-        hints[0].as_str().unwrap().contains("delete the copy"),
-        "{hints:?}"
+        hint.contains("move it to specs/done/") && hint.contains("make them different requests"),
+        "{hint}"
     );
 
     // pre-commit passes only the staged file: it is held against the rest of specs/.
@@ -402,14 +400,11 @@ fn a_copied_spec_is_refused_with_both_locations_by_check_pre_commit_and_render()
     assert!(
         err.contains("--> specs/copy.yaml:5:9")
             && err.contains("the same request as specs/backfill-34543.yaml:4:9")
-            && err.contains("hint: delete the copy"),
+            && err.contains("hint: one request, one active spec"),
         "{err}"
     );
-    assert_eq!(
-        outcome(&run(d, &["check", "specs/other.yaml"])).0,
-        0,
-        "a spec of its own issue passes"
-    );
+    let (code, _, err) = outcome(&run(d, &["check", "specs/backfill-34543-b.yaml"]));
+    assert_eq!(code, 0, "{err}");
     // A file outside specs/ is checked alone (it is not a request that renders).
     fs::write(d.join("elsewhere.yaml"), SEED).unwrap();
     let (code, _, err) = outcome(&run(d, &["check", "elsewhere.yaml"]));
@@ -425,21 +420,34 @@ fn a_copied_spec_is_refused_with_both_locations_by_check_pre_commit_and_render()
     );
     assert!(!d.join("out/kustomization.yaml").exists());
 
-    fs::remove_file(d.join("specs/copy.yaml")).unwrap();
-    assert_eq!(outcome(&run(d, &["check"])).0, 0);
+    // The finished one moved to done/: both pass.
+    fs::create_dir(d.join("specs/done")).unwrap();
+    fs::rename(
+        d.join("specs/backfill-34543.yaml"),
+        d.join("specs/done/backfill-34543.yaml"),
+    )
+    .unwrap();
+    let (code, _, err) = outcome(&run(d, &["check"]));
+    assert_eq!(code, 0, "{err}");
     assert_eq!(outcome(&run(d, &["render"])).0, 0);
 }
 
 #[test]
-fn one_issue_under_two_kinds_is_refused_in_specs_and_done() {
+fn a_rerun_of_naming_an_issue_two_specs_answer_is_refused_with_every_location() {
     let run_spec = "kind: run\njob_name: ingestion_job\ntags:\n  name: \"34543\"\n";
     let rerun = "kind: reexecute\nrerun_of: \"34543\"\ntags:\n  name: \"34600\"\n";
     let dir = repo_with(&[
         ("backfill-34543.yaml", SEED.as_bytes()),
         ("done/run-34543.yaml", run_spec.as_bytes()),
-        ("reexecute-34600.yaml", rerun.as_bytes()),
     ]);
     let d = dir.path();
+    let (code, _, err) = outcome(&run(d, &["check"]));
+    assert_eq!(
+        code, 0,
+        "one issue may have two requests while no rerun_of names it: {err}"
+    );
+    fs::write(d.join("specs/reexecute-34600.yaml"), rerun).unwrap();
+
     let (code, out, _) = outcome(&run(d, &["check", "--format", "json"]));
     assert_eq!(code, 2, "{out}");
     let found = conflicts(&serde_json::from_str(&out).unwrap());
@@ -451,31 +459,37 @@ fn one_issue_under_two_kinds_is_refused_in_specs_and_done() {
         at,
         [
             ("specs/backfill-34543.yaml", 4, 9),
-            ("specs/done/run-34543.yaml", 4, 9)
+            ("specs/done/run-34543.yaml", 4, 9),
+            ("specs/reexecute-34600.yaml", 2, 11),
         ],
         "{found:?}"
     );
-    assert!(
-        found[0]
-            .3
-            .contains("issue 34543 is requested by specs/done/run-34543.yaml:4:9 too")
-            && found[0].3.contains("rerun_of: 34543"),
-        "{found:?}"
+    assert_eq!(
+        found[2].3,
+        "`rerun_of: 34543` is ambiguous: issue 34543 is answered by specs/backfill-34543.yaml:4:9 and specs/done/run-34543.yaml:4:9, and the runner re-executes only the newest launch tagged with it"
+    );
+    assert_eq!(
+        found[0].3,
+        "issue 34543 is answered by specs/done/run-34543.yaml:4:9 too, and specs/reexecute-34600.yaml:2:11 re-executes it by that issue, which cannot tell them apart"
     );
     assert!(
         found[1].3.contains("specs/backfill-34543.yaml:4:9"),
         "{found:?}"
     );
-    // pre-commit, with the new spec only
-    let (code, _, err) = outcome(&run(d, &["check", "specs/backfill-34543.yaml"]));
-    assert_eq!(code, 2, "{err}");
-    assert!(
-        err.contains("specs/done/run-34543.yaml:4:9")
-            && err.contains("hint: give this request an issue of its own"),
-        "{err}"
-    );
 
-    // Both active: render refuses too.
+    // pre-commit, with either new spec alone
+    for file in ["specs/reexecute-34600.yaml", "specs/backfill-34543.yaml"] {
+        let (code, _, err) = outcome(&run(d, &["check", file]));
+        assert_eq!(code, 2, "{file}: {err}");
+        assert!(
+            err.contains(&format!("--> {file}:"))
+                && err.contains("specs/done/run-34543.yaml:4:9")
+                && err.contains("hint: "),
+            "{file}: {err}"
+        );
+    }
+
+    // All active: render refuses too.
     fs::rename(
         d.join("specs/done/run-34543.yaml"),
         d.join("specs/run-34543.yaml"),
@@ -484,7 +498,8 @@ fn one_issue_under_two_kinds_is_refused_in_specs_and_done() {
     let (code, _, err) = outcome(&run(d, &["render"]));
     assert_eq!(code, 2, "{err}");
     assert!(
-        err.contains("--> specs/run-34543.yaml:4:9") && err.contains("E023"),
+        err.contains("--> specs/reexecute-34600.yaml:2:11")
+            && err.contains("--> specs/run-34543.yaml:4:9"),
         "{err}"
     );
 
