@@ -305,6 +305,9 @@ pub fn run(specs_dir: &Path, paths: &[PathBuf], limits: &Limits) -> Summary {
         })
         .collect();
     if given && !claims.is_empty() {
+        // One file named twice (`specs/a.yaml ./specs/a.yaml`) is one spec.
+        let mut seen = BTreeSet::new();
+        claims.retain(|c| identity(&c.path).is_none_or(|id| seen.insert(id)));
         claims.extend(others_claiming(specs_dir, &claims));
     }
     let mut files: Vec<(PathBuf, Vec<Diagnostic>)> = checked
@@ -327,16 +330,18 @@ fn is_retired(relative: &Path) -> bool {
         .is_some_and(|c| c.as_os_str() == crate::pipeline::RETIRED)
 }
 
+/// Which directory entry `path` names, however it is spelt: its folder
+/// resolved, the entry itself not followed.
+fn identity(path: &Path) -> Option<PathBuf> {
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+    let dir = fs::canonicalize(parent.unwrap_or(Path::new("."))).ok()?;
+    Some(dir.join(path.file_name()?))
+}
+
 /// `path` relative to the canonical folder `root`, when it lies inside it
 /// (its folder resolved, the entry itself not followed).
 fn relative_to(path: &Path, root: &Path) -> Option<PathBuf> {
-    let name = path.file_name()?;
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let dir = fs::canonicalize(parent).ok()?;
-    dir.join(name).strip_prefix(root).ok().map(Path::to_owned)
+    identity(path)?.strip_prefix(root).ok().map(Path::to_owned)
 }
 
 /// The specs under `specs_dir`, other than those in `claims`, that may take
@@ -346,14 +351,6 @@ fn relative_to(path: &Path, root: &Path) -> Option<PathBuf> {
 /// thousands of specs.
 fn others_claiming(specs_dir: &Path, claims: &[Claim]) -> Vec<Claim> {
     let (found, _) = discover(specs_dir);
-    let identity = |p: &Path| -> Option<PathBuf> {
-        let parent = p.parent().filter(|p| !p.as_os_str().is_empty());
-        Some(
-            fs::canonicalize(parent.unwrap_or(Path::new(".")))
-                .ok()?
-                .join(p.file_name()?),
-        )
-    };
     let known: BTreeSet<PathBuf> = claims.iter().filter_map(|c| identity(&c.path)).collect();
     let issues: BTreeSet<&str> = claims
         .iter()

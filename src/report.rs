@@ -4,6 +4,8 @@
 //! a caret, like rustc), `json` (for tools), `github` (workflow commands that
 //! annotate the pull request) and `gitlab` (a Code Quality report). Rendering
 //! is pure: these functions return text and the binary decides where it goes.
+//! Every path, message and hint is escaped for its format, so no text a spec
+//! or its file name holds can start a line that a CI log acts on.
 
 use std::fmt::Write as _;
 

@@ -575,6 +575,17 @@ fn fifos_sockets_and_devices_are_refused_without_blocking() {
     let (code, _, err, _) = run_bounded(d, &["check", "/dev/zero"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("it is a device, not a regular file"), "{err}");
+
+    // Nor is a settings file that is a FIFO, which every subcommand reads.
+    mkfifo(&d.join("dagster-scripts.toml"));
+    for args in [&["check"][..], &["new", "5"], &["render"]] {
+        let (code, _, err, _) = run_bounded(d, args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(
+            err.contains("cannot read the settings: it is a FIFO"),
+            "{args:?}: {err}"
+        );
+    }
 }
 
 #[cfg(unix)]
