@@ -4,6 +4,7 @@
 //! one type, and every output format (human, JSON, GitHub, GitLab) renders
 //! it, so a problem reads the same wherever it is shown.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -92,7 +93,8 @@ codes! {
     TooManyPartitions = "E020", "too-many-partitions", "The request would select more partitions than the cap allows.";
     Template = "E021", "template", "The template does not compile or render (a syntax error, an undefined variable).";
     Manifest = "E022", "manifest", "A rendered manifest breaks a rule: a name that is not a DNS label, a Job that does not mount its ConfigMap, a spec that does not survive quoting.";
-    Conflict = "E023", "conflict", "Two specs would be rendered to the same file, or `out/` holds a file the tool did not write under that name.";
+    Conflict = "E023", "conflict", "Two specs would be rendered to the same file or are one request, a `rerun_of` names an issue two specs answer, or `out/` holds a file the tool did not write under that name.";
+    FileName = "E024", "file-name", "A spec's file or folder name is not UTF-8 or holds a control or line-break character (it could not be shown on one line of a log).";
     Internal = "E099", "internal", "The schema and the typed model disagree: a bug in dagster-scripts.";
 }
 
@@ -157,11 +159,44 @@ impl fmt::Display for Diagnostic {
         write!(
             f,
             "{}:{line}:{col}: error[{}]: {}",
-            self.path.display(),
+            escape(&self.path.to_string_lossy()),
             self.code,
-            self.message
+            escape(&self.message)
         )
     }
+}
+
+/// `text` safe to print on one line of a terminal or a CI log: control
+/// characters (C0, DEL, C1 with NEL) and the Unicode line and paragraph
+/// separators are shown as escapes (`\n`, `\u{2028}`), so no text a spec or
+/// its file name carries can start a line a log reads as a command (GitHub's
+/// `::error::`, `::stop-commands::`) or rewrite what is shown (`\r`, ANSI).
+pub fn escape(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_unprintable) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if is_unprintable(c) => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// A path as [`escape`] shows it (not UTF-8: with replacement characters).
+pub fn escape_path(path: &Path) -> String {
+    escape(&path.to_string_lossy()).into_owned()
+}
+
+/// A character that must not reach a log line raw: a control character
+/// (C0, DEL, C1 with NEL) or a Unicode line or paragraph separator.
+pub fn is_unprintable(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')
 }
 
 /// The lines of a source text, to turn spans into the line they start on.
@@ -215,5 +250,24 @@ impl<'a> Lines<'a> {
             .map_or(offset - start, |s| s.chars().count())
             + 1;
         Pos { line, col }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_keeps_every_text_on_one_visible_line() {
+        assert_eq!(escape("specs/a.yaml"), "specs/a.yaml");
+        assert_eq!(
+            escape("a\n::error::x\r\t\u{1b}[31m\u{85}\u{2028}\u{2029}\u{7f}"),
+            "a\\n::error::x\\r\\t\\u{1b}[31m\\u{85}\\u{2028}\\u{2029}\\u{7f}"
+        );
+        let d = Diagnostic::file(Path::new("a\nb.yaml"), Code::Io, "x\n::stop-commands::t");
+        assert_eq!(
+            d.to_string(),
+            "a\\nb.yaml:1:1: error[E001]: x\\n::stop-commands::t"
+        );
     }
 }

@@ -36,6 +36,17 @@ impl Default for Limits {
     }
 }
 
+#[cfg(feature = "compiler")]
+impl Limits {
+    /// What the settings say a spec must respect: `check` and `render` both
+    /// take their limits from here, so the two never disagree.
+    pub fn from_settings(settings: &crate::settings::Settings) -> Limits {
+        Limits {
+            max_partitions: settings.max_partitions,
+        }
+    }
+}
+
 /// A parsed spec file, with what is needed to locate problems in it.
 pub struct Parsed<'a> {
     /// The file's path as given.
@@ -87,6 +98,12 @@ pub fn read_spec(path: &Path) -> Result<Spec, Vec<Diagnostic>> {
 }
 
 /// Reads at most [`MAX_SPEC_BYTES`] (plus one, to notice a larger file) from `path`.
+///
+/// Only a regular file is read: what `path` names (following symlinks, as a
+/// Kubernetes ConfigMap mount is one) is looked at before it is opened, so a
+/// FIFO, socket or device is refused instead of blocking the reader, and the
+/// file is opened without blocking and looked at again, so one swapped in
+/// between the two cannot block either.
 pub fn read_capped(path: &Path) -> Result<Vec<u8>, Diagnostic> {
     let io_error = |e: std::io::Error| {
         let what = match e.kind() {
@@ -100,15 +117,21 @@ pub fn read_capped(path: &Path) -> Result<Vec<u8>, Diagnostic> {
         };
         Diagnostic::file(path, Code::Io, format!("cannot read the spec: {what}"))
     };
-    let file = fs::File::open(path).map_err(io_error)?;
-    let meta = file.metadata().map_err(io_error)?;
-    if meta.is_dir() {
-        return Err(Diagnostic::file(
+    let regular = |file_type: fs::FileType| match not_regular(file_type) {
+        None => Ok(()),
+        Some(what) => Err(Diagnostic::file(
             path,
             Code::Io,
-            "cannot read the spec: it is a directory, not a file",
-        ));
-    }
+            format!("cannot read the spec: it is {what}, not a regular file"),
+        )
+        .with_hint(
+            "a spec is a regular file; remove this entry or replace it with the spec's file",
+        )),
+    };
+    regular(fs::metadata(path).map_err(io_error)?.file_type())?;
+    let file = open_nonblocking(path).map_err(io_error)?;
+    let meta = file.metadata().map_err(io_error)?;
+    regular(meta.file_type())?;
     let mut bytes =
         Vec::with_capacity(usize::try_from(meta.len().min(MAX_SPEC_BYTES)).unwrap_or(0) + 1);
     file.take(MAX_SPEC_BYTES + 1)
@@ -119,6 +142,42 @@ pub fn read_capped(path: &Path) -> Result<Vec<u8>, Diagnostic> {
         return Err(too_large(path, size));
     }
     Ok(bytes)
+}
+
+/// What a file that is not a regular file is, in words; `None` for a regular file.
+pub fn not_regular(file_type: fs::FileType) -> Option<&'static str> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_fifo() {
+            return Some("a FIFO (named pipe)");
+        }
+        if file_type.is_socket() {
+            return Some("a socket");
+        }
+        if file_type.is_char_device() || file_type.is_block_device() {
+            return Some("a device");
+        }
+    }
+    if file_type.is_file() {
+        None
+    } else if file_type.is_dir() {
+        Some("a directory")
+    } else {
+        Some("neither a file nor a directory")
+    }
+}
+
+/// Opens `path` for reading without waiting for a writer (a FIFO) or a device.
+fn open_nonblocking(path: &Path) -> std::io::Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    options.open(path)
 }
 
 fn too_large(path: &Path, size: u64) -> Diagnostic {

@@ -9,7 +9,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use dagster_scripts::load::{DEFAULT_MAX_PARTITIONS, Limits};
+use dagster_scripts::diagnostic::escape_path;
+use dagster_scripts::load::Limits;
 use dagster_scripts::report::{self, Format, Summary};
 use dagster_scripts::schema::{SCHEMA_PATH, spec_schema_text};
 use dagster_scripts::settings::{DnsLabel, HttpUrl, ImageRef, SETTINGS_FILE, Settings};
@@ -49,17 +50,16 @@ enum Command {
     /// Validate spec files and report every problem with its file:line:col.
     #[command(after_help = EXIT_CODES)]
     Check {
-        /// Spec files to check (pre-commit passes the staged ones). Default: every *.yaml and *.yml under --specs.
+        /// Spec files to check (pre-commit passes the staged ones); those under the specs folder are also compared with the other specs there (one issue, one request). Default: every *.yaml and *.yml under the specs folder.
         paths: Vec<PathBuf>,
-        /// The folder that holds the specs.
-        #[arg(long, value_name = "DIR", default_value = "specs")]
-        specs: PathBuf,
+        #[command(flatten)]
+        settings: SpecsArgs,
         /// How to report problems: human (stderr), or json, github annotations, gitlab Code Quality (stdout).
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
-        /// Most partitions one request may select.
-        #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_PARTITIONS)]
-        max_partitions: u64,
+        /// Most partitions one request may select [settings: max_partitions; default: 100000].
+        #[arg(long, value_name = "N")]
+        max_partitions: Option<u64>,
     },
     /// Render every spec into a Job and its ConfigMap in out/, with out/kustomization.yaml.
     #[command(
@@ -96,9 +96,8 @@ enum Command {
         /// The kind of request.
         #[arg(long, value_enum, default_value_t = KindArg::Backfill)]
         kind: KindArg,
-        /// The folder that holds the specs.
-        #[arg(long, value_name = "DIR", default_value = "specs")]
-        specs: PathBuf,
+        #[command(flatten)]
+        settings: SpecsArgs,
     },
     /// Print the JSON Schema of a spec, or check that the committed copy is current.
     #[command(
@@ -169,17 +168,44 @@ struct SettingsArgs {
     dagster_url: Option<HttpUrl>,
 }
 
+/// The settings `check` and `new` read: the same file as `render`, and where the specs are.
+#[derive(Args)]
+struct SpecsArgs {
+    /// The settings file (default: dagster-scripts.toml, if present).
+    #[arg(long, value_name = "FILE")]
+    settings: Option<PathBuf>,
+    /// The folder that holds the specs [settings: paths.specs].
+    #[arg(long, value_name = "DIR")]
+    specs: Option<PathBuf>,
+}
+
+impl SpecsArgs {
+    /// The settings, with `--specs` applied; a bad settings file is exit 2, reported here.
+    fn resolve(self) -> Result<Settings, u8> {
+        let mut s = load_settings(self.settings)?;
+        s.paths.specs = self.specs.unwrap_or(s.paths.specs);
+        Ok(s)
+    }
+}
+
+/// The settings file every subcommand reads: `--settings FILE` (which must
+/// exist), else `dagster-scripts.toml` if present, else the defaults. A bad
+/// file is a usage error (exit 2), reported here at its `file:line:col`.
+fn load_settings(file: Option<PathBuf>) -> Result<Settings, u8> {
+    let (path, required) = match file {
+        Some(p) => (p, true),
+        None => (PathBuf::from(SETTINGS_FILE), false),
+    };
+    Settings::load(&path, required).map_err(|d| {
+        eprint!("{}", report::human(&d));
+        2
+    })
+}
+
 impl SettingsArgs {
     /// The settings; a bad settings file is a usage error (exit 2), reported here.
     fn resolve(self) -> Result<Settings, u8> {
-        let (path, required) = match self.settings {
-            Some(p) => (p, true),
-            None => (PathBuf::from(SETTINGS_FILE), false),
-        };
-        let mut s = Settings::load(&path, required).map_err(|d| {
-            eprint!("{}", report::human(&d));
-            2
-        })?;
+        let mut s = load_settings(self.settings)?;
         s.paths.specs = self.specs.unwrap_or(s.paths.specs);
         s.paths.out = self.out.unwrap_or(s.paths.out);
         s.paths.templates = self.templates.unwrap_or(s.paths.templates);
@@ -195,20 +221,24 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Check {
             paths,
-            specs,
+            settings,
             format,
             max_partitions,
-        } => {
-            let summary = check::run(&specs, &paths, &Limits { max_partitions });
-            let text = report::render(&summary, format);
-            if format == Format::Human {
-                eprint!("{text}");
-                eprintln!("{}", summary.tally());
-            } else {
-                print(&text);
+        } => match settings.resolve() {
+            Err(code) => code,
+            Ok(mut s) => {
+                s.max_partitions = max_partitions.unwrap_or(s.max_partitions);
+                let summary = check::run(&s.paths.specs, &paths, &Limits::from_settings(&s));
+                let text = report::render(&summary, format);
+                if format == Format::Human {
+                    eprint!("{text}");
+                    eprintln!("{}", summary.tally());
+                } else {
+                    print(&text);
+                }
+                summary.exit_code()
             }
-            summary.exit_code()
-        }
+        },
         Command::Render {
             check: true,
             settings,
@@ -256,7 +286,14 @@ fn main() -> ExitCode {
                 }
             }),
         },
-        Command::New { issue, kind, specs } => new(&issue, kind.into(), &specs),
+        Command::New {
+            issue,
+            kind,
+            settings,
+        } => match settings.resolve() {
+            Err(code) => code,
+            Ok(s) => new(&issue, kind.into(), &s.paths.specs),
+        },
         Command::Schema { check: false, .. } => {
             print(&spec_schema_text());
             0
@@ -289,7 +326,7 @@ fn with_existing(dir: &std::path::Path, f: impl FnOnce(&out::Existing) -> u8) ->
 }
 
 fn io_error(what: &str, path: &std::path::Path, e: &std::io::Error) -> u8 {
-    eprintln!("error: {what} {}: {e}", path.display());
+    eprintln!("error: {what} {}: {e}", escape_path(path));
     2
 }
 
@@ -304,10 +341,10 @@ fn render(
             // One write, not one per line: a first render lists every file.
             let mut lines = String::new();
             for name in &applied.written {
-                let _ = writeln!(lines, "wrote   {}", out_dir.join(name).display());
+                let _ = writeln!(lines, "wrote   {}", escape_path(&out_dir.join(name)));
             }
             for name in &applied.removed {
-                let _ = writeln!(lines, "removed {}", out_dir.join(name).display());
+                let _ = writeln!(lines, "removed {}", escape_path(&out_dir.join(name)));
             }
             let n = build.rendered.len();
             let _ = writeln!(
@@ -334,7 +371,7 @@ fn render_check(
     if changes.is_empty() {
         eprintln!(
             "{} is current ({} files)",
-            out_dir.display(),
+            escape_path(out_dir),
             build.desired.len()
         );
         return 0;
@@ -342,7 +379,7 @@ fn render_check(
     print(&out::diff(out_dir, &build.desired, &changes));
     eprintln!(
         "{} is stale: {} file(s) differ; run `dagster-scripts render` and commit the result",
-        out_dir.display(),
+        escape_path(out_dir),
         changes.len()
     );
     1
@@ -359,14 +396,11 @@ fn new(issue: &IssueRef, kind: Kind, specs: &std::path::Path) -> u8 {
                 .open(&path)
         })
         .and_then(|mut f| f.write_all(text.as_bytes()));
+    let shown = escape_path(&path);
     match written {
         Ok(()) => {
-            println!("{}", path.display());
-            eprintln!(
-                "wrote {}: edit it, then run `dagster-scripts check {}`",
-                path.display(),
-                path.display()
-            );
+            println!("{shown}");
+            eprintln!("wrote {shown}: edit it, then run `dagster-scripts check {shown}`");
             if !std::path::Path::new(SCHEMA_PATH).exists() {
                 eprintln!(
                     "note: {SCHEMA_PATH} is missing; run `dagster-scripts schema > {SCHEMA_PATH}` so editors find the schema"
@@ -375,14 +409,11 @@ fn new(issue: &IssueRef, kind: Kind, specs: &std::path::Path) -> u8 {
             0
         }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            eprintln!(
-                "error: {} exists already; edit it, or pick another issue or kind",
-                path.display()
-            );
+            eprintln!("error: {shown} exists already; edit it, or pick another issue or kind");
             2
         }
         Err(e) => {
-            eprintln!("error: cannot write {}: {e}", path.display());
+            eprintln!("error: cannot write {shown}: {e}");
             2
         }
     }

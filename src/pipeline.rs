@@ -72,9 +72,7 @@ pub fn build(
     })?;
     let renderer = Renderer::new(settings.clone(), template);
     let validator = SchemaValidator::new();
-    let limits = Limits {
-        max_partitions: settings.max_partitions,
-    };
+    let limits = Limits::from_settings(settings);
 
     // Output names first: two specs must not claim one file.
     let mut owners: BTreeMap<String, &Path> = BTreeMap::new();
@@ -137,9 +135,11 @@ pub fn build(
         general,
         files: conflicts,
     };
+    let mut claims = Vec::new();
     for ((path, _), result) in jobs.iter().zip(results) {
         match result {
             Ok((r, content)) => {
+                claims.push(crate::check::Claim::from_meta(path, &r.meta));
                 desired.insert(r.file.clone(), content);
                 rendered.push(r);
                 problems.files.push(((*path).clone(), Vec::new()));
@@ -155,6 +155,8 @@ pub fn build(
             Err(Failed::Spec(d)) => problems.files.push(((*path).clone(), d)),
         }
     }
+    // One request, one spec (`check` holds specs/done/ to the rules too).
+    crate::check::refuse_duplicates(&mut problems.files, &claims);
     if problems.diagnostics().next().is_some() {
         problems.files.sort_by(|a, b| a.0.cmp(&b.0));
         return Err(problems);

@@ -4,13 +4,15 @@
 //! a caret, like rustc), `json` (for tools), `github` (workflow commands that
 //! annotate the pull request) and `gitlab` (a Code Quality report). Rendering
 //! is pure: these functions return text and the binary decides where it goes.
+//! Every path, message and hint is escaped for its format, so no text a spec
+//! or its file name holds can start a line that a CI log acts on.
 
 use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, escape, escape_path, is_unprintable};
 
 /// The output formats of `check` (and of `render` when specs are invalid).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -85,10 +87,14 @@ pub fn render(summary: &Summary, format: Format) -> String {
 }
 
 /// rustc-style: message, location, the line with a caret under the span, hint.
+///
+/// Every text is shown on its own line: control and line-break characters in
+/// a path, message, hint or source line are shown escaped, so nothing a spec
+/// holds can start a line that a CI log reads as a command.
 pub fn human(d: &Diagnostic) -> String {
-    let mut out = format!("error[{}]: {}\n", d.code, d.message);
+    let mut out = format!("error[{}]: {}\n", d.code, escape(&d.message));
     let pos = d.pos();
-    let path = d.path.display();
+    let path = escape_path(&d.path);
     match (&d.span, &d.line_text) {
         (Some(span), Some(line)) => {
             let number = pos.line.to_string();
@@ -99,7 +105,7 @@ pub fn human(d: &Diagnostic) -> String {
                 .map(|c| {
                     if c == '\t' {
                         ' '
-                    } else if c.is_control() {
+                    } else if is_unprintable(c) {
                         '\u{fffd}'
                     } else {
                         c
@@ -122,13 +128,13 @@ pub fn human(d: &Diagnostic) -> String {
                 "^".repeat(width)
             );
             if let Some(hint) = &d.hint {
-                let _ = writeln!(out, "{pad} = hint: {hint}");
+                let _ = writeln!(out, "{pad} = hint: {}", escape(hint));
             }
         }
         _ => {
             let _ = writeln!(out, "  --> {path}");
             if let Some(hint) = &d.hint {
-                let _ = writeln!(out, "   = hint: {hint}");
+                let _ = writeln!(out, "   = hint: {}", escape(hint));
             }
         }
     }
@@ -169,20 +175,42 @@ fn json_report(summary: &Summary) -> String {
             "problems": summary.diagnostics().count(),
         },
     });
-    let mut text = serde_json::to_string_pretty(&report).unwrap_or_default();
-    text.push('\n');
-    text
+    json_text(&report)
 }
 
-/// A GitHub Actions `::error` workflow command.
+/// Pretty JSON, its line breaks its own: besides what JSON escapes itself, DEL,
+/// the C1 controls (NEL among them) and the Unicode line separators are
+/// written as `\u` escapes, which parse back to the same text.
+fn json_text(value: &Value) -> String {
+    let text = serde_json::to_string_pretty(value).unwrap_or_default();
+    let mut out = String::with_capacity(text.len() + 1);
+    for c in text.chars() {
+        if c != '\n' && is_unprintable(c) {
+            let _ = write!(out, "\\u{:04x}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    out.push('\n');
+    out
+}
+
+/// Workflow-command data (after `::`): `%`, CR and LF escaped, as GitHub unescapes them.
+pub fn github_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// A workflow-command property value (`file=`, `title=`): data escaping, and `:` and `,`.
+pub fn github_property(s: &str) -> String {
+    github_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// A GitHub Actions `::error` workflow command, one line whatever the text holds.
 pub fn github(d: &Diagnostic) -> String {
-    // Workflow-command escaping: data escapes %, CR, LF; properties also : and ,.
-    let data = |s: &str| {
-        s.replace('%', "%25")
-            .replace('\r', "%0D")
-            .replace('\n', "%0A")
-    };
-    let prop = |s: &str| data(s).replace(':', "%3A").replace(',', "%2C");
+    let data = github_data;
+    let prop = github_property;
     let pos = d.pos();
     let mut message = d.message.clone();
     if let Some(hint) = &d.hint {
@@ -232,7 +260,5 @@ fn gitlab(summary: &Summary) -> String {
             })
         })
         .collect();
-    let mut text = serde_json::to_string_pretty(&issues).unwrap_or_default();
-    text.push('\n');
-    text
+    json_text(&Value::Array(issues))
 }

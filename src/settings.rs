@@ -249,6 +249,12 @@ impl Default for Paths {
 impl Settings {
     /// Reads `path` if it exists, else the defaults; paths become relative to its folder.
     pub fn load(path: &Path, required: bool) -> Result<Settings, Diagnostic> {
+        // A FIFO or device would block (or never end) the read below.
+        let kind = std::fs::metadata(path).map(|m| crate::load::not_regular(m.file_type()));
+        if let Ok(Some(what)) = kind {
+            let message = format!("cannot read the settings: it is {what}, not a regular file");
+            return Err(Diagnostic::file(path, Code::Io, message));
+        }
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {

@@ -325,3 +325,277 @@ fn new_scaffolds_a_valid_commented_spec_of_every_kind() {
     let (code, _, err) = outcome(&run(dir.path(), &["new", " bad"]));
     assert_eq!(code, 2, "{err}");
 }
+
+/// Every E023 diagnostic of a `check --format json` report, as (its file, its
+/// line and column, the message).
+fn conflicts(report: &Value) -> Vec<(String, u64, u64, String)> {
+    report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["diagnostics"].as_array().unwrap())
+        .filter(|d| d["code"] == "E023")
+        .map(|d| {
+            (
+                d["path"].as_str().unwrap().to_owned(),
+                d["line"].as_u64().unwrap(),
+                d["column"].as_u64().unwrap(),
+                d["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_copied_spec_is_refused_with_both_locations_by_check_pre_commit_and_render() {
+    let dir = repo_with(&[
+        ("backfill-34543.yaml", SEED.as_bytes()),
+        ("copy.yaml", format!("# a copy\n{SEED}").as_bytes()),
+        // The same issue, another request (a second job): allowed.
+        (
+            "backfill-34543-b.yaml",
+            SEED.replace("ingestion_job", "second_job").as_bytes(),
+        ),
+    ]);
+    let d = dir.path();
+    let (code, out, err) = outcome(&run(d, &["check", "--format", "json"]));
+    assert_eq!(code, 2, "{out}{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let found = conflicts(&report);
+    let at: Vec<(&str, u64, u64)> = found
+        .iter()
+        .map(|(p, l, c, _)| (p.as_str(), *l, *c))
+        .collect();
+    assert_eq!(
+        at,
+        [
+            ("specs/backfill-34543.yaml", 4, 9),
+            ("specs/copy.yaml", 5, 9)
+        ],
+        "at tags.name, the other request of the issue not involved: {found:?}"
+    );
+    assert_eq!(
+        found[0].3,
+        "this spec is the same request as specs/copy.yaml:5:9: two Jobs would launch it"
+    );
+    assert_eq!(
+        found[1].3,
+        "this spec is the same request as specs/backfill-34543.yaml:4:9: two Jobs would launch it"
+    );
+    let hint = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "specs/copy.yaml")
+        .and_then(|f| f["diagnostics"][0]["hint"].as_str())
+        .unwrap();
+    assert!(
+        hint.contains("move it to specs/done/") && hint.contains("make them different requests"),
+        "{hint}"
+    );
+
+    // pre-commit passes only the staged file: it is held against the rest of specs/.
+    let (code, _, err) = outcome(&run(d, &["check", "specs/copy.yaml"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--> specs/copy.yaml:5:9")
+            && err.contains("the same request as specs/backfill-34543.yaml:4:9")
+            && err.contains("hint: one request, one active spec"),
+        "{err}"
+    );
+    let (code, _, err) = outcome(&run(
+        d,
+        &[
+            "check",
+            "specs/backfill-34543-b.yaml",
+            "./specs/backfill-34543-b.yaml",
+        ],
+    ));
+    assert_eq!(code, 0, "one file named twice is no copy: {err}");
+    // A file outside specs/ is checked alone (it is not a request that renders).
+    fs::write(d.join("elsewhere.yaml"), SEED).unwrap();
+    let (code, _, err) = outcome(&run(d, &["check", "elsewhere.yaml"]));
+    assert_eq!(code, 0, "{err}");
+
+    // render runs the same check and writes nothing.
+    let (code, _, err) = outcome(&run(d, &["render"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--> specs/copy.yaml:5:9")
+            && err.contains("--> specs/backfill-34543.yaml:4:9"),
+        "{err}"
+    );
+    assert!(!d.join("out/kustomization.yaml").exists());
+
+    // The finished one moved to done/: both pass.
+    fs::create_dir(d.join("specs/done")).unwrap();
+    fs::rename(
+        d.join("specs/backfill-34543.yaml"),
+        d.join("specs/done/backfill-34543.yaml"),
+    )
+    .unwrap();
+    let (code, _, err) = outcome(&run(d, &["check"]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(outcome(&run(d, &["render"])).0, 0);
+}
+
+#[test]
+fn a_rerun_of_naming_an_issue_two_specs_answer_is_refused_with_every_location() {
+    let run_spec = "kind: run\njob_name: ingestion_job\ntags:\n  name: \"34543\"\n";
+    let rerun = "kind: reexecute\nrerun_of: \"34543\"\ntags:\n  name: \"34600\"\n";
+    let dir = repo_with(&[
+        ("backfill-34543.yaml", SEED.as_bytes()),
+        ("done/run-34543.yaml", run_spec.as_bytes()),
+    ]);
+    let d = dir.path();
+    let (code, _, err) = outcome(&run(d, &["check"]));
+    assert_eq!(
+        code, 0,
+        "one issue may have two requests while no rerun_of names it: {err}"
+    );
+    fs::write(d.join("specs/reexecute-34600.yaml"), rerun).unwrap();
+
+    let (code, out, _) = outcome(&run(d, &["check", "--format", "json"]));
+    assert_eq!(code, 2, "{out}");
+    let found = conflicts(&serde_json::from_str(&out).unwrap());
+    let at: Vec<(&str, u64, u64)> = found
+        .iter()
+        .map(|(p, l, c, _)| (p.as_str(), *l, *c))
+        .collect();
+    assert_eq!(
+        at,
+        [
+            ("specs/backfill-34543.yaml", 4, 9),
+            ("specs/done/run-34543.yaml", 4, 9),
+            ("specs/reexecute-34600.yaml", 2, 11),
+        ],
+        "{found:?}"
+    );
+    assert_eq!(
+        found[2].3,
+        "`rerun_of: 34543` is ambiguous: issue 34543 is answered by specs/backfill-34543.yaml:4:9 and specs/done/run-34543.yaml:4:9, and the runner re-executes only the newest launch tagged with it"
+    );
+    assert_eq!(
+        found[0].3,
+        "issue 34543 is answered by specs/done/run-34543.yaml:4:9 too, and specs/reexecute-34600.yaml:2:11 re-executes it by that issue, which cannot tell them apart"
+    );
+    assert!(
+        found[1].3.contains("specs/backfill-34543.yaml:4:9"),
+        "{found:?}"
+    );
+
+    // pre-commit, with either new spec alone
+    for file in ["specs/reexecute-34600.yaml", "specs/backfill-34543.yaml"] {
+        let (code, _, err) = outcome(&run(d, &["check", file]));
+        assert_eq!(code, 2, "{file}: {err}");
+        assert!(
+            err.contains(&format!("--> {file}:"))
+                && err.contains("specs/done/run-34543.yaml:4:9")
+                && err.contains("hint: "),
+            "{file}: {err}"
+        );
+    }
+
+    // All active: render refuses too.
+    fs::rename(
+        d.join("specs/done/run-34543.yaml"),
+        d.join("specs/run-34543.yaml"),
+    )
+    .unwrap();
+    let (code, _, err) = outcome(&run(d, &["render"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--> specs/reexecute-34600.yaml:2:11")
+            && err.contains("--> specs/run-34543.yaml:4:9"),
+        "{err}"
+    );
+
+    // An issue of its own for the run: everything passes.
+    fs::write(
+        d.join("specs/run-34543.yaml"),
+        run_spec.replace("34543", "34544"),
+    )
+    .unwrap();
+    let (code, _, err) = outcome(&run(d, &["check"]));
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn check_and_new_read_the_settings_render_reads() {
+    let four = SEED; // 2 days x 2 stations
+    let dir = repo_with(&[("backfill-34543.yaml", four.as_bytes())]);
+    let d = dir.path();
+    fs::write(d.join("dagster-scripts.toml"), "max_partitions = 2\n").unwrap();
+    for args in [
+        &["check"][..],
+        &["check", "specs/backfill-34543.yaml"],
+        &["render"],
+    ] {
+        let (code, _, err) = outcome(&run(d, args));
+        assert_eq!(code, 1, "{args:?}: {err}");
+        assert!(
+            err.contains("E020") && err.contains("cap of 2"),
+            "{args:?}: {err}"
+        );
+    }
+    let (code, _, err) = outcome(&run(d, &["check", "--max-partitions", "4"]));
+    assert_eq!(code, 0, "the flag overrides the file: {err}");
+
+    // --settings FILE, and [paths] specs, for check and new.
+    fs::create_dir(d.join("conf")).unwrap();
+    fs::write(
+        d.join("conf/settings.toml"),
+        "max_partitions = 3\n[paths]\nspecs = \"../requests\"\n",
+    )
+    .unwrap();
+    fs::write(
+        d.join("dagster-scripts.toml"),
+        "[paths]\nspecs = \"requests\"\n",
+    )
+    .unwrap();
+    let (code, out, err) = outcome(&run(d, &["new", "77", "--kind", "run"]));
+    assert_eq!((code, out.trim()), (0, "requests/run-77.yaml"), "{err}");
+    assert!(d.join("requests/run-77.yaml").is_file());
+    let (code, out, err) = outcome(&run(d, &["check", "--format", "json"]));
+    assert_eq!(code, 0, "{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        report["files"][0]["path"], "requests/run-77.yaml",
+        "specs/ is not read: {out}"
+    );
+    fs::copy(
+        d.join("specs/backfill-34543.yaml"),
+        d.join("requests/b.yaml"),
+    )
+    .unwrap();
+    let (code, _, err) = outcome(&run(d, &["check", "--settings", "conf/settings.toml"]));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("--> conf/../requests/b.yaml") && err.contains("cap of 3"),
+        "{err}"
+    );
+    let (code, out, err) = outcome(&run(d, &["new", "78", "--settings", "conf/settings.toml"]));
+    assert_eq!(
+        (code, out.trim()),
+        (0, "conf/../requests/backfill-78.yaml"),
+        "{err}"
+    );
+
+    // A bad settings file is exit 2 with its location, for check and new alike.
+    fs::write(
+        d.join("dagster-scripts.toml"),
+        "max_partitions = \"many\"\n",
+    )
+    .unwrap();
+    for args in [&["check"][..], &["new", "79"]] {
+        let (code, _, err) = outcome(&run(d, args));
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(
+            err.contains("--> dagster-scripts.toml:1:18"),
+            "{args:?}: {err}"
+        );
+    }
+    assert!(!d.join("requests/backfill-79.yaml").exists());
+    let (code, _, err) = outcome(&run(d, &["check", "--settings", "missing.toml"]));
+    assert_eq!(code, 2, "{err}");
+}

@@ -5,6 +5,7 @@
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
 use serde_json::Value;
@@ -505,4 +506,309 @@ fn repo_of_seeds(n: usize) -> tempfile::TempDir {
         .map(|(n, t)| (n.as_str(), t.as_bytes()))
         .collect();
     repo_with(&files)
+}
+
+/// Runs the compiler in `dir` under `timeout`: a command that blocks (on a
+/// FIFO, say) fails the test after 10 s instead of hanging it.
+fn run_bounded(dir: &Path, args: &[&str]) -> (i32, String, String, Duration) {
+    let started = Instant::now();
+    let o = Command::new("timeout")
+        .args(["-k", "2", "10"])
+        .arg(env!("CARGO_BIN_EXE_dagster-scripts"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("timeout (coreutils) runs the compiler");
+    let (code, out, err) = outcome(&o);
+    assert_ne!(code, 124, "{args:?} blocked: {out}{err}");
+    (code, out, err, started.elapsed())
+}
+
+fn mkfifo(path: &Path) {
+    let status = Command::new("mkfifo").arg(path).status().expect("mkfifo");
+    assert!(status.success(), "mkfifo {}", path.display());
+}
+
+#[cfg(unix)]
+#[test]
+fn fifos_sockets_and_devices_are_refused_without_blocking() {
+    use std::os::unix::fs::symlink;
+    let dir = rendered_repo();
+    let d = dir.path();
+    let before = snapshot(&d.join("out"));
+    mkfifo(&d.join("specs/pipe.yaml"));
+    symlink("pipe.yaml", d.join("specs/link-to-pipe.yaml")).unwrap();
+    for args in [
+        &["check"][..],
+        &["check", "--format", "github"],
+        &["check", "specs/pipe.yaml"],
+        &["check", "specs/link-to-pipe.yaml"],
+        &["render"],
+        &["render", "--check"],
+        &["plan"],
+    ] {
+        let (code, out, err, took) = run_bounded(d, args);
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(
+            format!("{out}{err}").contains("it is a FIFO (named pipe), not a regular file")
+                || format!("{out}{err}").contains("a link to a FIFO"),
+            "{args:?}: {out}{err}"
+        );
+        assert!(took < Duration::from_secs(5), "{args:?} took {took:?}");
+    }
+    assert_eq!(snapshot(&d.join("out")), before, "out/ untouched");
+    // render released its lock on out/: with the FIFO gone it renders.
+    fs::remove_file(d.join("specs/pipe.yaml")).unwrap();
+    fs::remove_file(d.join("specs/link-to-pipe.yaml")).unwrap();
+    assert_eq!(run_bounded(d, &["render"]).0, 0);
+
+    let socket = std::os::unix::net::UnixListener::bind(d.join("specs/socket.yaml")).unwrap();
+    let (code, _, err, _) = run_bounded(d, &["check"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("it is a socket, not a regular file"), "{err}");
+    drop(socket);
+    fs::remove_file(d.join("specs/socket.yaml")).unwrap();
+
+    // Named explicitly, outside specs/: a device is not read either.
+    let (code, _, err, _) = run_bounded(d, &["check", "/dev/zero"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("it is a device, not a regular file"), "{err}");
+
+    // Nor is a settings file that is a FIFO, which every subcommand reads.
+    mkfifo(&d.join("dagster-scripts.toml"));
+    for args in [&["check"][..], &["new", "5"], &["render"]] {
+        let (code, _, err, _) = run_bounded(d, args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(
+            err.contains("cannot read the settings: it is a FIFO"),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_specs_folder_leading_out_of_the_repository_is_refused() {
+    use std::os::unix::fs::symlink;
+    let outer = temp_dir();
+    let repo = outer.path().join("repo");
+    let elsewhere = outer.path().join("elsewhere");
+    fs::create_dir_all(&repo).unwrap();
+    fs::create_dir_all(&elsewhere).unwrap();
+    // Not a spec: today's check would print this line as an error's context.
+    fs::write(
+        elsewhere.join("id.yaml"),
+        "aws_secret: hunter2-very-secret\n",
+    )
+    .unwrap();
+    symlink("../elsewhere", repo.join("specs")).unwrap();
+    symlink(&elsewhere, repo.join("linked")).unwrap();
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["check"],
+        vec!["check", "--format", "json"],
+        vec!["check", "--specs", "linked"],
+        vec!["render"],
+        vec!["plan"],
+    ];
+    for args in &cases {
+        let (code, out, err, _) = run_bounded(&repo, args);
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(
+            format!("{out}{err}").contains("leads out of the repository"),
+            "{args:?}: {out}{err}"
+        );
+        assert!(
+            !format!("{out}{err}").contains("hunter2"),
+            "{args:?}: {out}{err}"
+        );
+    }
+    assert!(!repo.join("out/kustomization.yaml").exists());
+    // The settings cannot point there either.
+    fs::remove_file(repo.join("specs")).unwrap();
+    fs::write(
+        repo.join("dagster-scripts.toml"),
+        "[paths]\nspecs = \"../elsewhere\"\n",
+    )
+    .unwrap();
+    let (code, _, err, _) = run_bounded(&repo, &["check"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(!err.contains("hunter2"), "{err}");
+    // A specs folder inside the repository, however it is spelled, is fine.
+    fs::remove_file(repo.join("dagster-scripts.toml")).unwrap();
+    fs::create_dir(repo.join("specs")).unwrap();
+    fs::write(repo.join("specs/seed.yaml"), SEED).unwrap();
+    let absolute = repo.join("specs").to_string_lossy().into_owned();
+    let (code, _, err, _) = run_bounded(&repo, &["check", "--specs", &absolute]);
+    assert_eq!(code, 0, "{err}");
+}
+
+/// A workflow command: its name, its properties and its data.
+type WorkflowCommand = (String, Vec<(String, String)>, String);
+
+/// The workflow commands of a GitHub log, property values and data
+/// unescaped as the runner does.
+fn workflow_commands(log: &str) -> Vec<WorkflowCommand> {
+    let data = |s: &str| {
+        s.replace("%0D", "\r")
+            .replace("%0A", "\n")
+            .replace("%25", "%")
+    };
+    let property = |s: &str| {
+        s.replace("%0D", "\r")
+            .replace("%0A", "\n")
+            .replace("%3A", ":")
+            .replace("%2C", ",")
+            .replace("%25", "%")
+    };
+    log.lines()
+        .filter_map(|line| {
+            let rest = line.trim_start().strip_prefix("::")?;
+            let (head, message) = rest.split_once("::")?;
+            let (command, props) = head.split_once(' ').unwrap_or((head, ""));
+            let props = props
+                .split(',')
+                .filter(|p| !p.is_empty())
+                .map(|p| {
+                    let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                    (k.to_owned(), property(v))
+                })
+                .collect();
+            Some((command.to_owned(), props, data(message)))
+        })
+        .collect()
+}
+
+#[cfg(unix)]
+#[test]
+fn no_output_line_is_a_workflow_command_but_our_annotations() {
+    use std::os::unix::ffi::OsStrExt;
+    let name = "a\n::error::pwned.yaml";
+    let key = "x\n::stop-commands::t";
+    let with_key = format!(
+        "{}\"x\\n::stop-commands::t\": 1\n",
+        SEED.replace("34543", "2")
+    );
+    let dir = repo_with(&[
+        (name, SEED.as_bytes()),
+        (
+            "cr\r::warning::x.yaml",
+            SEED.replace("34543", "3").as_bytes(),
+        ),
+        (
+            "sep\u{2028}::notice::x.yaml",
+            SEED.replace("34543", "4").as_bytes(),
+        ),
+        (
+            "nel\u{85}::debug::x/ok.yaml",
+            SEED.replace("34543", "5").as_bytes(),
+        ),
+        ("key.yaml", with_key.as_bytes()),
+    ]);
+    let d = dir.path();
+    let latin1 = d
+        .join("specs")
+        .join(std::ffi::OsStr::from_bytes(b"caf\xe9.yaml"));
+    fs::write(&latin1, SEED.replace("34543", "6")).unwrap();
+
+    let mut all = String::new();
+    for args in [
+        &["check"][..],
+        &["check", "--format", "json"],
+        &["check", "--format", "github"],
+        &["check", "--format", "gitlab"],
+        &["check", "specs/key.yaml", name],
+        &["render"],
+        &["render", "--format", "github"],
+        &["render", "--check"],
+        &["plan"],
+        &["plan", "--format", "json"],
+    ] {
+        let (code, out, err, _) = run_bounded(d, args);
+        assert_ne!(code, 0, "{args:?}: {out}{err}");
+        for line in out.lines().chain(err.lines()) {
+            let ours = line.starts_with("::error file=specs/")
+                && line.contains(",title=dagster-scripts E0");
+            assert!(
+                ours || !line.trim_start().starts_with("::"),
+                "{args:?} printed a workflow command: {line:?}\n{out}{err}"
+            );
+            // (An annotation's data is what GitHub unescapes: it keeps them.)
+            assert!(
+                ours || !line.contains(['\u{85}', '\u{2028}', '\u{2029}']),
+                "{args:?}: a raw line separator in {line:?}"
+            );
+        }
+        all.push_str(&out);
+        all.push_str(&err);
+    }
+    // Every bad name is refused, located, with a hint to rename.
+    for shown in [
+        "a\\n::error::pwned.yaml",
+        "cr\\r::warning::x.yaml",
+        "sep\\u{2028}::notice::x.yaml",
+        "nel\\u{85}::debug::x/ok.yaml",
+        "caf\u{fffd}.yaml",
+    ] {
+        assert!(
+            all.contains(&format!("--> specs/{shown}")),
+            "{shown} not refused:\n{all}"
+        );
+    }
+    assert!(all.contains("error[E024]: the spec's file name holds a line break (U+000A)"));
+    assert!(all.contains("error[E024]: the spec's file name is not UTF-8"));
+    assert!(all.contains("error[E024]: the spec's path holds a line break (U+0085)"));
+    assert!(all.contains("hint: rename it to one line of visible characters"));
+    assert!(
+        all.contains("unknown key `x\\n::stop-commands::t`"),
+        "{all}"
+    );
+
+    // The annotations carry the original text, escaped as GitHub unescapes it.
+    let (_, out, _, _) = run_bounded(d, &["check", "--format", "github"]);
+    let commands = workflow_commands(&out);
+    assert!(
+        commands.iter().all(|(c, _, _)| c == "error"),
+        "{commands:?}"
+    );
+    let file = |props: &[(String, String)]| {
+        props
+            .iter()
+            .find(|(k, _)| k == "file")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    assert!(
+        commands
+            .iter()
+            .any(|(_, p, m)| file(p) == format!("specs/{name}")
+                && m.contains("file name holds a line break")),
+        "{commands:?}"
+    );
+    assert!(
+        commands.iter().any(|(_, p, m)| file(p) == "specs/key.yaml"
+            && m.starts_with(&format!("unknown key `{key}`"))
+            && p.iter()
+                .any(|(k, v)| k == "title" && v == "dagster-scripts E011 unknown-key")),
+        "{commands:?}"
+    );
+
+    // Paths the compiler prints besides diagnostics: render's and new's.
+    let clean = repo_with(&[("seed.yaml", SEED.as_bytes())]);
+    let c = clean.path();
+    fs::write(
+        c.join("dagster-scripts.toml"),
+        "[paths]\nout = \"out\\n::error::o\"\n",
+    )
+    .unwrap();
+    let (code, out, err, _) = run_bounded(c, &["render"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("wrote   out\\n::error::o/seed.yaml"), "{err}");
+    let (code, out2, err2, _) = run_bounded(c, &["new", "9", "--specs", "specs/n\n::error::n"]);
+    assert_eq!(code, 0, "{err2}");
+    assert_eq!(out2.trim(), "specs/n\\n::error::n/backfill-9.yaml");
+    for line in [out, err, out2, err2].iter().flat_map(|t| t.lines()) {
+        assert!(!line.trim_start().starts_with("::"), "{line:?}");
+    }
 }

@@ -194,7 +194,11 @@ fn out_tracks_specs_and_never_touches_foreign_files() {
         "kind: Note\n"
     );
     // A spec whose manifest would overwrite a file the tool did not write: refused, nothing written.
-    fs::write(dir.path().join("specs/notes.yaml"), SEED).unwrap();
+    fs::write(
+        dir.path().join("specs/notes.yaml"),
+        SEED.replace("34543", "2"),
+    )
+    .unwrap();
     let before = snapshot(&out);
     let (code, _, err) = outcome(&run(dir.path(), &["render"]));
     assert_eq!(code, 2, "{err}");

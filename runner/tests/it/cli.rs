@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::fake::SEED;
-use crate::support::{Ran, command, run, spec_file, trial, wait};
+use crate::support::{Ran, command, run, spec_dir, spec_file, trial, wait};
 
 pub fn trials() -> Vec<libtest_mimic::Trial> {
     vec![
@@ -15,6 +15,10 @@ pub fn trials() -> Vec<libtest_mimic::Trial> {
         trial(
             "cli::invalid_spec_exits_2_with_located_diagnostics",
             invalid_spec_exits_2_with_located_diagnostics,
+        ),
+        trial(
+            "cli::a_fifo_spec_exits_2_at_once_and_never_blocks_sigterm",
+            a_fifo_spec_exits_2_at_once_and_never_blocks_sigterm,
         ),
     ]
 }
@@ -103,4 +107,57 @@ fn invalid_spec_exits_2_with_located_diagnostics() {
         "{}",
         missing.stderr
     );
+}
+
+/// A FIFO where the spec should be (nothing ever writes to it): the runner
+/// refuses it before opening it, and so can never sit blocked in `open`
+/// where SIGTERM's handler only sets a flag nobody reads.
+fn a_fifo_spec_exits_2_at_once_and_never_blocks_sigterm() {
+    std::fs::create_dir_all(spec_dir()).expect("spec dir");
+    let fifo = spec_dir().join("cli-fifo.yaml");
+    let _ = std::fs::remove_file(&fifo);
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let fifo = fifo.to_string_lossy().into_owned();
+
+    let ran = run(&fifo, NOWHERE, &[], Duration::from_secs(10));
+    ran.assert_code(2);
+    assert!(
+        ran.elapsed < Duration::from_secs(2),
+        "took {:?}",
+        ran.elapsed
+    );
+    assert!(
+        ran.stderr
+            .contains("it is a FIFO (named pipe), not a regular file"),
+        "{}",
+        ran.stderr
+    );
+
+    // SIGTERM once its handler is surely installed: whatever the runner is
+    // doing then, it has ended within a second.
+    let mut child = command(&fifo, NOWHERE, &[]).spawn().expect("spawn");
+    std::thread::sleep(Duration::from_millis(300));
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let signalled = std::time::Instant::now();
+    let ended = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break Some(status);
+        }
+        if signalled.elapsed() > Duration::from_secs(1) {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    if ended.is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("the runner on a FIFO spec still ran a second after SIGTERM");
+    }
+    let _ = std::fs::remove_file(&fifo);
 }
