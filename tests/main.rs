@@ -9,4 +9,5 @@ mod gitops;
 mod hardening;
 mod policy;
 mod render;
+mod runner_contract;
 mod support;
