@@ -37,7 +37,7 @@ pub struct Settings {
     pub dagster: Dagster,
     /// Requests and limits of the runner's container.
     pub resources: Resources,
-    /// How long a Job may run (Kubernetes' `activeDeadlineSeconds`; the runner stops following a minute earlier).
+    /// How long a Job may run (Kubernetes' `activeDeadlineSeconds`; the runner stops following 30 s earlier).
     pub deadline: Deadline,
     /// Most partitions one request may select.
     pub max_partitions: u64,

@@ -204,3 +204,45 @@ fn a_token_over_plain_http_to_a_remote_host_is_a_warning() {
         assert!(!err.contains("warning:"), "{quiet}: {err}");
     }
 }
+
+/// The real runner binary reads the environment the compiler rendered for
+/// the longest deadline and a custom cap: it gets past its settings (and
+/// fails only on the missing spec file), where it used to refuse the
+/// timeout and fail the Job at start.
+#[test]
+fn the_runner_binary_reads_the_rendered_environment() {
+    let dir = repo_with(&[("a.yaml", SEED.as_bytes())]);
+    fs::write(
+        dir.path().join("dagster-scripts.toml"),
+        "deadline = \"999999999d999999999h999999999m999999999s999999999ms\"\nmax_partitions = 7\n",
+    )
+    .unwrap();
+    let (code, _, err) = outcome(&run(dir.path(), &["render"]));
+    assert_eq!(code, 0, "{err}");
+    let text = fs::read_to_string(dir.path().join("out/a.yaml")).unwrap();
+    let docs = parse_documents(&text, Path::new("a.yaml")).unwrap();
+    let job = docs.iter().find(|d| d["kind"] == "Job").unwrap();
+    let mut cmd = std::process::Command::new(crate::e2e::runner());
+    cmd.env_clear().arg("/nonexistent/spec.yaml");
+    let mut env = Vec::new();
+    for var in job["spec"]["template"]["spec"]["containers"][0]["env"]
+        .as_array()
+        .unwrap()
+    {
+        let (name, value) = (
+            var["name"].as_str().unwrap(),
+            var["value"].as_str().unwrap(),
+        );
+        env.push((name.to_owned(), value.to_owned()));
+        cmd.env(name, value);
+    }
+    assert_eq!(var(&env, "DAGSTER_SCRIPTS_MAX_PARTITIONS"), "7");
+    let out = cmd.output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("cannot read the spec"),
+        "the settings were refused: {err}"
+    );
+    assert!(!err.contains("DAGSTER_SCRIPTS_"), "{err}");
+}

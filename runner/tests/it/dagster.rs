@@ -290,7 +290,7 @@ fn failing_partition_exits_1_and_reexecution_from_failure_succeeds() {
     let ran = follow(&retry);
     ran.assert_code(0);
     let retried = server.backfills_tagged("dagster-scripts/request", &ran.hash());
-    assert_eq!(retried.len(), 1, "{retried:?}");
+    assert_eq!(retried.len(), 1, "{retried:?}\n{}", ran.stderr);
     let r = &retried[0];
     assert_eq!(r["status"], "COMPLETED_SUCCESS");
     assert_eq!(r["fromFailure"], true);
