@@ -7,10 +7,12 @@
 //! reporting and the commands of the `dagster-scripts` binary.
 
 pub mod diagnostic;
+pub mod duration;
 pub mod hash;
 pub mod load;
 pub mod schema;
 pub mod spec;
+pub mod url;
 pub mod yaml;
 
 #[cfg(feature = "compiler")]

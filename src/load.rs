@@ -91,10 +91,11 @@ pub struct Loaded {
     pub text: String,
 }
 
-/// Reads and loads the spec at `path` with default limits and no schema: the runner's path.
-pub fn read_spec(path: &Path) -> Result<Spec, Vec<Diagnostic>> {
+/// Reads and loads the spec at `path` with `limits` (the Job passes the
+/// compiler's) and no schema: the runner's path.
+pub fn read_spec(path: &Path, limits: &Limits) -> Result<Spec, Vec<Diagnostic>> {
     let bytes = read_capped(path).map_err(|d| vec![d])?;
-    load(path, &bytes, &Limits::default(), None).map(|l| l.spec)
+    load(path, &bytes, limits, None).map(|l| l.spec)
 }
 
 /// Reads at most [`MAX_SPEC_BYTES`] (plus one, to notice a larger file) from `path`.

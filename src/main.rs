@@ -212,6 +212,9 @@ impl SettingsArgs {
         s.namespace = self.namespace.unwrap_or(s.namespace);
         s.image = self.image.unwrap_or(s.image);
         s.dagster.url = self.dagster_url.unwrap_or(s.dagster.url);
+        for w in s.warnings() {
+            eprintln!("warning: {}: {w}", path.display());
+        }
         Ok(s)
     }
 }

@@ -15,6 +15,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use crate::diagnostic::{Code, Diagnostic, Lines, Span};
 use crate::load::DEFAULT_MAX_PARTITIONS;
 use crate::spec::{Deadline, Quantity};
+use crate::url::BaseUrl;
 
 /// The settings file's name, at the repository root.
 pub const SETTINGS_FILE: &str = "dagster-scripts.toml";
@@ -46,7 +47,7 @@ pub struct Settings {
     pub dagster: Dagster,
     /// Requests and limits of the runner's container.
     pub resources: Resources,
-    /// How long a Job may run (Kubernetes' `activeDeadlineSeconds`; the runner stops following a minute earlier).
+    /// How long a Job may run (Kubernetes' `activeDeadlineSeconds`; the runner stops following 30 s earlier).
     pub deadline: Deadline,
     /// Most partitions one request may select.
     pub max_partitions: u64,
@@ -211,7 +212,7 @@ impl Default for Settings {
 impl Default for Dagster {
     fn default() -> Dagster {
         Dagster {
-            url: HttpUrl(DEFAULT_DAGSTER_URL.into()),
+            url: HttpUrl::new(DEFAULT_DAGSTER_URL).unwrap_or_else(|e| unreachable!("{e}")),
             token_secret: None,
             namespace: None,
             pod_labels: BTreeMap::new(),
@@ -392,15 +393,6 @@ checked_string!(
     }
 );
 checked_string!(
-    /// An `http://` or `https://` URL.
-    HttpUrl,
-    "an http:// or https:// URL",
-    |s| {
-        let rest = s.strip_prefix("http://").or_else(|| s.strip_prefix("https://"));
-        rest.is_some_and(|r| !r.is_empty() && !r.starts_with('/') && !r.chars().any(|c| c.is_whitespace() || c.is_control()))
-    }
-);
-checked_string!(
     /// A container image reference with a tag, a digest or both.
     ImageRef,
     "an image reference (`repository:tag` or `repository@sha256:<64 hex digits>`)",
@@ -433,21 +425,66 @@ fn is_image_ref(s: &str) -> bool {
     repo_ok && tag_ok && digest_ok && (tag.is_some() || digest.is_some())
 }
 
+/// The Dagster webserver's base URL, checked by the library's one URL
+/// parser ([`crate::url`]), so the compiler refuses what the runner refuses.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct HttpUrl(String, #[serde(skip)] BaseUrl);
+
 impl HttpUrl {
+    /// Wraps `s` if it is a usable base URL; the error says why not.
+    pub fn new(s: impl Into<String>) -> Result<HttpUrl, String> {
+        let s = s.into();
+        let url = BaseUrl::parse(&s)?;
+        Ok(HttpUrl(s, url))
+    }
+
+    /// The URL as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
     /// The TCP port the URL points at (explicit, or 80/443 by scheme).
     pub fn port(&self) -> u16 {
-        let (default, rest) = match self.0.strip_prefix("https://") {
-            Some(rest) => (443, rest),
-            None => (80, self.0.strip_prefix("http://").unwrap_or(&self.0)),
-        };
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-        let host_port = authority.rsplit('@').next().unwrap_or(authority);
-        match host_port.rsplit_once(':') {
-            Some((host, port)) if !host.ends_with(']') || host.starts_with('[') => {
-                port.parse().unwrap_or(default)
-            }
-            _ => default,
-        }
+        self.1.port()
+    }
+
+    /// The parsed URL.
+    pub fn parsed(&self) -> &BaseUrl {
+        &self.1
+    }
+}
+
+impl<'de> Deserialize<'de> for HttpUrl {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<HttpUrl, D::Error> {
+        HttpUrl::new(String::deserialize(d)?)
+            .map_err(|e| serde::de::Error::custom(format!("{e}; {}", crate::url::HINT)))
+    }
+}
+
+impl fmt::Display for HttpUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::str::FromStr for HttpUrl {
+    type Err = String;
+    fn from_str(s: &str) -> Result<HttpUrl, String> {
+        HttpUrl::new(s)
+    }
+}
+
+impl Settings {
+    /// What is allowed but probably wrong in these settings, one sentence each.
+    pub fn warnings(&self) -> Vec<String> {
+        self.dagster
+            .url
+            .parsed()
+            .token_warning(self.dagster.token_secret.is_some())
+            .map(|w| format!("[dagster] url: {w} (the token_secret's token travels in clear text)"))
+            .into_iter()
+            .collect()
     }
 }
 
@@ -519,12 +556,69 @@ mod tests {
             ("http://d", 80),
             ("https://d/x", 443),
             ("http://d:3000/p", 3000),
-            ("https://u@d:8443", 8443),
+            ("https://d:8443", 8443),
             ("http://[::1]:3333", 3333),
             ("http://[::1]", 80),
         ] {
             assert_eq!(HttpUrl::new(url).unwrap().port(), port, "{url}");
         }
+        // What the runner refuses, the settings refuse, with the reason.
+        for (bad, why) in [
+            ("https://u@d:8443", "user or password"),
+            ("http://user:secret@d", "user or password"),
+            ("http://d/x?y", "query"),
+            ("http://d#x", "fragment"),
+            ("http://d:", "port"),
+            ("http://d:99999", "port"),
+            ("http://d:https", "port"),
+        ] {
+            let e = HttpUrl::new(bad).unwrap_err();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn credentials_in_the_settings_url_are_refused_at_their_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(SETTINGS_FILE);
+        std::fs::write(
+            &path,
+            "[dagster]\nurl = \"http://admin:hunter2@dagster:3000\"\n",
+        )
+        .unwrap();
+        let e = Settings::load(&path, true).unwrap_err();
+        assert_eq!(
+            (e.code, e.span.unwrap().start.line),
+            (Code::InvalidValue, 2),
+            "{e}"
+        );
+        assert!(e.message.contains("user or password"), "{e}");
+        assert!(e.message.contains("token_secret"), "{e}");
+    }
+
+    #[test]
+    fn a_token_over_plain_http_outside_the_cluster_is_warned_about() {
+        let with = |url: &str, token: bool| {
+            let mut s = Settings::default();
+            s.dagster.url = HttpUrl::new(url).unwrap();
+            if token {
+                s.dagster.token_secret = Some(SecretKey {
+                    name: DnsSubdomain::new("dagster-plus").unwrap(),
+                    key: "token".into(),
+                });
+            }
+            s.warnings()
+        };
+        let w = with("http://dagster.example.com", true);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].contains("plain http") && w[0].contains("dagster.example.com"),
+            "{w:?}"
+        );
+        assert!(with("http://dagster.example.com", false).is_empty());
+        assert!(with("https://dagster.example.com", true).is_empty());
+        assert!(with("http://dagster-webserver.dagster.svc.cluster.local", true).is_empty());
+        assert!(with("http://10.0.0.7:3000", true).is_empty());
     }
 
     #[test]

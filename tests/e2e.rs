@@ -19,7 +19,7 @@ use crate::support::{outcome, run, temp_dir, tools};
 /// The runner binary of this workspace (`$DAGSTER_SCRIPTS_RUNNER`, or built
 /// beside this test's compiler binary: a test binary cannot depend on another
 /// package's binary, and a stale one would test old code).
-fn runner() -> PathBuf {
+pub fn runner() -> PathBuf {
     if let Some(path) = std::env::var_os("DAGSTER_SCRIPTS_RUNNER") {
         return PathBuf::from(path);
     }

@@ -10,5 +10,6 @@ mod hardening;
 mod network;
 mod policy;
 mod render;
+mod runner_contract;
 mod support;
 mod walkthrough;

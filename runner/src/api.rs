@@ -419,6 +419,49 @@ pub fn find_runs(
     Ok(found)
 }
 
+// ---------------------------------------------------------------- run config
+
+/// Checks `config` (the spec's `run_config`, `{}` when it has none) against
+/// the job's config schema, as `launchRun` does before launching; a refusal
+/// is exit 3 with Dagster's messages.
+pub fn validate_run_config(client: &Client, target: &Target, config: &Value) -> Result<(), Error> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Data {
+        is_pipeline_config_valid: Answer,
+    }
+    #[derive(Deserialize)]
+    struct Answer {
+        #[serde(rename = "__typename")]
+        typename: String,
+        message: Option<String>,
+        errors: Option<Vec<Message>>,
+    }
+    let what = format!("validating the run config of job {}", target.job);
+    let data: Data = client.query(
+        &what,
+        include_str!("queries/validate_run_config.graphql"),
+        json!({
+            "pipeline": {
+                "repositoryLocationName": target.location,
+                "repositoryName": target.repository,
+                "pipelineName": target.job,
+            },
+            "runConfigData": config,
+        }),
+    )?;
+    let a = data.is_pipeline_config_valid;
+    if a.typename == "PipelineConfigValidationValid" {
+        return Ok(());
+    }
+    let mut text = message(&a.typename, a.message);
+    if let Some(errors) = a.errors {
+        let lines: Vec<String> = errors.into_iter().filter_map(|e| e.message).collect();
+        text = format!("{text}: {}", lines.join("; "));
+    }
+    Err(Error::rejected(format!("{what}: Dagster refused: {text}")))
+}
+
 // ---------------------------------------------------------------- launches
 
 #[derive(Deserialize)]
@@ -508,6 +551,41 @@ fn launch(
         None => Err(MutationError::Unknown(format!(
             "{what}: Dagster's answer holds no launch"
         ))),
+    }
+}
+
+// ---------------------------------------------------------------- cancelling
+
+/// Cancels a backfill (`cancelPartitionBackfill`) or terminates a run
+/// (`terminateRun`); both are idempotent, so they are retried like queries.
+/// The error is Dagster's answer or the transport's failure, as text.
+pub fn cancel(client: &Client, backfill: bool, id: &str) -> Result<(), String> {
+    #[derive(Deserialize)]
+    struct Answer {
+        #[serde(rename = "__typename")]
+        typename: String,
+        message: Option<String>,
+    }
+    let (what, document, variables) = if backfill {
+        (
+            format!("cancelling backfill {id}"),
+            include_str!("queries/cancel_backfill.graphql"),
+            json!({ "backfillId": id }),
+        )
+    } else {
+        (
+            format!("terminating run {id}"),
+            include_str!("queries/terminate_run.graphql"),
+            json!({ "runId": id }),
+        )
+    };
+    let data: BTreeMap<String, Answer> = client
+        .query(&what, document, variables)
+        .map_err(|e| e.message)?;
+    match data.into_values().next() {
+        Some(a) if a.typename.ends_with("Success") => Ok(()),
+        Some(a) => Err(format!("{what}: {}", message(&a.typename, a.message))),
+        None => Err(format!("{what}: Dagster's answer is empty")),
     }
 }
 

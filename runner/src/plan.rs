@@ -47,12 +47,18 @@ pub struct Plan {
 }
 
 /// Resolves `spec` against Dagster.
-pub fn build(client: &Client, log: &Logger, spec: &Spec, hash: &str) -> Result<Plan, Error> {
+pub fn build(
+    client: &Client,
+    log: &Logger,
+    spec: &Spec,
+    hash: &str,
+    cap: u64,
+) -> Result<Plan, Error> {
     let tags = tags::launch_tags(spec, hash);
     match spec {
-        Spec::Backfill(b) => backfill(client, spec, b, tags),
+        Spec::Backfill(b) => backfill(client, spec, b, tags, cap),
         Spec::Run(r) => run(client, r, tags),
-        Spec::AssetBackfill(a) => asset_backfill(client, spec, a, tags),
+        Spec::AssetBackfill(a) => asset_backfill(client, spec, a, tags, cap),
         Spec::Reexecute(x) => reexecute(client, log, spec, x, tags),
     }
 }
@@ -88,6 +94,7 @@ fn backfill(
     spec: &Spec,
     b: &Backfill,
     tags: Vec<(String, String)>,
+    cap: u64,
 ) -> Result<Plan, Error> {
     let target = target(client, b.job_name.as_str(), b.repository_name.as_deref())?;
     let available = api::job_partitions(client, &target)?;
@@ -95,7 +102,12 @@ fn backfill(
         &b.tags.partitions,
         &available,
         &format!("job {}", target.job),
+        cap,
     )?;
+    // Dagster takes a backfill's run config unchecked and fails every run.
+    if let Some(config) = &b.run_config {
+        api::validate_run_config(client, &target, &Value::Object(config.clone()))?;
+    }
     let mut params = Map::new();
     params.insert(
         "selector".into(),
@@ -140,6 +152,8 @@ fn run(client: &Client, r: &JobRun, mut tags: Vec<(String, String)>) -> Result<P
         "selector": { "repositoryLocationName": target.location, "repositoryName": target.repository, "jobName": target.job },
         "executionMetadata": { "tags": tags::to_input(&tags) },
     });
+    let config = Value::Object(r.run_config.clone().unwrap_or_default());
+    api::validate_run_config(client, &target, &config)?;
     if let Some(config) = &r.run_config {
         params["runConfigData"] = Value::Object(config.clone());
     }
@@ -157,6 +171,7 @@ fn asset_backfill(
     spec: &Spec,
     a: &AssetBackfill,
     tags: Vec<(String, String)>,
+    cap: u64,
 ) -> Result<Plan, Error> {
     let mut keys: Option<Vec<String>> = None;
     for asset in &a.assets {
@@ -166,7 +181,7 @@ fn asset_backfill(
                 "{what} is not partitioned; an asset backfill needs partitions"
             ))
         })?;
-        let selected = select(&a.tags.partitions, &available, &what)?;
+        let selected = select(&a.tags.partitions, &available, &what, cap)?;
         match &keys {
             Some(first) if *first != selected => {
                 return Err(Error::rejected(format!(
@@ -225,11 +240,15 @@ fn reexecute(
 ) -> Result<Plan, Error> {
     let issue = x.rerun_of.as_str();
     let by_issue = [(tags::ISSUE, issue)];
-    let backfills = api::find_backfills(client, &by_issue)?;
-    let runs: Vec<Found> = api::find_runs(client, &by_issue, &[], 100)?
+    let mut backfills = api::find_backfills(client, &by_issue)?;
+    let mut runs: Vec<Found> = api::find_runs(client, &by_issue, &[], 100)?
         .into_iter()
         .filter(|r| api::tag(&r.tags, tags::BACKFILL).is_none())
         .collect();
+    // A concurrent twin of a launch (cancelled by its runner) is not the request's launch.
+    let twins = crate::launch::twins(&[backfills.clone(), runs.clone()].concat());
+    backfills.retain(|f| !twins.contains(&f.id));
+    runs.retain(|f| !twins.contains(&f.id));
     enum Parent {
         Backfill(Found),
         Run(Found),

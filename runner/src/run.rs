@@ -6,7 +6,7 @@
 //! so a second pod follows the first launch even if the spec no longer
 //! resolves (a renamed job, a partition that aged out).
 
-use dagster_scripts::load::read_spec;
+use dagster_scripts::load::{Limits, read_spec};
 
 use crate::exit::{Error, Status};
 use crate::follow::follow;
@@ -39,7 +39,16 @@ pub fn run(settings: &Settings, log: &Logger, stop: Stop) -> Status {
 }
 
 fn run_inner(settings: &Settings, log: &Logger, stop: Stop) -> Result<Status, Error> {
-    let spec = read_spec(&settings.spec).map_err(|diagnostics| {
+    if let Some(warning) = &settings.url_warning {
+        log.emit(Event::warn(
+            "insecure_url",
+            format!("DAGSTER_URL: {warning}"),
+        ));
+    }
+    let limits = Limits {
+        max_partitions: settings.max_partitions,
+    };
+    let spec = read_spec(&settings.spec, &limits).map_err(|diagnostics| {
         for d in &diagnostics {
             log.emit(Event::new(Level::Error, "spec_error", d.to_string()));
         }
@@ -77,7 +86,7 @@ fn run_inner(settings: &Settings, log: &Logger, stop: Stop) -> Result<Status, Er
 
     let existing = launch::find_existing(&client, log, &hash)?;
     if settings.dry_run {
-        let plan = plan::build(&client, log, &spec, &hash)?;
+        let plan = plan::build(&client, log, &spec, &hash, settings.max_partitions)?;
         match log.format() {
             Format::Human => log.output(&plan.to_text()),
             Format::Json => log.output(&format!("{}\n", plan.to_json())),
@@ -96,12 +105,12 @@ fn run_inner(settings: &Settings, log: &Logger, stop: Stop) -> Result<Status, Er
             handle
         }
         None => {
-            let plan = plan::build(&client, log, &spec, &hash)?;
+            let plan = plan::build(&client, log, &spec, &hash, settings.max_partitions)?;
             if let Action::Nothing(why) = &plan.action {
                 log.emit(Event::info("finished", why.clone()).with("exit_code", 0));
                 return Ok(Status::Succeeded);
             }
-            let handle = launch::launch(&client, log, &plan, &hash)?;
+            let (handle, took) = launch::launch(&client, log, &plan, &hash)?;
             let count = if plan.keys.is_empty() {
                 String::new()
             } else {
@@ -112,6 +121,8 @@ fn run_inner(settings: &Settings, log: &Logger, stop: Stop) -> Result<Status, Er
                     .with("id", id(&handle))
                     .with("partitions", plan.keys.len()),
             );
+            // A concurrent twin may have launched too: the earliest launch wins.
+            let handle = launch::settle(&client, log, &hash, &handle, took)?;
             warn_about_daemons(&client, log, &handle);
             handle
         }

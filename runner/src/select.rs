@@ -13,16 +13,17 @@ use dagster_scripts::spec::{Dimension, PartitionKey};
 use crate::api::Partitions;
 use crate::exit::Error;
 
-/// More keys than this in one request is refused rather than risked.
-pub const MAX_KEYS: usize = 100_000;
 /// How many missing keys a message lists before it only counts.
 const SHOWN: usize = 20;
 
-/// The keys `dims` select among `available`, in product order.
+/// The keys `dims` select among `available`, in product order; more than
+/// `cap` (the compiler's `max_partitions`, passed in the Job) is refused,
+/// `all: true` dimensions counted as Dagster resolves them now.
 pub fn select(
     dims: &[Dimension],
     available: &Partitions,
     what: &str,
+    cap: u64,
 ) -> Result<Vec<String>, Error> {
     if available.keys.is_empty() {
         return Err(Error::rejected(format!(
@@ -74,9 +75,9 @@ pub fn select(
         .iter()
         .try_fold(1usize, |n, v| n.checked_mul(v.len()))
         .unwrap_or(usize::MAX);
-    if total > MAX_KEYS {
+    if u64::try_from(total).unwrap_or(u64::MAX) > cap {
         return Err(Error::invalid(format!(
-            "the spec selects {total} partitions; at most {MAX_KEYS} per request"
+            "the spec selects {total} partitions; at most {cap} per request (max_partitions, DAGSTER_SCRIPTS_MAX_PARTITIONS)"
         )));
     }
     let mut keys = vec![String::new()];
@@ -203,7 +204,7 @@ mod tests {
             { "name": "daily", "start_date": "2024-01-31", "end_date": "2024-02-01" },
         ]));
         assert_eq!(
-            select(&d, &lab(), "job x").unwrap(),
+            select(&d, &lab(), "job x", 100_000).unwrap(),
             [
                 "2024-01-31|NL01497",
                 "2024-01-31|NL01912",
@@ -220,7 +221,7 @@ mod tests {
             { "name": "stations", "all": true },
         ]));
         assert_eq!(
-            select(&d, &lab(), "job x").unwrap(),
+            select(&d, &lab(), "job x", 100_000).unwrap(),
             [
                 "2024-02-01|NL01497",
                 "2024-02-01|NL01912",
@@ -235,7 +236,7 @@ mod tests {
             { "name": "daily", "start_date": "2024-02-01", "end_date": "2024-02-02" },
             { "name": "stations", "values": ["NL01497", "NL99999"] },
         ]));
-        let e = select(&d, &lab(), "job x").unwrap_err();
+        let e = select(&d, &lab(), "job x", 100_000).unwrap_err();
         assert_eq!(e.status, crate::exit::Status::Rejected);
         assert!(e.message.starts_with("3 partition key(s)"), "{e}");
         assert!(
@@ -247,13 +248,13 @@ mod tests {
             serde_json::json!([{ "name": "daily", "start_date": "2024-02-01", "end_date": "2024-02-01" }]),
         );
         assert!(
-            select(&d, &lab(), "job x")
+            select(&d, &lab(), "job x", 100_000)
                 .unwrap_err()
                 .message
                 .contains("partitioned by daily, stations")
         );
         assert!(
-            select(&d, &Partitions::default(), "job x")
+            select(&d, &Partitions::default(), "job x", 100_000)
                 .unwrap_err()
                 .message
                 .contains("no partitions")

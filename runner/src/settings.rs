@@ -9,6 +9,9 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use dagster_scripts::load::DEFAULT_MAX_PARTITIONS;
+use dagster_scripts::url::BaseUrl;
+
 use crate::exit::Error;
 use crate::log::Format;
 
@@ -33,15 +36,18 @@ Options:
       --request-timeout DURATION
                                 Timeout of one HTTP request [env: DAGSTER_SCRIPTS_REQUEST_TIMEOUT] [default: 60s]
       --log-format FORMAT       human or json [env: DAGSTER_SCRIPTS_LOG_FORMAT] [default: human]
+      --max-partitions N        Most partitions one request may select [env: DAGSTER_SCRIPTS_MAX_PARTITIONS] [default: 100000]
   -h, --help                    Print this help
   -V, --version                 Print the version
 
 Environment:
   DAGSTER_URL          Base URL of the Dagster webserver, path prefix allowed
-                       (http://dagster-webserver.dagster:80/dagster); /graphql is appended
+                       (http://dagster-webserver.dagster:80/dagster); /graphql is appended;
+                       no user or password, query or fragment
   DAGSTER_API_TOKEN    Optional; sent as the Dagster-Cloud-Api-Token header (Dagster+)
 
-DURATION is a number of seconds (90) or numbers with units d, h, m, s, ms (6h, 1h30m, 500ms).
+DURATION is a whole number of seconds (90) or numbers with the units d, h, m, s, ms,
+largest first, each at most once (6h, 1h30m, 500ms): the grammar of the spec's deadline.
 
 Exit codes:
   0  the request succeeded, or had already succeeded (with --no-wait: it was launched or found)
@@ -83,6 +89,10 @@ pub struct Settings {
     pub request_timeout: Duration,
     /// Log format.
     pub log_format: Format,
+    /// Most partitions one request may select (the compiler's `max_partitions`).
+    pub max_partitions: u64,
+    /// Why the URL deserves a warning, if it does (a token over plain http).
+    pub url_warning: Option<String>,
     /// Resolve and print, launch nothing.
     pub dry_run: bool,
     /// Launch or find, then exit without following.
@@ -141,6 +151,7 @@ where
             "--retry-for" => flags.retry_for = Some(value()?),
             "--request-timeout" => flags.request_timeout = Some(value()?),
             "--log-format" => flags.log_format = Some(value()?),
+            "--max-partitions" => flags.max_partitions = Some(value()?),
             _ => {
                 return Err(Error::invalid(format!(
                     "unknown option `{text}` (see --help)"
@@ -162,7 +173,8 @@ where
                 None => Ok(default),
                 Some(v) => parse_duration(&v).ok_or_else(|| {
                     Error::invalid(format!(
-                        "{var}: `{v}` is not a duration (e.g. 90, 30s, 90m, 6h, 1h30m)"
+                        "{var}: `{v}` is not a duration: {}",
+                        dagster_scripts::duration::GRAMMAR
                     ))
                 }),
             }
@@ -201,12 +213,29 @@ where
             )));
         }
     };
+    let max_partitions = match pick(flags.max_partitions, "DAGSTER_SCRIPTS_MAX_PARTITIONS") {
+        None => DEFAULT_MAX_PARTITIONS,
+        Some(v) => v
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| {
+                Error::invalid(format!(
+                    "DAGSTER_SCRIPTS_MAX_PARTITIONS: `{v}` is not a whole number above zero"
+                ))
+            })?,
+    };
+    let token = env("DAGSTER_API_TOKEN")
+        .filter(|t| !t.trim().is_empty())
+        .map(|t| t.trim().to_owned());
+    let base = base_url(&url)?;
     Ok(Command::Run(Settings {
         spec,
-        endpoint: endpoint(&url)?,
-        token: env("DAGSTER_API_TOKEN")
-            .filter(|t| !t.trim().is_empty())
-            .map(|t| t.trim().to_owned()),
+        endpoint: base.endpoint(),
+        url_warning: base.token_warning(token.is_some()),
+        max_partitions,
+        token,
         timeout,
         poll_interval,
         retry_for,
@@ -225,89 +254,31 @@ struct Flags {
     retry_for: Option<String>,
     request_timeout: Option<String>,
     log_format: Option<String>,
+    max_partitions: Option<String>,
     dry_run: bool,
     no_wait: bool,
 }
 
 /// The GraphQL endpoint for a webserver base URL: `/graphql` appended.
 pub fn endpoint(base: &str) -> Result<String, Error> {
-    let base = base.trim();
-    let rest = base
-        .strip_prefix("http://")
-        .or_else(|| base.strip_prefix("https://"))
-        .ok_or_else(|| {
-            Error::invalid(format!(
-                "DAGSTER_URL `{base}` must start with http:// or https://"
-            ))
-        })?;
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if host.is_empty()
-        || rest.contains(['?', '#'])
-        || base.chars().any(|c| c.is_whitespace() || c.is_control())
-    {
-        return Err(Error::invalid(format!(
-            "DAGSTER_URL `{base}` is not a base URL (scheme, host, optional port and path prefix; no query)"
-        )));
-    }
-    Ok(format!("{}/graphql", base.trim_end_matches('/')))
+    base_url(base).map(|u| u.endpoint())
 }
 
-/// Parses `90`, `30s`, `90m`, `6h`, `2d`, `1h30m` or `500ms`.
+/// `DAGSTER_URL` read by the library's URL parser, the one the compiler uses.
+fn base_url(base: &str) -> Result<BaseUrl, Error> {
+    BaseUrl::parse(base.trim())
+        .map_err(|e| Error::invalid(format!("DAGSTER_URL: {e}; {}", dagster_scripts::url::HINT)))
+}
+
+/// Parses a duration in the library's one grammar ([`dagster_scripts::duration`]),
+/// spaces around it ignored.
 pub fn parse_duration(s: &str) -> Option<Duration> {
-    let s = s.trim();
-    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
-        return s.parse::<u64>().ok().map(Duration::from_secs);
-    }
-    let mut total = Duration::ZERO;
-    let mut rest = s;
-    if rest.is_empty() {
-        return None;
-    }
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        if digits == 0 || digits > 9 {
-            return None;
-        }
-        let n: u64 = rest[..digits].parse().ok()?;
-        rest = &rest[digits..];
-        let (unit, len) = if rest.starts_with("ms") {
-            (Duration::from_millis(1), 2)
-        } else {
-            let secs = match rest.chars().next()? {
-                'd' => 86_400,
-                'h' => 3_600,
-                'm' => 60,
-                's' => 1,
-                _ => return None,
-            };
-            (Duration::from_secs(secs), 1)
-        };
-        rest = &rest[len..];
-        total = total.checked_add(unit.checked_mul(u32::try_from(n).ok()?)?)?;
-    }
-    Some(total)
+    dagster_scripts::duration::parse(s.trim())
 }
 
-/// Formats a duration the way the flags take it: `6h`, `1h30m`, `45s`, `500ms`.
+/// Formats a duration so that [`parse_duration`] reads it back: `6h`, `1h30m`, `500ms`.
 pub fn format_duration(d: Duration) -> String {
-    let secs = d.as_secs();
-    if secs == 0 {
-        return format!("{}ms", d.subsec_millis());
-    }
-    let mut out = String::new();
-    for (n, unit) in [
-        (secs / 86_400, "d"),
-        (secs / 3_600 % 24, "h"),
-        (secs / 60 % 60, "m"),
-        (secs % 60, "s"),
-    ] {
-        if n > 0 {
-            out.push_str(&format!("{n}{unit}"));
-        }
-    }
-    out
+    dagster_scripts::duration::format(d)
 }
 
 #[cfg(test)]
@@ -344,9 +315,14 @@ mod tests {
             assert_eq!(parse_duration(s), Some(Duration::from_secs(secs)), "{s}");
         }
         assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
-        for bad in ["", "h", "6x", "1.5h", "-1", "6 h", "10000000000s"] {
+        for bad in ["", "h", "6x", "1.5h", "-1", "6 h", "10000000000s", "30m1h"] {
             assert_eq!(parse_duration(bad), None, "{bad}");
         }
+        // The compiler's largest deadline, rendered, is read.
+        assert_eq!(
+            parse_duration("999999999999970"),
+            Some(Duration::from_secs(999_999_999_999_970))
+        );
         assert_eq!(format_duration(Duration::from_secs(5400)), "1h30m");
         assert_eq!(format_duration(Duration::from_secs(2 * 86_400 + 5)), "2d5s");
         assert_eq!(format_duration(Duration::from_millis(300)), "300ms");
@@ -414,6 +390,26 @@ mod tests {
             (vec!["spec.yaml"], vec![("DAGSTER_URL", "http://")]),
             (
                 vec!["spec.yaml"],
+                vec![("DAGSTER_URL", "http://u:p@dagster:3000")],
+            ),
+            (
+                vec!["spec.yaml"],
+                vec![("DAGSTER_URL", "http://dagster:/x")],
+            ),
+            (
+                vec!["spec.yaml"],
+                vec![("DAGSTER_URL", "http://dagster/x?y")],
+            ),
+            (
+                vec!["spec.yaml"],
+                vec![
+                    ("DAGSTER_URL", "http://x"),
+                    ("DAGSTER_SCRIPTS_MAX_PARTITIONS", "lots"),
+                ],
+            ),
+            (vec!["--max-partitions", "0", "spec.yaml"], url.to_vec()),
+            (
+                vec!["spec.yaml"],
                 vec![
                     ("DAGSTER_URL", "http://x"),
                     ("DAGSTER_SCRIPTS_POLL_INTERVAL", "0"),
@@ -424,5 +420,46 @@ mod tests {
             assert_eq!(err.status, crate::exit::Status::Invalid, "{args:?} {env:?}");
         }
         assert_eq!(run(&["--help"], &[]).unwrap(), Command::Help);
+    }
+
+    #[test]
+    fn credentials_never_reach_the_error_text_unmasked_and_the_cap_is_read() {
+        let err = run(
+            &["spec.yaml"],
+            &[("DAGSTER_URL", "http://u:hunter2@dagster")],
+        )
+        .unwrap_err();
+        assert!(err.message.contains("user or password"), "{}", err.message);
+        assert!(!err.message.contains("hunter2"), "{}", err.message);
+        let s = settings(
+            &["spec.yaml"],
+            &[
+                ("DAGSTER_URL", "http://x"),
+                ("DAGSTER_SCRIPTS_MAX_PARTITIONS", "12"),
+            ],
+        );
+        assert_eq!(s.max_partitions, 12);
+        let s = settings(
+            &["--max-partitions", "3", "spec.yaml"],
+            &[("DAGSTER_URL", "http://x")],
+        );
+        assert_eq!(s.max_partitions, 3);
+        assert_eq!(
+            settings(&["spec.yaml"], &[("DAGSTER_URL", "http://x")]).max_partitions,
+            DEFAULT_MAX_PARTITIONS
+        );
+    }
+
+    #[test]
+    fn a_token_over_plain_http_to_a_remote_host_is_warned_about() {
+        let warning = |url: &str, token: Option<&str>| {
+            let mut env = vec![("DAGSTER_URL", url)];
+            env.extend(token.map(|t| ("DAGSTER_API_TOKEN", t)));
+            settings(&["spec.yaml"], &env).url_warning
+        };
+        assert!(warning("http://dagster.example.com", Some("t")).is_some());
+        assert!(warning("http://dagster.example.com", None).is_none());
+        assert!(warning("https://dagster.example.com", Some("t")).is_none());
+        assert!(warning("http://dagster-webserver.dagster.svc", Some("t")).is_none());
     }
 }

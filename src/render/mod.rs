@@ -329,7 +329,14 @@ impl JobVariables {
         });
         let env = [
             ("DAGSTER_URL", s.dagster.url.to_string()),
-            ("DAGSTER_SCRIPTS_TIMEOUT", format!("{}s", deadline - 30)),
+            (
+                "DAGSTER_SCRIPTS_TIMEOUT",
+                crate::duration::format(std::time::Duration::from_secs(deadline - 30)),
+            ),
+            (
+                "DAGSTER_SCRIPTS_MAX_PARTITIONS",
+                s.max_partitions.to_string(),
+            ),
         ];
         let runner = json!({
             "command": RUNNER_COMMAND,

@@ -233,49 +233,20 @@ fn is_quantity(s: &str) -> bool {
 }
 
 validated_string!(
-    /// How long a Job may run: `90m`, `6h`, `2d`, `1h30m`.
+    /// How long a Job may run: `90m`, `6h`, `2d`, `1h30m` ([`crate::duration`]'s grammar).
     Deadline {
-        pattern: "^([0-9]{1,6}[dhms])+$",
+        pattern: "^([0-9]{1,15}|([0-9]{1,9}d)?([0-9]{1,9}h)?([0-9]{1,9}m)?([0-9]{1,9}s)?([0-9]{1,9}ms)?)$",
         title: "Deadline",
-        description: "a duration: numbers of up to 6 digits, each followed by d, h, m or s (`90m`, `6h`, `1h30m`)",
+        description: "a duration: a whole number of seconds (`90`, at most 15 digits) or numbers of at most 9 digits with the units d, h, m, s, ms, largest first, each at most once (`6h`, `1h30m`, `2d5s`)",
         example: "6h",
-        check: |s| Deadline::parse_seconds(s).is_some(),
+        check: |s| crate::duration::parse(s).is_some(),
     }
 );
 
 impl Deadline {
-    /// The duration in seconds.
+    /// The duration in whole seconds.
     pub fn seconds(&self) -> u64 {
-        Deadline::parse_seconds(&self.0).unwrap_or(0)
-    }
-
-    fn parse_seconds(s: &str) -> Option<u64> {
-        let mut total = 0u64;
-        let mut digits = 0u32;
-        let mut n = 0u64;
-        for c in s.chars() {
-            if let Some(d) = c.to_digit(10) {
-                digits += 1;
-                n = n * 10 + u64::from(d);
-                if digits > 6 {
-                    return None;
-                }
-                continue;
-            }
-            let unit = match c {
-                'd' => 86_400,
-                'h' => 3_600,
-                'm' => 60,
-                's' => 1,
-                _ => return None,
-            };
-            if digits == 0 {
-                return None;
-            }
-            total += n * unit;
-            (digits, n) = (0, 0);
-        }
-        (digits == 0 && !s.is_empty()).then_some(total)
+        crate::duration::parse(&self.0).map_or(0, |d| d.as_secs())
     }
 }
 
@@ -470,7 +441,7 @@ mod tests {
         ] {
             assert_eq!(Deadline::new(s).unwrap().seconds(), secs, "{s}");
         }
-        for bad in ["", "6", "h", "6x", "1h30", "1234567s", "-1h", "1.5h"] {
+        for bad in ["", "h", "6x", "1h30", "1234567890s", "-1h", "1.5h", "30m1h"] {
             assert!(Deadline::new(bad).is_err(), "{bad}");
         }
     }

@@ -19,6 +19,8 @@ pub fn trials() -> Vec<libtest_mimic::Trial> {
         trial(
             "cli::a_fifo_spec_exits_2_at_once_and_never_blocks_sigterm",
             a_fifo_spec_exits_2_at_once_and_never_blocks_sigterm,
+            "cli::url_credentials_the_cap_and_a_clear_text_token",
+            url_credentials_the_cap_and_a_clear_text_token,
         ),
     ]
 }
@@ -160,4 +162,55 @@ fn a_fifo_spec_exits_2_at_once_and_never_blocks_sigterm() {
         panic!("the runner on a FIFO spec still ran a second after SIGTERM");
     }
     let _ = std::fs::remove_file(&fifo);
+/// The URL rules and the partition cap the Job passes (issue 11).
+fn url_credentials_the_cap_and_a_clear_text_token() {
+    let spec = spec_file("cli-url", SEED);
+    let with = |env: &[(&str, &str)]| {
+        let mut c = command(&spec, NOWHERE, &[]);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        wait(c.spawn().expect("spawn"), Duration::from_secs(10))
+    };
+    // A password in DAGSTER_URL: exit 2, and it is not logged.
+    for url in [
+        "http://admin:hunter2@127.0.0.1:9",
+        "http://127.0.0.1:9/x?token=hunter2",
+        "http://127.0.0.1:/x",
+    ] {
+        let ran = with(&[("DAGSTER_URL", url)]);
+        ran.assert_code(2);
+        if url.contains('@') {
+            assert!(!ran.stderr.contains("hunter2"), "{}", ran.stderr);
+            assert!(ran.stderr.contains("user or password"), "{}", ran.stderr);
+        }
+    }
+    // The seed selects 4 partitions; a cap of 3 from the Job refuses it before any traffic.
+    let ran = with(&[("DAGSTER_SCRIPTS_MAX_PARTITIONS", "3")]);
+    ran.assert_code(2);
+    assert!(
+        ran.stderr.contains("more than the cap of 3"),
+        "{}",
+        ran.stderr
+    );
+    // A token over plain http to a host outside the cluster: a warning at start.
+    let ran = with(&[
+        ("DAGSTER_URL", "http://dagster.example.com"),
+        ("DAGSTER_API_TOKEN", "secret-token"),
+        ("DAGSTER_SCRIPTS_MAX_PARTITIONS", "3"),
+    ]);
+    ran.assert_code(2);
+    let warned = ran.event("insecure_url");
+    assert_eq!(warned.len(), 1, "{}", ran.stderr);
+    assert_eq!(warned[0]["level"], "warn", "{}", ran.stderr);
+    assert!(!ran.stderr.contains("secret-token"), "{}", ran.stderr);
+    let ran = with(&[
+        ("DAGSTER_API_TOKEN", "secret-token"),
+        ("DAGSTER_SCRIPTS_MAX_PARTITIONS", "3"),
+    ]);
+    assert!(
+        ran.event("insecure_url").is_empty(),
+        "loopback is local: {}",
+        ran.stderr
+    );
 }

@@ -57,6 +57,22 @@ pub fn trials() -> Vec<libtest_mimic::Trial> {
             asset_backfill_by_keys_and_partitions,
         ),
         trial("dagster::path_prefix_is_honoured", path_prefix_is_honoured),
+        trial(
+            "dagster::dry_run_validates_run_config_as_the_launch_does",
+            dry_run_validates_run_config_as_the_launch_does,
+        ),
+        trial(
+            "dagster::partition_cap_from_the_job_counts_all_dimensions",
+            partition_cap_from_the_job_counts_all_dimensions,
+        ),
+        trial(
+            "dagster::concurrent_twin_runners_launch_one_backfill",
+            concurrent_twin_runners_launch_one_backfill,
+        ),
+        trial(
+            "dagster::concurrent_twin_runners_launch_one_run",
+            concurrent_twin_runners_launch_one_run,
+        ),
     ]
 }
 
@@ -274,7 +290,7 @@ fn failing_partition_exits_1_and_reexecution_from_failure_succeeds() {
     let ran = follow(&retry);
     ran.assert_code(0);
     let retried = server.backfills_tagged("dagster-scripts/request", &ran.hash());
-    assert_eq!(retried.len(), 1, "{retried:?}");
+    assert_eq!(retried.len(), 1, "{retried:?}\n{}", ran.stderr);
     let r = &retried[0];
     assert_eq!(r["status"], "COMPLETED_SUCCESS");
     assert_eq!(r["fromFailure"], true);
@@ -652,4 +668,224 @@ fn path_prefix_is_honoured() {
         "{}",
         ran.stderr
     );
+}
+
+/// `--dry-run` asks Dagster to validate the run config (`isPipelineConfigValid`)
+/// and fails as the launch would; a backfill's run config, which
+/// `launchPartitionBackfill` takes unchecked, is validated too.
+fn dry_run_validates_run_config_as_the_launch_does() {
+    let server = dagster();
+    let exit_message = |ran: &crate::support::Ran| {
+        ran.event("exit")
+            .first()
+            .and_then(|e| e["message"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| panic!("no exit event: {}", ran.stderr))
+    };
+    for (issue, text, needle) in [
+        (
+            "it-dry-badconfig",
+            "kind: run\njob_name: cleanup_job\ntags:\n  name: it-dry-badconfig\nrun_config:\n  ops:\n    cleanup:\n      config:\n        older_than_days: thirty\n",
+            "older_than_days",
+        ),
+        (
+            "it-dry-noconfig",
+            "kind: run\njob_name: cleanup_job\ntags:\n  name: it-dry-noconfig\n",
+            "Missing required config",
+        ),
+        (
+            "it-dry-backfill-badconfig",
+            "job_name: flaky_job\ntags:\n  name: it-dry-backfill-badconfig\n  partitions:\n  - name: daily\n    start_date: '2024-01-20'\n    end_date: '2024-01-20'\n  - name: stations\n    values: [NL01913]\nrun_config:\n  ops:\n    no_such_op:\n      config: {}\n",
+            "no_such_op",
+        ),
+    ] {
+        let spec = spec_file(issue, text);
+        let dry = run(
+            &spec,
+            &server.base_url,
+            &["--dry-run"],
+            Duration::from_secs(60),
+        );
+        dry.assert_code(3);
+        let dry_message = exit_message(&dry);
+        assert!(
+            dry_message.contains("RunConfigValidationInvalid") && dry_message.contains(needle),
+            "{issue}: {}",
+            dry.stderr
+        );
+        let real = run(&spec, &server.base_url, &[], Duration::from_secs(60));
+        real.assert_code(3);
+        assert_eq!(exit_message(&real), dry_message, "{issue}: the same error");
+        assert_nothing_launched(issue);
+    }
+    let good = spec_file(
+        "it-dry-goodconfig",
+        "kind: run\njob_name: cleanup_job\ntags:\n  name: it-dry-goodconfig\nrun_config:\n  ops:\n    cleanup:\n      config:\n        older_than_days: 30\n",
+    );
+    run(
+        &good,
+        &server.base_url,
+        &["--dry-run"],
+        Duration::from_secs(60),
+    )
+    .assert_code(0);
+    assert_nothing_launched("it-dry-goodconfig");
+}
+
+/// The cap the compiler enforced reaches the runner in the Job
+/// (`DAGSTER_SCRIPTS_MAX_PARTITIONS`), and counts `all: true` as Dagster
+/// resolves it at run time.
+fn partition_cap_from_the_job_counts_all_dimensions() {
+    let server = dagster();
+    let issue = "it-cap-all";
+    let spec = spec_file(
+        issue,
+        "job_name: flaky_job\ntags:\n  name: it-cap-all\n  partitions:\n  - name: daily\n    start_date: '2024-01-21'\n    end_date: '2024-01-22'\n  - name: stations\n    all: true\n",
+    );
+    let capped = |cap: &str, args: &[&str]| {
+        let mut c = command(&spec, &server.base_url, args);
+        c.env("DAGSTER_SCRIPTS_MAX_PARTITIONS", cap);
+        wait(c.spawn().expect("spawn"), Duration::from_secs(60))
+    };
+    let open = capped("100000", &["--dry-run"]);
+    open.assert_code(0);
+    let plan: Value =
+        serde_json::from_str(open.stdout.trim()).unwrap_or_else(|e| panic!("{e}: {}", open.stdout));
+    let n = plan["partition_count"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{plan}"));
+    assert!(n > 2, "all: true selects every station: {}", open.stdout);
+    let refused = capped(&(n - 1).to_string(), &[]);
+    refused.assert_code(2);
+    assert!(
+        refused
+            .stderr
+            .contains(&format!("selects {n} partitions; at most {}", n - 1)),
+        "{}",
+        refused.stderr
+    );
+    assert_nothing_launched(issue);
+}
+
+/// How many runners of one request start at the same moment.
+const TWINS: usize = 4;
+
+/// Starts `TWINS` runners of `spec` at the same moment (a barrier, then
+/// spawn) and follows them all to the end.
+fn twins(spec: &str) -> Vec<crate::support::Ran> {
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(TWINS));
+    let url = dagster().base_url.clone();
+    let threads: Vec<_> = (0..TWINS)
+        .map(|_| {
+            let (barrier, spec, url) = (barrier.clone(), spec.to_owned(), url.clone());
+            std::thread::spawn(move || {
+                let mut c = command(&spec, &url, POLL);
+                barrier.wait();
+                wait(c.spawn().expect("spawn"), FOLLOW_LIMIT)
+            })
+        })
+        .collect();
+    threads
+        .into_iter()
+        .map(|t| t.join().expect("runner thread"))
+        .collect()
+}
+
+/// Every runner exits 0; those that launched a twin cancelled it and
+/// followed the earliest. Dagster holds one backfill of the request that is
+/// not cancelled, and every run of the request belongs to it.
+fn concurrent_twin_runners_launch_one_backfill() {
+    let server = dagster();
+    let spec = spec_file(
+        "twins-backfill",
+        "job_name: ingestion_job\nrepository_name: luchtmeetnet_ingestion\ntags:\n  name: it-twins-backfill\n  partitions:\n  - name: daily\n    start_date: '2024-01-26'\n    end_date: '2024-01-26'\n  - name: stations\n    values: [NL01913]\n",
+    );
+    let ran = twins(&spec);
+    for r in &ran {
+        r.assert_code(0);
+    }
+    let hash = ran[0].hash();
+    let backfills = server.backfills_tagged("dagster-scripts/request", &hash);
+    let live: Vec<&Value> = backfills
+        .iter()
+        .filter(|b| !["CANCELED", "CANCELING"].contains(&b["status"].as_str().unwrap_or("")))
+        .collect();
+    let logs: Vec<&str> = ran.iter().map(|r| r.stderr.as_str()).collect();
+    assert_eq!(live.len(), 1, "{backfills:#?}\n{logs:#?}");
+    let winner = live[0]["id"].as_str().unwrap_or_default();
+    assert_eq!(live[0]["status"], "COMPLETED_SUCCESS", "{backfills:#?}");
+    let launched: usize = ran.iter().map(|r| r.event("launched").len()).sum();
+    let cancelled: usize = ran.iter().map(|r| r.event("twin_cancelled").len()).sum();
+    assert_eq!(
+        backfills.len(),
+        launched,
+        "every launch is in Dagster: {logs:#?}"
+    );
+    // Started together, they all miss each other's launch (what this test is about).
+    assert!(launched >= 2, "the race was not reproduced: {logs:#?}");
+    assert!(
+        cancelled >= launched - 1,
+        "every twin was cancelled: {logs:#?}"
+    );
+    for r in &ran {
+        assert_eq!(
+            r.event("finished")[0]["status"],
+            "COMPLETED_SUCCESS",
+            "{}",
+            r.stderr
+        );
+    }
+    let runs = runs_tagged(server, "dagster-scripts/request", &hash);
+    assert_eq!(
+        runs.len(),
+        1,
+        "one partition, one run: {runs:#?}\n{logs:#?}"
+    );
+    assert!(
+        runs.iter()
+            .all(|r| tag(r, "dagster/backfill") == Some(winner)),
+        "{runs:#?}"
+    );
+    // A later runner follows the winner, never a cancelled twin.
+    let again = run(
+        &spec,
+        &server.base_url,
+        &["--no-wait"],
+        Duration::from_secs(60),
+    );
+    again.assert_code(0);
+    assert!(again.stderr.contains(winner), "{}", again.stderr);
+}
+
+/// The same with a run: one run of the request is not cancelled, it
+/// succeeded, and every runner exits 0.
+fn concurrent_twin_runners_launch_one_run() {
+    let server = dagster();
+    let spec = spec_file(
+        "twins-run",
+        "kind: run\njob_name: cleanup_job\ntags:\n  name: it-twins-run\nrun_config:\n  ops:\n    cleanup:\n      config:\n        older_than_days: 7\n",
+    );
+    let ran = twins(&spec);
+    for r in &ran {
+        r.assert_code(0);
+    }
+    let logs: Vec<&str> = ran.iter().map(|r| r.stderr.as_str()).collect();
+    let runs = runs_tagged(server, "dagster-scripts/request", &ran[0].hash());
+    let live: Vec<&Value> = runs
+        .iter()
+        .filter(|r| !["CANCELED", "CANCELING"].contains(&r["status"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(live.len(), 1, "{runs:#?}\n{logs:#?}");
+    assert_eq!(live[0]["status"], "SUCCESS", "{runs:#?}");
+    let launched: usize = ran.iter().map(|r| r.event("launched").len()).sum();
+    assert_eq!(runs.len(), launched, "{logs:#?}");
+    assert!(launched >= 2, "the race was not reproduced: {logs:#?}");
+    let winner = live[0]["runId"].as_str().unwrap_or_default();
+    let again = run(
+        &spec,
+        &server.base_url,
+        &["--no-wait"],
+        Duration::from_secs(60),
+    );
+    again.assert_code(0);
+    assert!(again.stderr.contains(winner), "{}", again.stderr);
 }

@@ -62,6 +62,18 @@ pub fn trials() -> Vec<libtest_mimic::Trial> {
             "faults::progress_and_failed_partitions_of_a_10000_partition_backfill",
             progress_and_failed_partitions_of_a_10000_partition_backfill,
         ),
+        trial(
+            "faults::both_twins_launched_the_later_cancels_itself_and_follows_the_earlier",
+            both_twins_launched_the_later_cancels_itself_and_follows_the_earlier,
+        ),
+        trial(
+            "faults::a_twin_seen_only_on_the_second_look_still_decides",
+            a_twin_seen_only_on_the_second_look_still_decides,
+        ),
+        trial(
+            "faults::rerun_of_never_picks_a_cancelled_twin",
+            rerun_of_never_picks_a_cancelled_twin,
+        ),
     ]
 }
 
@@ -236,8 +248,9 @@ fn lost_launch_never_recorded_is_relaunched_once() {
     let ran = run_seed(&fake, "lost2");
     ran.assert_code(0);
     assert_eq!(fake.count("LaunchBackfill"), 2);
-    // One lookup before the launch, two after the lost answer, none after the second launch.
-    assert_eq!(fake.count("FindBackfills"), 3, "{:?}", fake.seen());
+    // One lookup before the launch, two after the lost answer, and after the
+    // second launch the two looks for a concurrent twin.
+    assert_eq!(fake.count("FindBackfills"), 5, "{:?}", fake.seen());
 }
 
 fn hostile_answers_never_panic() {
@@ -460,4 +473,165 @@ fn run_seed(fake: &Fake, name: &str) -> crate::support::Ran {
         FAST,
         Duration::from_secs(30),
     )
+}
+
+/// A backfill carrying `tags` (a request hash and issue), as the runs feed lists it.
+fn backfill_entry(id: &str, created: f64, status: &str, tags: &Value) -> Value {
+    json!({ "__typename": "PartitionBackfill", "id": id, "creationTime": created,
+            "tags": tags, "status": status })
+}
+
+fn feed(results: Vec<Value>) -> Reply {
+    Reply::Json(
+        200,
+        json!({ "data": { "runsFeedOrError": { "__typename": "RunsFeedConnection", "results": results } } }),
+    )
+}
+
+fn cancel_ok(vars: &Value) -> Reply {
+    Reply::Json(
+        200,
+        json!({ "data": { "cancelPartitionBackfill": { "__typename": "CancelBackfillSuccess", "backfillId": vars["backfillId"] } } }),
+    )
+}
+
+/// The ids the runner cancelled, and the ids it followed.
+fn cancelled_and_followed(fake: &Fake) -> (Vec<String>, Vec<String>) {
+    let ids = |op: &str| {
+        let mut v: Vec<String> = fake
+            .seen()
+            .into_iter()
+            .filter(|s| s.op == op)
+            .filter_map(|s| s.variables["backfillId"].as_str().map(str::to_owned))
+            .collect();
+        v.dedup();
+        v
+    };
+    (ids("CancelBackfill"), ids("BackfillProgress"))
+}
+
+/// The interleaving "A launches, B launches, A looks, B looks", from B's
+/// side: its launch (`bbbbbbbb`) and an earlier one (`aaaaaaaa`) carry the
+/// hash. B cancels its own at once and follows A's; so does a tie on the
+/// creation time, broken by id.
+fn both_twins_launched_the_later_cancels_itself_and_follows_the_earlier() {
+    for (twin_created, mine_created) in [(100.0, 100.5), (100.0, 100.0)] {
+        let fake = Fake::start(move |op, vars, nth| match (op, nth) {
+            ("FindBackfills", 0) => feed(vec![]),
+            ("FindBackfills", _) => feed(vec![
+                backfill_entry("bbbbbbbb", mine_created, "REQUESTED", &vars["tags"]),
+                backfill_entry("aaaaaaaa", twin_created, "REQUESTED", &vars["tags"]),
+            ]),
+            ("LaunchBackfill", _) => Reply::Json(
+                200,
+                json!({ "data": { "launchPartitionBackfill": { "__typename": "LaunchBackfillSuccess", "backfillId": "bbbbbbbb" } } }),
+            ),
+            ("CancelBackfill", _) => cancel_ok(vars),
+            _ => healthy(op, vars, true),
+        });
+        let ran = run_seed(&fake, "twin-loser");
+        ran.assert_code(0);
+        let (cancelled, followed) = cancelled_and_followed(&fake);
+        assert_eq!(cancelled, ["bbbbbbbb"], "{}", ran.stderr);
+        assert_eq!(followed, ["aaaaaaaa"], "{}", ran.stderr);
+        assert_eq!(fake.count("LaunchBackfill"), 1);
+        // It cancelled on the first look, without waiting for the second.
+        assert_eq!(fake.count("FindBackfills"), 2, "{:?}", fake.seen());
+        assert_eq!(ran.event("twin_cancelled").len(), 1, "{}", ran.stderr);
+        assert_eq!(ran.event("following_twin").len(), 1, "{}", ran.stderr);
+    }
+}
+
+/// "A looks before B's launch is visible": A sees only its own launch at
+/// first. If B's launch shows up on the second look, the rule still
+/// decides: when A is earlier, A cancels B and keeps its own; when B is
+/// earlier (its timestamp was taken before it became visible), A cancels
+/// its own and follows B.
+fn a_twin_seen_only_on_the_second_look_still_decides() {
+    for (twin_created, a_wins) in [(200.0, true), (50.0, false)] {
+        let fake = Fake::start(move |op, vars, nth| match (op, nth) {
+            ("FindBackfills", 0) => feed(vec![]),
+            ("FindBackfills", 1) => feed(vec![backfill_entry(
+                "mmmmmmmm",
+                100.0,
+                "REQUESTED",
+                &vars["tags"],
+            )]),
+            ("FindBackfills", _) => feed(vec![
+                backfill_entry("mmmmmmmm", 100.0, "REQUESTED", &vars["tags"]),
+                backfill_entry("tttttttt", twin_created, "REQUESTED", &vars["tags"]),
+            ]),
+            ("LaunchBackfill", _) => Reply::Json(
+                200,
+                json!({ "data": { "launchPartitionBackfill": { "__typename": "LaunchBackfillSuccess", "backfillId": "mmmmmmmm" } } }),
+            ),
+            ("CancelBackfill", _) => cancel_ok(vars),
+            _ => healthy(op, vars, true),
+        });
+        let ran = run_seed(&fake, "twin-late");
+        ran.assert_code(0);
+        let (cancelled, followed) = cancelled_and_followed(&fake);
+        let (loser, winner) = if a_wins {
+            ("tttttttt", "mmmmmmmm")
+        } else {
+            ("mmmmmmmm", "tttttttt")
+        };
+        assert_eq!(cancelled, [loser], "{}", ran.stderr);
+        assert_eq!(followed, [winner], "{}", ran.stderr);
+        assert_eq!(fake.count("FindBackfills"), 3, "{:?}", fake.seen());
+    }
+}
+
+/// `rerun_of` re-executes the newest launch of the issue, but never a
+/// cancelled twin (a later launch with the same request hash); a copy
+/// Dagster made by re-executing (it names its parent) still counts.
+fn rerun_of_never_picks_a_cancelled_twin() {
+    let request = json!([{ "key": "dagster-scripts/request", "value": "h1" }, { "key": "dagster-scripts/issue", "value": "34543" }]);
+    let mut copy_tags = request.clone();
+    copy_tags
+        .as_array_mut()
+        .unwrap()
+        .push(json!({ "key": "dagster/parent_backfill_id", "value": "aaaaaaaa" }));
+    for (with_copy, parent) in [(false, "aaaaaaaa"), (true, "cccccccc")] {
+        let (request, copy_tags) = (request.clone(), copy_tags.clone());
+        let fake = Fake::start(move |op, vars, _| {
+            let by_issue = vars["tags"][0]["key"] == "dagster-scripts/issue";
+            match op {
+                "FindBackfills" if by_issue => {
+                    let mut results = vec![
+                        backfill_entry("aaaaaaaa", 100.0, "COMPLETED_FAILED", &request),
+                        backfill_entry("bbbbbbbb", 100.2, "CANCELED", &request),
+                    ];
+                    if with_copy {
+                        results.push(backfill_entry(
+                            "cccccccc",
+                            300.0,
+                            "COMPLETED_FAILED",
+                            &copy_tags,
+                        ));
+                    }
+                    feed(results)
+                }
+                "FindBackfills" => feed(vec![]),
+                _ => healthy(op, vars, false),
+            }
+        });
+        let ran = run(
+            &spec_file(
+                "rerun-twin",
+                "kind: reexecute\nrerun_of: '34543'\ntags:\n  name: '34600'\n",
+            ),
+            &fake.url,
+            &["--dry-run"],
+            Duration::from_secs(30),
+        );
+        ran.assert_code(0);
+        let details: Vec<String> = fake
+            .seen()
+            .into_iter()
+            .filter(|s| s.op == "BackfillDetail")
+            .filter_map(|s| s.variables["backfillId"].as_str().map(str::to_owned))
+            .collect();
+        assert_eq!(details, [parent], "{}", ran.stderr);
+    }
 }
