@@ -172,9 +172,11 @@ fn load_text(
         lines: &lines,
         document: &document,
     };
+    diagnostics.extend(issue_numbers(&parsed));
     let mut schema_problems = schema.map(|s| s.check(&parsed)).unwrap_or_default();
     // A value the YAML stage already refused (an alias, a tag) was read as
-    // null; the schema's complaint about that null would only repeat it.
+    // null, and an issue number not read as written is refused above; the
+    // schema's complaint about either would only repeat it.
     schema_problems.retain(|p| !diagnostics.iter().any(|d| d.span == p.span));
     let schema_failed = !schema_problems.is_empty();
     diagnostics.extend(schema_problems);
@@ -250,6 +252,38 @@ fn decode<'a>(path: &Path, bytes: &'a [u8]) -> Result<&'a str, Diagnostic> {
 fn is_non_printable(c: char) -> bool {
     matches!(c, '\0'..='\x08' | '\x0b' | '\x0c' | '\x0e'..='\x1f' | '\x7f' | '\u{fffe}' | '\u{ffff}')
         || (('\u{80}'..='\u{9f}').contains(&c) && c != '\u{85}')
+}
+
+/// Where an issue reference is written: it must be read as written.
+const ISSUE_POINTERS: [&str; 2] = ["/tags/name", "/rerun_of"];
+
+/// An unquoted issue number that YAML reads as another number than its text
+/// (`034543` is 34543, `0x10` is 16, `1e5` is 100000) names another issue
+/// than the one written; the schema sees only the number, so this is told
+/// from the text.
+fn issue_numbers(parsed: &Parsed<'_>) -> Vec<Diagnostic> {
+    let document = parsed.document;
+    document
+        .numbers
+        .iter()
+        .filter(|n| ISSUE_POINTERS.contains(&n.pointer.as_str()))
+        .map(|n| {
+            let text = &n.text;
+            let message = match document.value.pointer(&n.pointer) {
+                Some(Value::Number(read)) => {
+                    format!("the issue `{text}` is not read as written: YAML reads it as the number {read}")
+                }
+                _ => format!(
+                    "the issue `{text}` is text here, but YAML 1.1 tools read it as a number"
+                ),
+            };
+            parsed
+                .at_value(&n.pointer, Code::WrongType, message)
+                .with_hint(format!(
+                    "quote it to keep it as text: '{text}' (a plain number like 34543 may stay unquoted)"
+                ))
+        })
+        .collect()
 }
 
 /// What a JSON Schema cannot say: ranges in order, dimension names unique,

@@ -121,6 +121,7 @@ enum KindArg {
     /// One run of a job.
     Run,
     /// A backfill of assets.
+    #[value(name = "asset_backfill")]
     AssetBackfill,
     /// Re-execution of an earlier request's failed runs.
     Reexecute,

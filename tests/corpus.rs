@@ -171,3 +171,264 @@ fn request_hash_ignores_layout_and_audit_text_but_not_the_request() {
         "another issue is another request"
     );
 }
+
+/// Loads `text` with the schema (what `check` does) and without it (what the
+/// runner does): both must refuse it; the diagnostics `check` gives are returned.
+fn refused_both_ways(text: &str) -> Vec<dagster_scripts::diagnostic::Diagnostic> {
+    let path = Path::new("specs/x.yaml");
+    let with_schema = load(
+        path,
+        text.as_bytes(),
+        &Limits::default(),
+        Some(&SchemaValidator::new()),
+    )
+    .err()
+    .unwrap_or_else(|| panic!("check accepts:\n{text}"));
+    let model_only = load(path, text.as_bytes(), &Limits::default(), None)
+        .err()
+        .unwrap_or_else(|| panic!("the runner accepts:\n{text}"));
+    assert!(!model_only.is_empty());
+    for d in &with_schema {
+        assert!(d.span.is_some() && d.hint.is_some(), "{d}");
+        assert_ne!(d.code, Code::Internal, "{d}");
+    }
+    with_schema
+}
+
+fn accepted(text: &str) -> Spec {
+    load(
+        Path::new("specs/x.yaml"),
+        text.as_bytes(),
+        &Limits::default(),
+        Some(&SchemaValidator::new()),
+    )
+    .unwrap_or_else(|d| panic!("{text}\n{}", d.iter().map(human).collect::<String>()))
+    .spec
+}
+
+#[test]
+fn unquoted_issue_numbers_not_read_as_written_are_refused_with_the_quoting_hint() {
+    let backfill = |issue: &str| SEED.replace("name: \"34543\"", &format!("name: {issue}"));
+    let reexecute =
+        |issue: &str| format!("kind: reexecute\nrerun_of: {issue}\ntags:\n  name: \"34600\"\n");
+    for written in [
+        "034543",
+        "0x10",
+        "1e5",
+        "0o17",
+        "99999999999999999999",
+        "18446744073709551616",
+        "1_000",
+        "+5",
+        "12.0",
+        "0b101",
+        "1:30",
+        "-5",
+    ] {
+        for text in [backfill(written), reexecute(written)] {
+            let d = refused_both_ways(&text);
+            assert_eq!(d.len(), 1, "{written}: {d:?}");
+            let hint = d[0].hint.as_deref().unwrap_or_default();
+            assert!(
+                hint.contains(&format!("quote it to keep it as text: '{written}'")),
+                "{written}: {hint}"
+            );
+            let span = d[0].span.unwrap();
+            assert_eq!(span.end.col - span.start.col, written.len(), "{written}");
+        }
+    }
+    for plain in ["34543", "0", "7", "18446744073709551615"] {
+        assert_eq!(accepted(&backfill(plain)).issue().as_str(), plain);
+        let Spec::Reexecute(r) = accepted(&reexecute(plain)) else {
+            panic!("not a re-execution")
+        };
+        assert_eq!(r.rerun_of.as_str(), plain);
+    }
+    for quoted in ["'034543'", "\"0x10\"", "'1e5'"] {
+        accepted(&backfill(quoted));
+        accepted(&reexecute(quoted));
+    }
+}
+
+#[test]
+fn spaces_quotes_and_placeholders_around_names_are_refused_where_dagster_matches_them() {
+    let run = |partition: &str, issue: &str, job: &str| {
+        format!("kind: run\njob_name: {job}\ntags:\n  name: {issue}\n  partition: {partition}\n")
+    };
+    let bad = [
+        "' NL01497'",
+        "'NL01497 '",
+        "\"NL01497\\u00a0\"",
+        "\"\\u3000NL01497\"",
+        "“NL01497”",
+        "‘NL01497’",
+        "«NL01497»",
+        "„NL01497“",
+        "'\"NL01497\"'",
+        "'`NL01497`'",
+        "<station>",
+    ];
+    for value in bad {
+        let cases = [
+            run(value, "'1'", "cleanup_job"),
+            run("a", value, "cleanup_job"),
+            run("a", "'1'", value),
+            run(&format!("{{stations: {value}}}"), "'1'", "cleanup_job"),
+            format!("kind: reexecute\nrerun_of: {value}\ntags:\n  name: '1'\n"),
+            SEED.replace("NL01912", value),
+        ];
+        for text in cases {
+            let d = refused_both_ways(&text);
+            assert_eq!(d.len(), 1, "{text}\n{d:?}");
+            let m = &d[0].message;
+            assert!(
+                ["space", "quotation mark", "placeholder"]
+                    .iter()
+                    .any(|w| m.contains(w)),
+                "{text}\n{}",
+                human(&d[0])
+            );
+        }
+    }
+    // Inside a value, or in free text, they are fine.
+    accepted(&run("l’Aquila", "'PROJ 12'", "cleanup_job"));
+    accepted(&SEED.replace(
+        "  name: \"34543\"\n",
+        "  name: \"34543\"\n  reason: \" “Bad” readings, see <link> \"\n",
+    ));
+    // Free text that is only spaces, or a placeholder, is not.
+    for reason in ["'   '", "<why it is needed>"] {
+        let text = SEED.replace(
+            "  name: \"34543\"\n",
+            &format!("  name: \"34543\"\n  reason: {reason}\n"),
+        );
+        refused_both_ways(&text);
+    }
+}
+
+#[test]
+fn new_writes_placeholders_that_fail_check_one_hint_each_until_filled_in() {
+    use crate::support::{outcome, run};
+    let filled = [
+        ("<job>", "ingestion_job"),
+        ("<why it is needed>", "Station sent bad readings"),
+        ("<who asked>", "jane.doe@example.com"),
+        ("<dimension>", "daily"),
+        ("<YYYY-MM-DD>", "2024-01-31"),
+        ("<asset key>", "daily_summary"),
+        ("<earlier issue>", "\"34543\""),
+    ];
+    for kind in dagster_scripts::spec::Kind::ALL {
+        let dir = crate::support::temp_dir();
+        let d = dir.path();
+        let (code, out, err) = outcome(&run(d, &["new", "91001", "--kind", kind.as_str()]));
+        assert_eq!(code, 0, "{err}");
+        let path = d.join(out.trim());
+        let text = std::fs::read_to_string(&path).unwrap();
+        let placeholders: Vec<(usize, usize)> = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim_start().starts_with('#'))
+            .filter_map(|(i, l)| l.find('<').map(|c| (i + 1, l[..c].chars().count() + 1)))
+            .collect();
+        assert!(placeholders.len() >= 3, "{kind}: {text}");
+        let (code, out, _) = outcome(&run(d, &["check", "--format", "json"]));
+        assert_eq!(code, 1, "{kind}: a scaffold fails check: {text}");
+        let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let found: Vec<(usize, usize)> = report["files"][0]["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                assert!(
+                    d["message"].as_str().unwrap().contains("placeholder"),
+                    "{d}"
+                );
+                assert!(d["hint"].as_str().unwrap().contains("fill it in"), "{d}");
+                (
+                    d["line"].as_u64().unwrap() as usize,
+                    d["column"].as_u64().unwrap() as usize,
+                )
+            })
+            .collect();
+        assert_eq!(
+            found, placeholders,
+            "{kind}: one located hint per placeholder"
+        );
+        let mut done = text.clone();
+        for (placeholder, value) in filled {
+            done = done.replace(placeholder, value);
+        }
+        assert!(
+            done.lines()
+                .all(|l| l.trim_start().starts_with('#') || !l.contains('<')),
+            "{kind}: every placeholder is filled: {done}"
+        );
+        std::fs::write(&path, &done).unwrap();
+        let (code, _, err) = outcome(&run(d, &["check"]));
+        assert_eq!(code, 0, "{kind}: filled in, it passes: {err}\n{done}");
+    }
+}
+
+#[test]
+fn asset_backfill_is_spelt_one_way_and_the_other_spelling_is_a_helpful_error() {
+    use crate::support::{outcome, run};
+    let dir = crate::support::temp_dir();
+    let (code, out, err) = outcome(&run(dir.path(), &["new", "1", "--kind", "asset_backfill"]));
+    assert_eq!(
+        (code, out.trim()),
+        (0, "specs/asset_backfill-1.yaml"),
+        "{err}"
+    );
+    let (code, _, err) = outcome(&run(dir.path(), &["new", "2", "--kind", "asset-backfill"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("similar value exists: 'asset_backfill'"),
+        "{err}"
+    );
+    let (_, help, _) = outcome(&run(dir.path(), &["new", "--help"]));
+    assert!(
+        help.contains("asset_backfill") && !help.contains("asset-backfill"),
+        "{help}"
+    );
+
+    let text = "kind: asset-backfill\nassets: [a]\ntags:\n  name: '1'\n  partitions:\n  - name: d\n    all: true\n";
+    let d = refused_both_ways(text);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(
+        d[0].hint.as_deref().unwrap_or_default().split('?').next(),
+        Some("did you mean `asset_backfill`")
+    );
+    assert!(matches!(
+        accepted(&text.replace("asset-backfill", "asset_backfill")),
+        Spec::AssetBackfill(_)
+    ));
+}
+
+#[test]
+fn a_misspelt_required_key_is_one_error_with_its_suggestion() {
+    let cases = [
+        (SEED.replace("job_name:", "job_nme:"), "job_name"),
+        (SEED.replace("  partitions:", "  partitons:"), "partitions"),
+        (
+            SEED.replace("  name: \"34543\"", "  nam: \"34543\""),
+            "name",
+        ),
+        (SEED.replace("start_date:", "start_dat:"), "start_date"),
+    ];
+    for (text, meant) in cases {
+        let d = refused_both_ways(&text);
+        assert_eq!(d.len(), 1, "{text}\n{d:?}");
+        assert_eq!(d[0].code, Code::UnknownKey);
+        assert_eq!(
+            d[0].hint.as_deref(),
+            Some(format!("did you mean `{meant}`?").as_str())
+        );
+    }
+    // A key that suggests nothing missing leaves the missing key reported.
+    let d = refused_both_ways(&SEED.replace("job_name:", "zzz_unrelated:"));
+    assert_eq!(
+        d.iter().map(|d| d.code).collect::<Vec<_>>(),
+        [Code::UnknownKey, Code::MissingKey]
+    );
+}

@@ -24,7 +24,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 pub use date::{Date, DateError};
 pub use names::{
     AssetKey, Deadline, DimensionName, FullKey, ImageTag, IssueRef, JobName, LocationName,
-    Quantity, TagKey, Text, Value,
+    Quantity, TagKey, Text, Value, is_placeholder, text_problem,
 };
 pub use strict::Strict;
 
