@@ -86,7 +86,7 @@ enum Command {
         #[arg(long, value_enum, default_value_t = PlanFormat::Markdown)]
         format: PlanFormat,
     },
-    /// Start a request: write a commented, valid spec to specs/<kind>-<issue>.yaml.
+    /// Start a request: write specs/<kind>-<issue>.yaml with <placeholders> to fill in.
     #[command(
         after_help = "Exit codes:\n  0  the spec was written (its path is printed)\n  2  usage error, the file exists already, or it could not be written"
     )]
@@ -200,7 +200,14 @@ fn main() -> ExitCode {
             format,
             max_partitions,
         } => {
-            let summary = check::run(&specs, &paths, &Limits { max_partitions });
+            let summary = check::run(
+                &specs,
+                &paths,
+                &Limits {
+                    max_partitions,
+                    ..Limits::default()
+                },
+            );
             let text = report::render(&summary, format);
             if format == Format::Human {
                 eprint!("{text}");

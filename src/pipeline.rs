@@ -72,9 +72,7 @@ pub fn build(
     })?;
     let renderer = Renderer::new(settings.clone(), template);
     let validator = SchemaValidator::new();
-    let limits = Limits {
-        max_partitions: settings.max_partitions,
-    };
+    let limits = Limits::from_settings(settings);
 
     // Output names first: two specs must not claim one file.
     let mut owners: BTreeMap<String, &Path> = BTreeMap::new();

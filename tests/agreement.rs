@@ -7,8 +7,9 @@
 //! put a wrong value or type anywhere) and compares the two verdicts.
 //!
 //! Not compared, because a schema cannot express them: `end_date` not before
-//! `start_date`, dimension names unique within a spec, and the partition cap.
-//! Those live in `load::semantic_checks` and are listed in the README.
+//! `start_date`, dimension names unique within a spec, the partition cap, an
+//! issue number read as written, and `overrides` against the settings. Those
+//! live in `load` and are listed in the README.
 
 use serde_json::{Value, json};
 

@@ -432,3 +432,161 @@ fn a_misspelt_required_key_is_one_error_with_its_suggestion() {
         [Code::UnknownKey, Code::MissingKey]
     );
 }
+
+/// A spec with `overrides` (YAML lines indented under `overrides:`) appended to the seed.
+fn seed_with_overrides(overrides: &str) -> String {
+    format!("{SEED}overrides:\n{overrides}")
+}
+
+#[test]
+fn resource_overrides_kubernetes_refuses_are_errors_at_check_merged_with_the_settings() {
+    use dagster_scripts::settings::Settings;
+    let settings = Limits::from_settings(&Settings::default());
+    let validator = SchemaValidator::new();
+    let check = |text: &str, limits: &Limits| {
+        load(
+            Path::new("specs/x.yaml"),
+            text.as_bytes(),
+            limits,
+            Some(&validator),
+        )
+    };
+    let line_of =
+        |text: &str, needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    // The request alone is fine; merged with the default limit (64Mi) it is not.
+    for (overrides, at, named) in [
+        (
+            "  resources:\n    requests:\n      memory: 1Gi\n",
+            "memory: 1Gi",
+            "64Mi",
+        ),
+        (
+            "  resources:\n    limits:\n      memory: 16Mi\n",
+            "memory: 16Mi",
+            "32Mi",
+        ),
+        (
+            "  resources:\n    requests:\n      cpu: '1'\n",
+            "cpu: '1'",
+            "250m",
+        ),
+    ] {
+        let text = seed_with_overrides(overrides);
+        let d = check(&text, &settings).unwrap_err();
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(
+            d[0].span.unwrap().start.line,
+            line_of(&text, at),
+            "{}",
+            human(&d[0])
+        );
+        assert!(d[0].message.contains(named), "{}", human(&d[0]));
+        assert!(
+            d[0].hint.as_deref().unwrap().contains(named),
+            "{}",
+            human(&d[0])
+        );
+        // The runner has no settings: it checks an override only against itself.
+        check(&text, &Limits::default()).unwrap();
+    }
+    for fine in [
+        "  resources:\n    requests:\n      memory: 1Gi\n    limits:\n      memory: 1Gi\n",
+        "  resources:\n    requests:\n      memory: 16Mi\n    limits:\n      memory: 16Mi\n",
+        "  resources:\n    limits:\n      cpu: '2'\n      memory: 1024Mi\n",
+    ] {
+        check(&seed_with_overrides(fine), &settings).unwrap_or_else(|d| panic!("{fine}: {d:?}"));
+    }
+    // Refused whatever the settings: zero, fractions of a byte, too large.
+    for bad in [
+        "cpu: '0'",
+        "memory: 0Mi",
+        "memory: 100m",
+        "memory: 99999999999Ti",
+    ] {
+        for side in ["requests", "limits"] {
+            let text = seed_with_overrides(&format!("  resources:\n    {side}:\n      {bad}\n"));
+            for limits in [&settings, &Limits::default()] {
+                let d = check(&text, limits).unwrap_err();
+                assert_eq!(d[0].span.unwrap().start.line, line_of(&text, bad), "{d:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn settings_whose_requests_kubernetes_refuses_are_a_located_settings_error() {
+    use crate::support::{outcome, repo_with, run};
+    let dir = repo_with(&[("backfill-1.yaml", SEED.as_bytes())]);
+    let toml =
+        "namespace = \"dagster\"\n\n[resources.requests]\ncpu = \"10m\"\nmemory = \"128Mi\"\n";
+    std::fs::write(dir.path().join("dagster-scripts.toml"), toml).unwrap();
+    for command in [&["render"][..], &["plan"][..]] {
+        let (code, _, err) = outcome(&run(dir.path(), command));
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("dagster-scripts.toml:5:10"), "{err}");
+        assert!(err.contains("above its limit `64Mi`"), "{err}");
+    }
+    let zero = toml.replace("128Mi", "32Mi").replace("\"10m\"", "\"0\"");
+    std::fs::write(dir.path().join("dagster-scripts.toml"), zero).unwrap();
+    let (code, _, err) = outcome(&run(dir.path(), &["render"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("dagster-scripts.toml:4:7") && err.contains("is zero"),
+        "{err}"
+    );
+    std::fs::write(
+        dir.path().join("dagster-scripts.toml"),
+        toml.replace("128Mi", "32Mi"),
+    )
+    .unwrap();
+    let (code, _, err) = outcome(&run(dir.path(), &["render"]));
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn an_image_pinned_by_digest_in_the_settings_stays_pinned() {
+    use crate::support::{outcome, repo_with, run};
+    use dagster_scripts::settings::{ImageRef, Settings};
+    let digest = "sha256:abababababababababababababababababababababababababababababababab";
+    let pinned = format!("ghcr.io/acme/runner:1.0@{digest}");
+    let tagged = seed_with_overrides("  image_tag: \"0.2.0\"\n");
+    let dir = repo_with(&[("backfill-1.yaml", tagged.as_bytes())]);
+    let toml = format!("namespace = \"dagster\"\nimage = \"{pinned}\"\n");
+    std::fs::write(dir.path().join("dagster-scripts.toml"), &toml).unwrap();
+    let (code, _, err) = outcome(&run(dir.path(), &["render"]));
+    assert_eq!(code, 1, "{err}");
+    let line = tagged
+        .lines()
+        .position(|l| l.contains("image_tag"))
+        .unwrap()
+        + 1;
+    assert!(
+        err.contains(&format!("specs/backfill-1.yaml:{line}:14")),
+        "{err}"
+    );
+    assert!(err.contains("pin the runner image by digest"), "{err}");
+    assert!(
+        !dir.path().join("out/backfill-1.yaml").exists(),
+        "nothing is written"
+    );
+
+    // Without the override, the Job runs the pinned image.
+    std::fs::write(dir.path().join("specs/backfill-1.yaml"), SEED).unwrap();
+    let (code, _, err) = outcome(&run(dir.path(), &["render"]));
+    assert_eq!(code, 0, "{err}");
+    let job = std::fs::read_to_string(dir.path().join("out/backfill-1.yaml")).unwrap();
+    assert!(job.contains(&pinned), "{job}");
+
+    // A tagged image may still be retagged per request.
+    let mut settings = Settings::default();
+    assert_eq!(Limits::from_settings(&settings).pinned_image, None);
+    settings.image = ImageRef::new(pinned.clone()).unwrap();
+    assert_eq!(Limits::from_settings(&settings).pinned_image, Some(pinned));
+    load(
+        Path::new("x.yaml"),
+        tagged.as_bytes(),
+        &Limits::from_settings(&Settings::default()),
+        Some(&SchemaValidator::new()),
+    )
+    .unwrap();
+}

@@ -14,6 +14,7 @@
 
 mod date;
 mod names;
+pub mod resources;
 mod strict;
 
 use std::collections::BTreeMap;
