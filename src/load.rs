@@ -12,7 +12,8 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::diagnostic::{Code, Diagnostic, Lines};
-use crate::spec::{Date, Spec};
+use crate::spec::resources::{Resource, exceeds, quantity_problem};
+use crate::spec::{Date, Quantity, ResourceList, Resources, Spec};
 use crate::yaml::{self, Document, SpanIndex, push_pointer};
 
 /// Largest spec file: what one ConfigMap can carry.
@@ -21,28 +22,53 @@ pub const MAX_SPEC_BYTES: u64 = 1024 * 1024;
 /// Default cap on how many partitions one request may select.
 pub const DEFAULT_MAX_PARTITIONS: u64 = 100_000;
 
-/// Limits that guard against requests nobody meant to make.
-#[derive(Clone, Copy, Debug)]
+/// What a spec is checked against besides its own rules: limits that guard
+/// against requests nobody meant to make, and the settings its `overrides`
+/// are merged into. `check` and `render` fill it from the same settings
+/// ([`Limits::from_settings`]); the runner, which has no settings, uses the
+/// default, which checks an override only against itself.
+#[derive(Clone, Debug)]
 pub struct Limits {
     /// Most partitions a request may select (the product of its dimensions).
     pub max_partitions: u64,
+    /// The runner image, when the settings pin it by digest: a spec's
+    /// `image_tag` would replace the pin, so it is refused.
+    pub pinned_image: Option<String>,
+    /// The settings' requests and limits, which a spec's
+    /// `overrides.resources` are merged into before Kubernetes' rules apply.
+    pub resources: Option<Resources>,
 }
 
 impl Default for Limits {
     fn default() -> Limits {
         Limits {
             max_partitions: DEFAULT_MAX_PARTITIONS,
+            pinned_image: None,
+            resources: None,
         }
     }
 }
 
 #[cfg(feature = "compiler")]
 impl Limits {
-    /// What the settings say a spec must respect: `check` and `render` both
-    /// take their limits from here, so the two never disagree.
+    /// What the settings say a spec must respect: the partition cap, a
+    /// digest-pinned image, the default requests and limits. `check` and
+    /// `render` both take their limits from here, so the two never disagree.
     pub fn from_settings(settings: &crate::settings::Settings) -> Limits {
+        let list = |r: &crate::settings::CpuMemory| ResourceList {
+            cpu: Some(r.cpu.clone()),
+            memory: Some(r.memory.clone()),
+        };
         Limits {
             max_partitions: settings.max_partitions,
+            pinned_image: settings
+                .image
+                .has_digest()
+                .then(|| settings.image.as_str().to_owned()),
+            resources: Some(Resources {
+                requests: Some(list(&settings.resources.requests)),
+                limits: Some(list(&settings.resources.limits)),
+            }),
         }
     }
 }
@@ -232,13 +258,16 @@ fn load_text(
         lines: &lines,
         document: &document,
     };
+    diagnostics.extend(issue_numbers(&parsed));
     let mut schema_problems = schema.map(|s| s.check(&parsed)).unwrap_or_default();
     // A value the YAML stage already refused (an alias, a tag) was read as
-    // null; the schema's complaint about that null would only repeat it.
+    // null, and an issue number not read as written is refused above; the
+    // schema's complaint about either would only repeat it.
     schema_problems.retain(|p| !diagnostics.iter().any(|d| d.span == p.span));
     let schema_failed = !schema_problems.is_empty();
     diagnostics.extend(schema_problems);
     diagnostics.extend(semantic_checks(&parsed, limits));
+    diagnostics.extend(override_checks(&parsed, limits));
     if !diagnostics.is_empty() {
         diagnostics.sort_by_key(|d| (d.span, d.code));
         diagnostics.dedup();
@@ -310,6 +339,38 @@ fn decode<'a>(path: &Path, bytes: &'a [u8]) -> Result<&'a str, Diagnostic> {
 fn is_non_printable(c: char) -> bool {
     matches!(c, '\0'..='\x08' | '\x0b' | '\x0c' | '\x0e'..='\x1f' | '\x7f' | '\u{fffe}' | '\u{ffff}')
         || (('\u{80}'..='\u{9f}').contains(&c) && c != '\u{85}')
+}
+
+/// Where an issue reference is written: it must be read as written.
+const ISSUE_POINTERS: [&str; 2] = ["/tags/name", "/rerun_of"];
+
+/// An unquoted issue number that YAML reads as another number than its text
+/// (`034543` is 34543, `0x10` is 16, `1e5` is 100000) names another issue
+/// than the one written; the schema sees only the number, so this is told
+/// from the text.
+fn issue_numbers(parsed: &Parsed<'_>) -> Vec<Diagnostic> {
+    let document = parsed.document;
+    document
+        .numbers
+        .iter()
+        .filter(|n| ISSUE_POINTERS.contains(&n.pointer.as_str()))
+        .map(|n| {
+            let text = &n.text;
+            let message = match document.value.pointer(&n.pointer) {
+                Some(Value::Number(read)) => {
+                    format!("the issue `{text}` is not read as written: YAML reads it as the number {read}")
+                }
+                _ => format!(
+                    "the issue `{text}` is text here, but YAML 1.1 tools read it as a number"
+                ),
+            };
+            parsed
+                .at_value(&n.pointer, Code::WrongType, message)
+                .with_hint(format!(
+                    "quote it to keep it as text: '{text}' (a plain number like 34543 may stay unquoted)"
+                ))
+        })
+        .collect()
 }
 
 /// What a JSON Schema cannot say: ranges in order, dimension names unique,
@@ -385,6 +446,99 @@ fn semantic_checks(parsed: &Parsed<'_>, limits: &Limits) -> Vec<Diagnostic> {
             ),
         );
         out.push(d.with_hint("split it into several requests, or raise `max_partitions` in dagster-scripts.toml if you mean it"));
+    }
+    out
+}
+
+/// A spec's `overrides` against the settings they are merged into: an
+/// `image_tag` may not replace a digest pin, and the merged requests and
+/// limits must be ones Kubernetes accepts. Reported at the override.
+fn override_checks(parsed: &Parsed<'_>, limits: &Limits) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let value = &parsed.document.value;
+    if let (Some(pinned), Some(Value::String(_))) = (
+        limits.pinned_image.as_deref(),
+        value.pointer("/overrides/image_tag"),
+    ) {
+        let d = parsed.at_value(
+            "/overrides/image_tag",
+            Code::InvalidValue,
+            format!("the settings pin the runner image by digest (`{pinned}`); a tag would replace the pin"),
+        );
+        out.push(d.with_hint("remove `image_tag`: a pinned image stays pinned (to run another image, change `image` in dagster-scripts.toml, reviewed like any setting)"));
+    }
+    let pointer = |side: &str, r: Resource| format!("/overrides/resources/{side}/{}", r.key());
+    let written = |side: &str, r: Resource| {
+        value
+            .pointer(&pointer(side, r))
+            .and_then(Value::as_str)
+            .and_then(|s| Quantity::new(s).ok())
+    };
+    let default = |side: &str, r: Resource| {
+        let list = limits.resources.as_ref().and_then(|res| match side {
+            "requests" => res.requests.as_ref(),
+            _ => res.limits.as_ref(),
+        })?;
+        match r {
+            Resource::Cpu => list.cpu.clone(),
+            Resource::Memory => list.memory.clone(),
+        }
+    };
+    for r in Resource::ALL {
+        let mut sound = true;
+        for side in ["requests", "limits"] {
+            if let Some(q) = written(side, r)
+                && let Some((message, hint)) = quantity_problem(r, &q)
+            {
+                sound = false;
+                let d = parsed.at_value(&pointer(side, r), Code::InvalidValue, message);
+                out.push(d.with_hint(hint));
+            }
+        }
+        let (request, limit) = (written("requests", r), written("limits", r));
+        if !sound || (request.is_none() && limit.is_none()) {
+            continue;
+        }
+        let (Some(req), Some(lim)) = (
+            request.clone().or_else(|| default("requests", r)),
+            limit.clone().or_else(|| default("limits", r)),
+        ) else {
+            continue;
+        };
+        if !exceeds(&req, &lim) {
+            continue;
+        }
+        let key = r.key();
+        let d = match (&request, &limit) {
+            (Some(_), Some(_)) => parsed
+                .at_value(
+                    &pointer("requests", r),
+                    Code::InvalidValue,
+                    format!("the {key} request `{req}` is above its limit `{lim}`"),
+                )
+                .with_hint(format!(
+                    "Kubernetes refuses a request above its limit: raise `limits.{key}` to at least {req}, or request at most {lim}"
+                )),
+            (Some(_), None) => parsed
+                .at_value(
+                    &pointer("requests", r),
+                    Code::InvalidValue,
+                    format!("the {key} request `{req}` is above its limit `{lim}` (the settings' default)"),
+                )
+                .with_hint(format!(
+                    "Kubernetes refuses a request above its limit: also set `limits.{key}` (at least {req}) in these overrides, or request at most {lim}"
+                )),
+            _ => parsed
+                .at_value(
+                    &pointer("limits", r),
+                    Code::InvalidValue,
+                    format!("the {key} limit `{lim}` is below its request `{req}` (the settings' default)"),
+                )
+                .with_hint(format!(
+                    "Kubernetes refuses a request above its limit: also set `requests.{key}` (at most {lim}) in these overrides, or allow at least {req}"
+                )),
+        };
+        out.push(d);
     }
     out
 }

@@ -86,7 +86,7 @@ enum Command {
         #[arg(long, value_enum, default_value_t = PlanFormat::Markdown)]
         format: PlanFormat,
     },
-    /// Start a request: write a commented, valid spec to specs/<kind>-<issue>.yaml.
+    /// Start a request: write specs/<kind>-<issue>.yaml with <placeholders> to fill in.
     #[command(
         after_help = "Exit codes:\n  0  the spec was written (its path is printed)\n  2  usage error, the file exists already, or it could not be written"
     )]
@@ -120,6 +120,7 @@ enum KindArg {
     /// One run of a job.
     Run,
     /// A backfill of assets.
+    #[value(name = "asset_backfill")]
     AssetBackfill,
     /// Re-execution of an earlier request's failed runs.
     Reexecute,

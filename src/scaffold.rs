@@ -1,8 +1,9 @@
-//! `new`: a commented, valid spec to start a request from.
+//! `new`: a commented spec to start a request from, to be filled in.
 //!
 //! The file opens with a `yaml-language-server` modeline pointing at the
 //! committed schema, so editors complete and check it from the first
 //! keystroke, and every field carries a comment saying what it is for.
+//! Whatever only the author knows is a `<placeholder>` that fails `check`.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -43,23 +44,29 @@ pub fn schema_reference(specs_dir: &Path) -> String {
 }
 
 /// The text of a new spec of `kind` for `issue`.
+///
+/// What only the author can know is written as a `<placeholder>`, a value
+/// the schema and the model both refuse, so the file fails `check`, with a
+/// hint at each one, until it is filled in: a scaffold never launches by
+/// accident with a made-up job or issue.
 pub fn template(kind: Kind, issue: &IssueRef, schema: &str) -> String {
     let issue = quote_always(issue.as_str());
     let head = format!(
         "# yaml-language-server: $schema={schema}\n\
-         # A dagster-scripts request ({kind}). Check it with `dagster-scripts check`;\n\
-         # every field is described in {SCHEMA_PATH}.\n"
+         # A dagster-scripts request ({kind}). Replace every <placeholder>: until then\n\
+         # `dagster-scripts check` fails, pointing at each one. Every field is\n\
+         # described in {SCHEMA_PATH}.\n"
     );
     let audit = format!(
         "tags:\n  \
          name: {issue}                    # the issue that asked for this request\n  \
-         reason: Describe why this is needed  # for the audit trail and the Dagster UI\n  \
-         requester: you@example.com           # who asked\n"
+         reason: <why it is needed>       # for the audit trail and the Dagster UI\n  \
+         requester: <who asked>           # a person, a team or an e-mail address\n"
     );
     let partitions = "  partitions:                  # one entry per partition dimension; several select their product\n  \
-         - name: date                 # a time dimension: every day from start_date to end_date, both included\n    \
-           start_date: \"2024-01-01\"\n    \
-           end_date: \"2024-01-07\"\n  \
+         - name: <dimension>          # a time dimension: every day from start_date to end_date, both included\n    \
+           start_date: <YYYY-MM-DD>\n    \
+           end_date: <YYYY-MM-DD>\n  \
          # - name: stations           # a static dimension: the listed keys (quote keys like '06310')\n  \
          #   values: [NL01497, NL01912]\n  \
          # - name: region             # or every key the dimension has\n  \
@@ -71,13 +78,13 @@ pub fn template(kind: Kind, issue: &IssueRef, schema: &str) -> String {
     let body = match kind {
         Kind::Backfill => format!(
             "kind: backfill                     # a partition backfill of a job (the default kind)\n\
-             job_name: my_job                   # the Dagster job to backfill\n\
+             job_name: <job>                    # the Dagster job to backfill\n\
              {location}{audit}{partitions}\
              # run_config: {{}}                    # run config for every run of the backfill\n"
         ),
         Kind::Run => format!(
             "kind: run                          # one run of a job\n\
-             job_name: my_job                   # the Dagster job to run\n\
+             job_name: <job>                    # the Dagster job to run\n\
              {location}{audit}  \
              # partition: \"2024-01-01\"          # the one partition to run, if the job is partitioned\n\
              run_config: {{}}                     # the run's config, as Dagster's launchpad takes it\n"
@@ -85,12 +92,12 @@ pub fn template(kind: Kind, issue: &IssueRef, schema: &str) -> String {
         Kind::AssetBackfill => format!(
             "kind: asset_backfill               # materialise assets over partitions\n\
              assets:                            # asset keys, path parts joined with /\n\
-             - my_asset\n\
+             - <asset key>\n\
              {audit}{partitions}"
         ),
         Kind::Reexecute => format!(
             "kind: reexecute                    # re-execute, from failure, what an earlier request launched\n\
-             rerun_of: \"12345\"                  # the earlier request's issue (its tags.name)\n\
+             rerun_of: <earlier issue>          # the earlier request's issue (its tags.name)\n\
              {audit}"
         ),
     };

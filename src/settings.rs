@@ -286,6 +286,7 @@ impl Settings {
                 .diagnostic(path, span, code, format!("in the settings: {message}"))
                 .with_hint("every setting is described in the README, section \"Settings\"")
         })?;
+        check_resources(&settings.resources, &text, path)?;
         if let Some(base) = path.parent().filter(|b| !b.as_os_str().is_empty()) {
             for p in [
                 &mut settings.paths.specs,
@@ -504,6 +505,66 @@ impl ImageRef {
         };
         ImageRef(format!("{repo}:{tag}"))
     }
+}
+
+/// The settings' requests and limits by Kubernetes' rules (the ones a
+/// spec's overrides follow, `spec::resources`), each problem at its key.
+fn check_resources(resources: &Resources, text: &str, path: &Path) -> Result<(), Diagnostic> {
+    use crate::spec::resources::{Resource, exceeds, quantity_problem};
+    let at = |side: &str, r: Resource, message: String, hint: String| {
+        let document = toml::de::DeTable::parse(text)
+            .ok()
+            .map(|t| toml::de::DeValue::Table(t.into_inner()));
+        let span = document
+            .as_ref()
+            .and_then(|d| {
+                d.get("resources")?
+                    .get_ref()
+                    .get(side)?
+                    .get_ref()
+                    .get(r.key())
+            })
+            .map_or(0..0, |v| v.span());
+        let lines = Lines::new(text);
+        let span = Span {
+            start: lines.pos_of_byte(span.start),
+            end: lines.pos_of_byte(span.end),
+        };
+        lines
+            .diagnostic(
+                path,
+                span,
+                Code::InvalidValue,
+                format!("in the settings: {message}"),
+            )
+            .with_hint(hint)
+    };
+    for r in Resource::ALL {
+        let pick = |list: &CpuMemory| match r {
+            Resource::Cpu => list.cpu.clone(),
+            Resource::Memory => list.memory.clone(),
+        };
+        let (request, limit) = (pick(&resources.requests), pick(&resources.limits));
+        for (side, q) in [("requests", &request), ("limits", &limit)] {
+            if let Some((message, hint)) = quantity_problem(r, q) {
+                return Err(at(side, r, message, hint));
+            }
+        }
+        if exceeds(&request, &limit) {
+            let key = r.key();
+            return Err(at(
+                "requests",
+                r,
+                format!("the {key} request `{request}` is above its limit `{limit}`"),
+                format!(
+                    "Kubernetes refuses a request above its limit: raise `resources.limits.{key}` to at least {request}, or lower the request (the defaults are {} and {})",
+                    pick(&Resources::default().requests),
+                    pick(&Resources::default().limits)
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

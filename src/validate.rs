@@ -7,6 +7,7 @@
 //! under any of the schemas" into the one branch the author meant (the
 //! `kind` of the spec, the form of a partition dimension).
 
+use std::cell::RefCell;
 use std::sync::OnceLock;
 
 use jsonschema::ValidationError;
@@ -15,7 +16,7 @@ use serde_json::Value;
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::load::{Parsed, SchemaCheck};
-use crate::spec::Kind;
+use crate::spec::{Kind, is_placeholder, text_problem};
 use crate::yaml::push_pointer;
 
 /// The committed schema, compiled into Rust when this crate is built.
@@ -68,10 +69,30 @@ impl SchemaCheck for SchemaValidator {
         let mapper = Mapper {
             schema: self.schema(),
             parsed,
+            keys: RefCell::default(),
         };
         for error in errors {
             mapper.map(&error, &mut out);
         }
+        // A misspelt required key is one mistake: the unknown key with its
+        // suggestion says it all, so the missing key it explains goes.
+        let keys = mapper.keys.into_inner();
+        let explained = |i: usize| {
+            keys.iter().any(|k| match k {
+                KeyNote::Missing { at, mapping, key } => {
+                    *at == i
+                        && keys.iter().any(|s| {
+                            matches!(s, KeyNote::Suggested { mapping: m, key: k } if m == mapping && k == key)
+                        })
+                }
+                KeyNote::Suggested { .. } => false,
+            })
+        };
+        let mut i = 0;
+        out.retain(|_| {
+            i += 1;
+            !explained(i - 1)
+        });
         // One value can break several keywords (an empty name fails both
         // `minLength` and `pattern`); report the most telling one.
         let rank = |c: Code| match c {
@@ -91,6 +112,20 @@ impl SchemaCheck for SchemaValidator {
 struct Mapper<'a> {
     schema: &'a Value,
     parsed: &'a Parsed<'a>,
+    /// Unknown keys' suggestions and missing keys, by mapping, to tell one typo from two mistakes.
+    keys: RefCell<Vec<KeyNote>>,
+}
+
+/// A key problem at one mapping (its JSON pointer).
+enum KeyNote {
+    /// An unknown key there looks like a misspelling of `key`.
+    Suggested { mapping: String, key: String },
+    /// Required `key` is missing there; diagnostic number `at` says so.
+    Missing {
+        at: usize,
+        mapping: String,
+        key: String,
+    },
 }
 
 impl Mapper<'_> {
@@ -105,6 +140,38 @@ impl Mapper<'_> {
         let node = self.schema_node(error.schema_path().as_str());
         let what = describe(node);
         let d = |code, message: String| self.parsed.at_value(pointer, code, message);
+        // A placeholder left in, or spaces or quotes around a value, break
+        // whatever rule the value has; say which of them it is.
+        if let (Some(text), false) = (
+            instance.as_str(),
+            matches!(
+                error.kind(),
+                ValidationErrorKind::Type { .. } | ValidationErrorKind::Enum { .. }
+            ),
+        ) && let Some((message, hint)) = text_problem(text)
+            // Free text may have spaces and quotes around it; a placeholder
+            // or nothing but spaces is its only such problem.
+            && (what != "text" || is_placeholder(text) || text.trim().is_empty())
+        {
+            let hint = if is_placeholder(text) {
+                let rule = if node_is_date(node) {
+                    "a day written YYYY-MM-DD, e.g. 2024-01-31".to_owned()
+                } else {
+                    rule_hint(node)
+                };
+                // Free text (reason, requester, run tag values) is never required.
+                let or = if what == "text" {
+                    ", or remove the key"
+                } else {
+                    ""
+                };
+                format!("fill it in ({rule}){or}")
+            } else {
+                hint
+            };
+            out.push(d(Code::InvalidValue, message).with_hint(hint));
+            return;
+        }
         match error.kind() {
             ValidationErrorKind::AdditionalProperties { unexpected } => {
                 let allowed: Vec<&str> = node
@@ -117,6 +184,12 @@ impl Mapper<'_> {
                     let d =
                         self.parsed
                             .at_key(&at, Code::UnknownKey, format!("unknown key `{key}`"));
+                    if let Some(meant) = closest_key(key, &allowed) {
+                        self.keys.borrow_mut().push(KeyNote::Suggested {
+                            mapping: pointer.to_owned(),
+                            key: meant.to_owned(),
+                        });
+                    }
                     out.push(d.with_hint(unknown_key_hint(key, &allowed, pointer)));
                 }
             }
@@ -145,6 +218,11 @@ impl Mapper<'_> {
                     ..at
                 };
                 diag.hint = about;
+                self.keys.borrow_mut().push(KeyNote::Missing {
+                    at: out.len(),
+                    mapping: pointer.to_owned(),
+                    key: name.to_owned(),
+                });
                 out.push(diag);
             }
             ValidationErrorKind::Type { kind } => out.push(type_error(
@@ -315,9 +393,15 @@ impl Mapper<'_> {
                             show(instance.get("kind").unwrap_or(&Value::Null))
                         ),
                     );
-                    out.push(d.with_hint(format!(
-                        "`kind` is one of: {kinds} (leave it out for a backfill)"
-                    )));
+                    let written = instance.get("kind").and_then(Value::as_str);
+                    let meant = written.and_then(|w| {
+                        let w = w.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+                        Kind::ALL.into_iter().find(|k| k.as_str() == w)
+                    });
+                    out.push(d.with_hint(match meant {
+                        Some(k) => format!("did you mean `{k}`? (`kind` is one of: {kinds})"),
+                        None => format!("`kind` is one of: {kinds} (leave it out for a backfill)"),
+                    }));
                 }
             }
             return;
@@ -473,17 +557,22 @@ fn rule_hint(node: Option<&Value>) -> String {
     }
 }
 
-fn unknown_key_hint(key: &str, allowed: &[&str], pointer: &str) -> String {
+/// The allowed key `key` is most likely a misspelling of, if any.
+fn closest_key<'a>(key: &str, allowed: &[&'a str]) -> Option<&'a str> {
     let close = |a: &str| {
         edit_distance(key, a) <= 2.max(a.len() / 3) || (key.len() >= 3 && a.starts_with(key))
     };
-    let closest = allowed
+    allowed
         .iter()
         .filter(|a| close(a))
         .map(|a| (edit_distance(key, a), *a))
-        .min();
-    match closest {
-        Some((_, a)) => format!("did you mean `{a}`?"),
+        .min()
+        .map(|(_, a)| a)
+}
+
+fn unknown_key_hint(key: &str, allowed: &[&str], pointer: &str) -> String {
+    match closest_key(key, allowed) {
+        Some(a) => format!("did you mean `{a}`?"),
         None if allowed.is_empty() => "remove it".to_owned(),
         None => {
             format!(

@@ -30,6 +30,19 @@ pub struct Document {
     pub value: Value,
     /// Where each value (and each mapping key) is, by JSON pointer.
     pub spans: SpanIndex,
+    /// Unquoted scalars a YAML reader takes for a number that is not their
+    /// text (`034543`, `0x10`, `1e5`, `+5`, `1_000` in YAML 1.1), by JSON
+    /// pointer: where text is meant, the value read is not what was written.
+    pub numbers: Vec<WrittenNumber>,
+}
+
+/// An unquoted scalar read (by this or another YAML reader) as a number other than its text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WrittenNumber {
+    /// JSON pointer of the value.
+    pub pointer: String,
+    /// The scalar as written.
+    pub text: String,
 }
 
 /// Spans by JSON pointer (`/tags/partitions/0/name`, `` for the root).
@@ -103,6 +116,7 @@ struct Builder<'a> {
     stack: Vec<Frame>,
     root: Option<Value>,
     spans: SpanIndex,
+    numbers: Vec<WrittenNumber>,
     /// Record spans (a spec whose problems are being located) or not (a
     /// manifest read back, a spec on the first, optimistic reading).
     track: bool,
@@ -172,6 +186,7 @@ fn build<'a>(
         stack: Vec::new(),
         root: None,
         spans: SpanIndex::default(),
+        numbers: Vec::new(),
         track,
         diagnostics: Vec::new(),
     };
@@ -205,6 +220,7 @@ fn build<'a>(
                     documents.push(Document {
                         value,
                         spans: std::mem::take(&mut b.spans),
+                        numbers: std::mem::take(&mut b.numbers),
                     });
                 }
                 false
@@ -305,6 +321,22 @@ impl Builder<'_> {
         }
     }
 
+    /// The pointer of the next value, computed from the open frames even when
+    /// spans are not tracked (only a rare value needs it).
+    fn path_here(&self) -> String {
+        let mut pointer = String::new();
+        for frame in &self.stack {
+            pointer = match frame {
+                Frame::Seq { items, .. } => push_pointer(&pointer, &items.len().to_string()),
+                Frame::Map {
+                    key: Some((k, _)), ..
+                } => push_pointer(&pointer, k),
+                Frame::Map { key: None, .. } => pointer,
+            };
+        }
+        pointer
+    }
+
     fn scalar_event(
         &mut self,
         text: Cow<'_, str>,
@@ -351,6 +383,13 @@ impl Builder<'_> {
                 self.report(span, Code::UnsupportedYaml, "tags are not allowed on keys");
             }
             return false;
+        }
+        if style == ScalarStyle::Plain && tag.is_none() && reads_as_other_number(&text) {
+            let pointer = self.path_here();
+            self.numbers.push(WrittenNumber {
+                pointer,
+                text: text.to_string(),
+            });
         }
         let value = match resolve(text, style, tag) {
             Ok(v) => v,
@@ -523,6 +562,31 @@ fn parse_int(text: &str) -> Option<Number> {
         .or_else(|_| text.parse::<u64>().map(Number::from))
         .ok()
         .or_else(|| text.parse::<f64>().ok().and_then(Number::from_f64))
+}
+
+/// Whether a YAML reader takes the plain scalar `text` for a number whose
+/// decimal text is not `text`: anything numeric but a plain decimal integer
+/// without sign or leading zero. YAML 1.1 readers (PyYAML, go-yaml) also
+/// read `1_000`, `0b101` and `1:30` as numbers, so those count too.
+pub fn reads_as_other_number(text: &str) -> bool {
+    let canonical = text == "0"
+        || (text.starts_with(|c: char| ('1'..='9').contains(&c))
+            && text.bytes().all(|b| b.is_ascii_digit())
+            && text.parse::<u64>().is_ok());
+    if canonical {
+        return false;
+    }
+    if parse_int(text).is_some() || is_float(text) {
+        return true;
+    }
+    // YAML 1.1: digits with `_`, binary, sexagesimal (`1:30`).
+    let s = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let yaml_1_1 = |c: char| c.is_ascii_digit() || "_.:".contains(c);
+    s.starts_with(|c: char| c.is_ascii_digit())
+        && (s.contains('_') || s.contains(':'))
+        && s.chars().all(yaml_1_1)
+        || s.strip_prefix("0b")
+            .is_some_and(|b| !b.is_empty() && b.chars().all(|c| "01_".contains(c)))
 }
 
 /// `[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?` or `[-+]?\.(inf|Inf|INF)` or `\.(nan|NaN|NAN)`.

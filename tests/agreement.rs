@@ -7,8 +7,9 @@
 //! put a wrong value or type anywhere) and compares the two verdicts.
 //!
 //! Not compared, because a schema cannot express them: `end_date` not before
-//! `start_date`, dimension names unique within a spec, and the partition cap.
-//! Those live in `load::semantic_checks` and are listed in the README.
+//! `start_date`, dimension names unique within a spec, the partition cap, an
+//! issue number read as written, and `overrides` against the settings. Those
+//! live in `load` and are listed in the README.
 
 use serde_json::{Value, json};
 
@@ -70,6 +71,22 @@ fn replacements() -> Vec<Value> {
         json!("reexecute"),
         json!("café"),
         json!("\u{a0}x"),
+        json!("x\u{3000}"),
+        json!("x\u{2028}"),
+        json!("a\u{2028}b"),
+        json!("“NL01497”"),
+        json!("‘x’"),
+        json!("«x»"),
+        json!("l’Aquila"),
+        json!("\"x\""),
+        json!("'x'"),
+        json!("`x`"),
+        json!("<job>"),
+        json!("<>"),
+        json!("<a\nb>"),
+        json!("a <b>"),
+        json!("\u{feff}x"),
+        json!("x\u{85}"),
         json!(long),
         json!(very_long),
         json!(0),

@@ -128,16 +128,18 @@ fn from_a_new_spec_to_a_finished_backfill_launched_once() {
     // edit: the job, its location and the partitions to backfill
     let text = fs::read_to_string(&spec_path).unwrap();
     let edited = text
-        .replace("job_name: my_job ", "job_name: ingestion_job ")
+        .replace("job_name: <job> ", "job_name: ingestion_job ")
         .replace(
             "# repository_name: my_location  ",
             "repository_name: luchtmeetnet_ingestion",
         )
-        .replace("start_date: \"2024-01-01\"", "start_date: \"2024-01-31\"")
-        .replace("end_date: \"2024-01-07\"", "end_date: \"2024-02-01\"")
+        .replace("<why it is needed>", "Station NL01497 sent bad readings")
+        .replace("<who asked>", "jane.doe@example.com")
+        .replace("start_date: <YYYY-MM-DD>", "start_date: \"2024-01-31\"")
+        .replace("end_date: <YYYY-MM-DD>", "end_date: \"2024-02-01\"")
         .replace("  # - name: stations ", "  - name: stations   ")
         .replace("  #   values: [NL01497, NL01912]", "    values: [NL01497]")
-        .replace("  - name: date ", "  - name: daily");
+        .replace("  - name: <dimension>", "  - name: daily");
     assert_ne!(edited, text);
     fs::write(&spec_path, &edited).unwrap();
     // check

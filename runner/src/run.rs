@@ -47,6 +47,7 @@ fn run_inner(settings: &Settings, log: &Logger, stop: Stop) -> Result<Status, Er
     }
     let limits = Limits {
         max_partitions: settings.max_partitions,
+        ..Limits::default()
     };
     let spec = read_spec(&settings.spec, &limits).map_err(|diagnostics| {
         for d in &diagnostics {

@@ -14,6 +14,7 @@
 
 mod date;
 mod names;
+pub mod resources;
 mod strict;
 
 use std::collections::BTreeMap;
@@ -24,7 +25,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 pub use date::{Date, DateError};
 pub use names::{
     AssetKey, Deadline, DimensionName, FullKey, ImageTag, IssueRef, JobName, LocationName,
-    Quantity, TagKey, Text, Value,
+    Quantity, TagKey, Text, Value, is_placeholder, text_problem,
 };
 pub use strict::Strict;
 

@@ -16,6 +16,7 @@ macro_rules! validated_string {
         $(#[$doc:meta])*
         $name:ident {
             pattern: $pattern:literal,
+            $(not_pattern: $not:expr,)?
             $(max_chars: $max:literal,)?
             title: $title:literal,
             description: $description:literal,
@@ -35,6 +36,8 @@ macro_rules! validated_string {
                 let short_enough = true $(&& s.chars().count() <= $max)?;
                 if short_enough && check(&s) {
                     Ok($name(s))
+                } else if let Some((message, hint)) = text_problem(&s) {
+                    Err(format!("{message}: {hint}"))
                 } else {
                     Err(format!("`{}` is not a valid {}: {}", s.escape_debug(), $title.to_lowercase(), $description))
                 }
@@ -87,6 +90,7 @@ macro_rules! validated_string {
                     "examples": [$example],
                 });
                 $(schema.insert("maxLength".into(), $max.into());)?
+                $(schema.insert("not".into(), serde_json::json!({ "type": "string", "pattern": $not }));)?
                 schema
             }
         }
@@ -105,6 +109,94 @@ fn is_forbidden_control(c: char) -> bool {
 /// Visible: not a control character and not an ASCII space.
 fn is_visible(c: char) -> bool {
     !matches!(c, '\0'..=' ' | '\x7f')
+}
+
+/// The class of characters an identifier may not start or end with: white
+/// space (Unicode's, and JSON Schema's `\s`) and quotation marks, typographic
+/// or not. `“NL01497”` pasted from a chat names no partition Dagster has.
+macro_rules! edge_class {
+    () => {
+        "[ \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}\u{feff}\"'`“”„‟‘’‚‛«»‹›「」『』]"
+    };
+}
+
+/// A whole value in angle brackets, on one line: a placeholder `new` wrote.
+const PLACEHOLDER: &str = "^<[^\\n]*>$";
+
+/// What identifiers refuse besides their own rule: a placeholder, or white
+/// space or a quotation mark at either end.
+const NOT_IDENTIFIER: &str = concat!("^<[^\\n]*>$|^", edge_class!(), "|", edge_class!(), "$");
+
+fn is_edge_char(c: char) -> bool {
+    ('\u{2000}'..='\u{200a}').contains(&c)
+        || " \u{85}\u{a0}\u{1680}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}\u{feff}\"'`“”„‟‘’‚‛«»‹›「」『』"
+            .contains(c)
+}
+
+/// Whether `s` is a placeholder `new` wrote: `<...>` on one line.
+pub fn is_placeholder(s: &str) -> bool {
+    s.len() >= 2 && s.starts_with('<') && s.ends_with('>') && !s.contains('\n')
+}
+
+/// Neither a placeholder nor white space or quotes at either end.
+fn is_clean(s: &str) -> bool {
+    !is_placeholder(s) && !s.starts_with(is_edge_char) && !s.ends_with(is_edge_char)
+}
+
+/// Why a text value names nothing Dagster has, when the reason is one a
+/// person makes by hand: a placeholder left in, white space or quotation
+/// marks around it. A message and a hint, for the model's and the schema's
+/// errors alike.
+pub fn text_problem(s: &str) -> Option<(String, String)> {
+    let shown = s.escape_debug();
+    if is_placeholder(s) {
+        return Some((
+            format!("`{shown}` is a placeholder to fill in"),
+            "replace it with the real value (or remove the key if it is optional)".to_owned(),
+        ));
+    }
+    let name = |c: char| match c {
+        ' ' => "a space".to_owned(),
+        '"' | '\'' | '`' => format!("the quotation mark `{c}`"),
+        c if c.is_whitespace() || c == '\u{feff}' => {
+            format!("the invisible space U+{:04X}", u32::from(c))
+        }
+        c => format!("the typographic quotation mark `{c}`"),
+    };
+    if !s.is_empty() && s.chars().all(|c| c.is_whitespace() || c == '\u{feff}') {
+        return Some((
+            format!("`{shown}` is only white space"),
+            "write the value itself, or remove the key if it is optional".to_owned(),
+        ));
+    }
+    let first = s.chars().next().filter(|&c| is_edge_char(c));
+    let last = s.chars().next_back().filter(|&c| is_edge_char(c));
+    let message = match (first, last) {
+        (Some(f), Some(l)) if s.chars().count() > 1 && !f.is_whitespace() && !l.is_whitespace() => {
+            format!("`{shown}` is wrapped in quotation marks `{f}…{l}`")
+        }
+        (Some(f), Some(l)) if s.chars().count() > 1 => {
+            format!(
+                "`{shown}` starts with {} and ends with {}",
+                name(f),
+                name(l)
+            )
+        }
+        (Some(f), _) => format!("`{shown}` starts with {}", name(f)),
+        (None, Some(l)) => format!("`{shown}` ends with {}", name(l)),
+        (None, None) => return None,
+    };
+    let inner = s.trim_matches(is_edge_char);
+    let hint = if inner.is_empty() {
+        "write the value itself".to_owned()
+    } else {
+        format!(
+            "Dagster has no name like that; write `{}` (to quote in YAML, use plain quotes around it: '{}')",
+            inner.escape_debug(),
+            inner.escape_debug()
+        )
+    };
+    Some((message, hint))
 }
 
 fn is_key_char(c: char) -> bool {
@@ -148,11 +240,12 @@ validated_string!(
     /// A key of a static partition dimension (one dimension's part of a key).
     Value {
         pattern: "^[^\\x00-\\x1f\\x7f,\\[\\]|]+$",
+        not_pattern: NOT_IDENTIFIER,
         max_chars: 255,
         title: "Partition value",
-        description: "a partition key of one dimension: at most 255 characters, without control characters or `, [ ] |`",
+        description: "a partition key of one dimension: at most 255 characters, without control characters or `, [ ] |`, and no space or quotation mark at either end",
         example: "NL01497",
-        check: |s| !s.is_empty() && s.chars().all(|c| is_key_char(c) && c != '|'),
+        check: |s| !s.is_empty() && s.chars().all(|c| is_key_char(c) && c != '|') && is_clean(s),
     }
 );
 
@@ -160,11 +253,12 @@ validated_string!(
     /// A full partition key, dimensions joined with `|` as Dagster shows it.
     FullKey {
         pattern: "^[^\\x00-\\x1f\\x7f,\\[\\]]+$",
+        not_pattern: NOT_IDENTIFIER,
         max_chars: 1000,
         title: "Partition key",
-        description: "a partition key as Dagster shows it, dimensions joined with `|`, without control characters or `, [ ]`",
+        description: "a partition key as Dagster shows it, dimensions joined with `|`, without control characters or `, [ ]`, and no space or quotation mark at either end",
         example: "2024-01-31|NL01497",
-        check: |s| !s.is_empty() && s.chars().all(is_key_char),
+        check: |s| !s.is_empty() && s.chars().all(is_key_char) && is_clean(s),
     }
 );
 
@@ -172,11 +266,12 @@ validated_string!(
     /// Free text for the audit trail: reason, requester, tag values.
     Text {
         pattern: "^[^\\x00-\\x08\\x0b-\\x1f\\x7f]*[^\\x00-\\x20\\x7f][^\\x00-\\x08\\x0b-\\x1f\\x7f]*$",
+        not_pattern: PLACEHOLDER,
         max_chars: 4000,
         title: "Text",
-        description: "text with at least one visible character and no control characters other than tab and newline, at most 4000 characters",
+        description: "text with at least one visible character and no control characters other than tab and newline, at most 4000 characters, not a `<placeholder>`",
         example: "Station NL01912 sent bad readings",
-        check: |s| s.chars().any(is_visible) && !s.chars().any(is_forbidden_control),
+        check: |s| s.chars().any(is_visible) && !s.chars().any(is_forbidden_control) && !is_placeholder(s),
     }
 );
 
@@ -338,8 +433,10 @@ impl IssueRef {
             && s.chars().next().is_some_and(is_visible)
             && s.chars().next_back().is_some_and(is_visible)
             && !s.chars().any(|c| c.is_ascii_control());
-        if ok {
+        if ok && is_clean(&s) {
             Ok(IssueRef(s))
+        } else if let Some((message, hint)) = text_problem(&s).filter(|_| ok) {
+            Err(format!("{message}: {hint}"))
         } else {
             Err(format!(
                 "`{}` is not a valid issue reference: one line of at most 200 characters, not starting or ending with a space",
@@ -408,16 +505,17 @@ impl JsonSchema for IssueRef {
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
             "title": "Issue reference",
-            "description": "the issue or ticket that asked for the request: text on one line (at most 200 characters, no leading or trailing space) or a whole number",
+            "description": "the issue or ticket that asked for the request: text on one line (at most 200 characters, no space or quotation mark at either end) or a whole number",
             "anyOf": [
                 {
                     "title": "Issue reference",
-                    "description": "text on one line, at most 200 characters, not starting or ending with a space",
+                    "description": "text on one line, at most 200 characters, not starting or ending with a space or quotation mark",
                     "examples": ["34543"],
                     "type": "string",
                     "minLength": 1,
                     "maxLength": 200,
                     "pattern": "^[^\\x00-\\x20\\x7f]([^\\x00-\\x1f\\x7f]*[^\\x00-\\x20\\x7f])?$",
+                    "not": { "type": "string", "pattern": NOT_IDENTIFIER },
                 },
                 { "title": "Issue number", "description": "a whole number, 0 or more", "examples": [34543], "type": "integer", "minimum": 0 },
             ],

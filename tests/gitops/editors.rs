@@ -111,7 +111,7 @@ fn language_server_completes_spec_keys_from_the_modeline_schema() {
 }
 
 #[test]
-fn language_server_flags_a_typo_and_accepts_what_new_writes() {
+fn language_server_flags_a_typo_and_each_placeholder_new_writes() {
     let ws = workspace();
     let mut lsp = server(ws.path());
 
@@ -140,7 +140,8 @@ fn language_server_flags_a_typo_and_accepts_what_new_writes() {
         "no message about the missing job_name: {messages:?}"
     );
 
-    // `dagster-scripts new` writes the modeline and a valid spec: no diagnostics.
+    // `dagster-scripts new` writes the modeline and <placeholders>: the editor
+    // flags each one (as `check` does), and nothing once they are filled in.
     let out = tools::output(
         std::process::Command::new(env!("CARGO_BIN_EXE_dagster-scripts"))
             .args(["new", "91001"])
@@ -154,11 +155,34 @@ fn language_server_flags_a_typo_and_accepts_what_new_writes() {
         scaffold.starts_with(MODELINE),
         "`new` writes another modeline:\n{scaffold}"
     );
+    let placeholder_lines: Vec<u64> = (0u64..)
+        .zip(scaffold.lines())
+        .filter(|(_, l)| !l.trim_start().starts_with('#') && l.contains('<'))
+        .map(|(i, _)| i)
+        .collect();
     let new = lsp.open(&path, &scaffold);
-    let clean = lsp.diagnostics_for(&new, |_| true);
+    let flagged = lsp.diagnostics_for(&new, |d| !d.is_empty());
+    let mut lines: Vec<u64> = flagged
+        .iter()
+        .filter_map(|d| d["range"]["start"]["line"].as_u64())
+        .collect();
+    lines.sort_unstable();
+    lines.dedup();
+    assert_eq!(
+        lines, placeholder_lines,
+        "the editor flags each placeholder `new` wrote: {flagged:#?}"
+    );
+    let filled = scaffold
+        .replace("<job>", "ingestion_job")
+        .replace("<why it is needed>", "Station NL01497 sent bad readings")
+        .replace("<who asked>", "jane.doe@example.com")
+        .replace("<dimension>", "daily")
+        .replace("<YYYY-MM-DD>", "2024-01-31");
+    let done = lsp.open(&ws.path().join("specs/filled.yaml"), &filled);
+    let clean = lsp.diagnostics_for(&done, |_| true);
     assert!(
         clean.is_empty(),
-        "diagnostics on what `new` wrote: {clean:#?}"
+        "diagnostics on the filled-in scaffold: {clean:#?}"
     );
     assert!(
         lsp.configuration_requests > 0,
