@@ -15,13 +15,14 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
 
 pub use names::{job_name, label_value};
-pub use template::{DEFAULT_TEMPLATE, TEMPLATE_NAME, Template, quote, yaml_text};
+pub use template::{
+    DEFAULT_TEMPLATE, TEMPLATE_NAME, Template, escape_unsafe, is_unsafe, quote, yaml_text,
+};
 
 use crate::diagnostic::Diagnostic;
-use crate::hash::{hex, sha256_hex};
+use crate::hash::sha256_hex;
 use crate::load::Loaded;
 use crate::settings::Settings;
 use crate::spec::{Dimension, Kind, Overrides, Spec};
@@ -55,11 +56,12 @@ pub fn network_policy(settings: &Settings) -> String {
     )
 }
 
-/// What a rendered file is, recorded in its second line for `plan` and for
-/// skipping unchanged specs.
+/// What a rendered file is, recorded in its second line so that `plan` can
+/// show what a file it replaces or removes was. For display only: nothing
+/// read from `out/` decides what is rendered.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Meta {
-    /// The spec's path.
+    /// The spec's path, relative to the repository's root.
     pub source: String,
     /// The Job's (and ConfigMap's) name.
     pub name: String,
@@ -71,10 +73,6 @@ pub struct Meta {
     pub target: String,
     /// What it launches: "4 partitions", "1 run", ...
     pub launches: String,
-    /// Hash of everything the file was rendered from (spec bytes, settings, template, version).
-    pub input: String,
-    /// Hash of the manifests below the header, to notice a hand edit.
-    pub output: String,
 }
 
 /// One rendered manifest file.
@@ -82,7 +80,8 @@ pub struct Meta {
 pub struct Rendered {
     /// File name within `out/`.
     pub file: String,
-    /// The whole file; `None` when `out/` already holds exactly this file.
+    /// The whole file; `None` once it has been compared with `out/` and
+    /// written or dropped.
     pub text: Option<String>,
     /// Its description.
     pub meta: Meta,
@@ -92,7 +91,6 @@ pub struct Rendered {
 pub struct Renderer {
     settings: Settings,
     template: Template,
-    key: String,
     /// The template variables that depend on the settings alone, built once.
     fixed: Fixed,
 }
@@ -115,20 +113,12 @@ struct Fixed {
 struct JobVariables([(&'static str, Value); 4]);
 
 impl Renderer {
-    /// A renderer; its key hashes the settings, the template and the tool version.
+    /// A renderer.
     pub fn new(settings: Settings, template: Template) -> Renderer {
-        let mut h = Sha256::new();
-        h.update(env!("CARGO_PKG_VERSION"));
-        h.update([0]);
-        h.update(serde_json::to_string(&settings).unwrap_or_default());
-        h.update([0]);
-        h.update(&template.text);
-        let key = hex(&h.finalize());
         let fixed = Fixed::new(&settings);
         Renderer {
             settings,
             template,
-            key,
             fixed,
         }
     }
@@ -138,27 +128,16 @@ impl Renderer {
         &self.settings
     }
 
-    /// The hash of a spec's bytes under this renderer: equal means the output is too.
-    pub fn input_hash(&self, spec_bytes: &[u8]) -> String {
-        let mut h = Sha256::new();
-        h.update(&self.key);
-        h.update(spec_bytes);
-        let mut hash = hex(&h.finalize());
-        hash.truncate(32);
-        hash
-    }
-
-    /// Renders `loaded` (read from `source`, whose bytes hash to `input`
-    /// under [`Renderer::input_hash`]) into the file `file`.
+    /// Renders `loaded` (read from `source`, the spec's path relative to the
+    /// repository's root, with `/`) into the file `file`.
     pub fn render(
         &self,
-        source: &Path,
+        source: &str,
         file: &str,
         loaded: &Loaded,
-        input: String,
     ) -> Result<Rendered, Vec<Diagnostic>> {
         let spec = &loaded.spec;
-        let source = source.to_string_lossy().replace('\\', "/");
+        let source = source.to_owned();
         // Render once with a stand-in name, hash that, then put the real name
         // in. The stand-in is derived from the spec's own text, so it cannot
         // occur in the spec or the settings by accident.
@@ -179,10 +158,9 @@ impl Renderer {
             issue: spec.issue().to_string(),
             target: target(spec),
             launches: launches(spec),
-            input,
-            output: body_hash(&body),
         };
-        let header = serde_json::to_string(&meta).unwrap_or_default();
+        // A comment line: nothing in it may read as a line break to any YAML reader.
+        let header = escape_unsafe(&serde_json::to_string(&meta).unwrap_or_default());
         let mut text = String::with_capacity(MARKER.len() + header.len() + body.len() + 22);
         text.push_str(MARKER);
         text.push_str("\n# dagster-scripts: ");
@@ -194,26 +172,6 @@ impl Renderer {
             file: file.to_owned(),
             text: Some(text),
             meta,
-        })
-    }
-
-    /// The file `out/` already holds for `file`, described by `existing` (the
-    /// header of a manifest whose body is intact), if it is exactly what
-    /// rendering `source` (whose bytes hash to `input`) would produce. Then
-    /// the spec need not be parsed again.
-    pub fn reuse(
-        &self,
-        existing: Option<&Meta>,
-        source: &Path,
-        file: &str,
-        input: &str,
-    ) -> Option<Rendered> {
-        let meta = existing?;
-        let source = source.to_string_lossy().replace('\\', "/");
-        (meta.input == input && meta.source == source).then(|| Rendered {
-            file: file.to_owned(),
-            text: None,
-            meta: meta.clone(),
         })
     }
 
@@ -412,13 +370,6 @@ pub fn out_file_name(relative: &Path) -> String {
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect();
     format!("{}.yaml", parts.join("--"))
-}
-
-/// The hash a manifest's header records of the body below it.
-pub fn body_hash(body: &str) -> String {
-    let mut hash = sha256_hex(body.as_bytes());
-    hash.truncate(32);
-    hash
 }
 
 /// Reads the [`Meta`] line of a file the tool wrote.
