@@ -4,8 +4,10 @@
 # measures ours and each peer interleaved (bench/measure.py) and prints a
 # Markdown table of medians and ratios.
 #
-# usage: bench/run.sh [--quick]
-#   --quick  corpora of 1, 100 and 1,000 specs and 3 runs each (about a minute)
+# usage: bench/run.sh [--quick | --render]
+#   --quick   corpora of 1, 100 and 1,000 specs and 3 runs each (about a minute)
+#   --render  only the render rows at 10,000 specs, ours and the floor
+#             (bench/render_rows.py; no peers' venv; about 2 minutes plus the settling wait)
 #
 # Environment (defaults in brackets):
 #   SHARED_BENCH   the peers [../shared/bench beside the repository]
@@ -21,12 +23,14 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SHARED="${SHARED_BENCH:-$ROOT/../shared/bench}"
 WORK="${BENCH_DIR:-$ROOT/target/bench}"
 QUICK=""
+RENDER=""
 case "${1:-}" in
   --quick) QUICK=--quick ;;
+  --render) RENDER=1 ;;
   "") ;;
-  *) echo "usage: bench/run.sh [--quick]" >&2; exit 2 ;;
+  *) echo "usage: bench/run.sh [--quick | --render]" >&2; exit 2 ;;
 esac
-if [[ -n "$QUICK" ]]; then SIZES="1 100 1000"; else SIZES="1 100 1000 10000"; fi
+if [[ -n "$QUICK" ]]; then SIZES="1 100 1000"; elif [[ -n "$RENDER" ]]; then SIZES="10000"; else SIZES="1 100 1000 10000"; fi
 
 die() { echo "bench: $*" >&2; exit 1; }
 [[ -d "$SHARED/seed_peer" ]] || die "no peers at $SHARED (set SHARED_BENCH)"
@@ -40,7 +44,7 @@ BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/dagster-scripts"
 # The seed's exact package tree (it pins check-jsonschema too), installed once.
 VENV="$WORK/venv"
 LOCK="$SHARED/seed_peer/requirements.lock.txt"
-if ! cmp -s "$LOCK" "$VENV/installed.txt" 2>/dev/null; then
+if [[ -z "$RENDER" ]] && ! cmp -s "$LOCK" "$VENV/installed.txt" 2>/dev/null; then
   echo "== installing the peers into $VENV" >&2
   rm -rf "$VENV"
   python3 -m venv "$VENV"
@@ -76,6 +80,10 @@ for n in $SIZES; do
     || { cat "$WORK/check-$n.txt" >&2; die "dagster-scripts check rejects specs the generator wrote (above)"; }
 done
 
+if [[ -n "$RENDER" ]]; then
+  exec python3 "$ROOT/bench/render_rows.py" --bin "$BIN" --floor "$FLOOR" --timed "$TIMED" \
+    --work "$WORK" --settle "${BENCH_SETTLE:-360}" --size 10000
+fi
 exec python3 "$ROOT/bench/measure.py" $QUICK --bin "$BIN" --venv "$VENV" --floor "$FLOOR" --timed "$TIMED" \
   --shared "$SHARED" --work "$WORK" --schema "$ROOT/schema/spec.schema.json" \
   --settle "${BENCH_SETTLE:-360}" --sizes $SIZES

@@ -145,10 +145,14 @@ impl Diagnostic {
         self.span.map_or(Pos { line: 1, col: 1 }, |s| s.start)
     }
 
-    /// Whether the problem is with the environment (reading files, the template,
-    /// `out/`) rather than with a spec: the command exits 2 instead of 1.
+    /// Whether the problem is with the environment (reading files, the template
+    /// or the manifests it renders, `out/`) rather than with a spec: the command
+    /// exits 2 instead of 1.
     pub fn is_io(&self) -> bool {
-        matches!(self.code, Code::Io | Code::Template | Code::Conflict)
+        matches!(
+            self.code,
+            Code::Io | Code::Template | Code::Manifest | Code::Conflict
+        )
     }
 }
 

@@ -319,6 +319,10 @@ fn decode<'a>(path: &Path, bytes: &'a [u8]) -> Result<&'a str, Diagnostic> {
         let pos = lines.pos_of_byte(offset);
         let what = if c == '\0' {
             "a NUL byte".to_owned()
+        } else if c == '\u{85}' {
+            // YAML 1.2 allows it, but Kubernetes' reader (go-yaml, through
+            // kustomize) turns it into a space: the cluster would not get this text.
+            "the next-line character NEL (U+0085), which Kubernetes' YAML reader changes".to_owned()
         } else {
             format!("control character U+{:04X}", u32::from(c))
         };
@@ -335,9 +339,10 @@ fn decode<'a>(path: &Path, bytes: &'a [u8]) -> Result<&'a str, Diagnostic> {
     Ok(text)
 }
 
-/// Outside YAML's printable set (tab, line breaks, and the rest of Unicode but C0/C1 controls).
+/// Outside YAML's printable set (tab, line breaks, and the rest of Unicode but C0/C1 controls),
+/// or NEL, which YAML 1.2 prints but go-yaml does not keep.
 fn is_non_printable(c: char) -> bool {
-    matches!(c, '\0'..='\x08' | '\x0b' | '\x0c' | '\x0e'..='\x1f' | '\x7f' | '\u{fffe}' | '\u{ffff}')
+    matches!(c, '\0'..='\x08' | '\x0b' | '\x0c' | '\x0e'..='\x1f' | '\x7f'..='\u{9f}' | '\u{fffe}' | '\u{ffff}')
         || (('\u{80}'..='\u{9f}').contains(&c) && c != '\u{85}')
 }
 

@@ -262,6 +262,7 @@ fn main() -> ExitCode {
             format,
         } => match settings.resolve() {
             Err(code) => code,
+            Ok(s) if !inside_repository(&s.paths.out) => 2,
             Ok(s) => match out::lock(&s.paths.out) {
                 Err(e) => io_error("cannot lock", &s.paths.out, &e),
                 // Read, render and write under the lock: a second render waits for this one.
@@ -269,7 +270,7 @@ fn main() -> ExitCode {
                     let staging = out::Staging::new(&s.paths.out, &lock);
                     match pipeline::build(&s, existing, Some(&staging)) {
                         Err(summary) => report_problems(&summary, format),
-                        Ok(build) => render(&s.paths.out, &staging, &build, existing),
+                        Ok(build) => render(&s.paths.out, &staging, &build),
                     }
                 }),
             },
@@ -280,7 +281,7 @@ fn main() -> ExitCode {
                 match pipeline::build(&s, existing, None) {
                     Err(summary) => report_problems(&summary, Format::Human),
                     Ok(build) => {
-                        let entries = plan::plan(&build, existing);
+                        let entries = plan::plan(&build);
                         print(&match format {
                             PlanFormat::Markdown => plan::markdown(&entries),
                             PlanFormat::Json => plan::json(&entries),
@@ -321,8 +322,34 @@ fn report_problems(summary: &Summary, format: Format) -> u8 {
     summary.exit_code()
 }
 
+/// Whether `out` may be used: a path inside the repository (the working
+/// directory) must not lead out of it through a symlink. Says why not.
+fn inside_repository(out: &std::path::Path) -> bool {
+    match out::leads_out_of_repository(out) {
+        Ok(None) => true,
+        Ok(Some(real)) => {
+            eprintln!(
+                "error: {} leads out of the repository, to {}, through a symbolic link; \
+                 render writes and removes files there, so it refuses\n  \
+                 hint: make {} a real directory inside the repository (or point --out at the place itself)",
+                out.display(),
+                real.display(),
+                out.display()
+            );
+            false
+        }
+        Err(e) => {
+            io_error("cannot resolve", out, &e);
+            false
+        }
+    }
+}
+
 /// Reads what `out/` holds and hands it to `f`.
 fn with_existing(dir: &std::path::Path, f: impl FnOnce(&out::Existing) -> u8) -> u8 {
+    if !inside_repository(dir) {
+        return 2;
+    }
     match out::read_existing(dir) {
         Ok(existing) => f(&existing),
         Err(e) => io_error("cannot read", dir, &e),
@@ -334,13 +361,8 @@ fn io_error(what: &str, path: &std::path::Path, e: &std::io::Error) -> u8 {
     2
 }
 
-fn render(
-    out_dir: &std::path::Path,
-    staging: &out::Staging<'_>,
-    build: &pipeline::Build,
-    existing: &out::Existing,
-) -> u8 {
-    match out::apply(staging, &build.desired, existing) {
+fn render(out_dir: &std::path::Path, staging: &out::Staging<'_>, build: &pipeline::Build) -> u8 {
+    match out::apply(staging, &build.desired, &build.removed) {
         Ok(applied) => {
             // One write, not one per line: a first render lists every file.
             let mut lines = String::new();
@@ -371,7 +393,7 @@ fn render_check(
     build: &pipeline::Build,
     existing: &out::Existing,
 ) -> u8 {
-    let changes = out::changes(&build.desired, existing);
+    let changes = out::changes(&build.desired, &build.removed);
     if changes.is_empty() {
         eprintln!(
             "{} is current ({} files)",
@@ -380,7 +402,7 @@ fn render_check(
         );
         return 0;
     }
-    print(&out::diff(out_dir, &build.desired, &changes));
+    print(&out::diff(existing, &build.desired, &changes));
     eprintln!(
         "{} is stale: {} file(s) differ; run `dagster-scripts render` and commit the result",
         escape_path(out_dir),

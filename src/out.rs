@@ -1,12 +1,16 @@
 //! `out/`: what is there, what should be, and getting from one to the other safely.
 //!
-//! Only files whose first line is the tool's marker are ever replaced or
-//! removed; anything else in `out/` is left alone (and a clash with it is an
-//! error). Unchanged files are not touched, so their mtime stays. Each write
-//! goes to a temporary file in `out/` and is renamed over the old one, and the
-//! order is chosen so that a render killed at any point leaves a folder that
-//! still builds: manifests first, then `kustomization.yaml`, then removals.
-//! An exclusive lock on the folder keeps two renders from interleaving.
+//! Nothing a file in `out/` says about itself is trusted: every spec is
+//! rendered, and a file is current only when its bytes are exactly the
+//! rendered ones. Only regular files whose first line is the tool's marker
+//! are ever replaced or removed; anything else under a name the tool would
+//! write (another file, a directory, a symlink) is a conflict, and anything
+//! else in `out/` is left alone. Unchanged files are not touched, so their
+//! mtime stays. Each write goes to a temporary file in `out/` and is renamed
+//! over the old one, and the order is chosen so that a render killed at any
+//! point leaves a folder that still builds: manifests first, then
+//! `kustomization.yaml`, then removals. An exclusive lock on the folder keeps
+//! two renders from interleaving.
 //!
 //! A render does not hold every new manifest in memory until the end: each
 //! is written to its temporary file as soon as it has passed its checks
@@ -14,14 +18,14 @@
 //! If any spec fails, or a write does, the temporary files are removed and
 //! `out/` is exactly as it was.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::render::{MARKER, Meta, body_hash, read_meta};
+use crate::render::{MARKER, Meta, read_meta};
 
 /// The kustomization that lists every manifest.
 pub const KUSTOMIZATION: &str = "kustomization.yaml";
@@ -30,16 +34,39 @@ pub const KUSTOMIZATION: &str = "kustomization.yaml";
 const TEMP_SUFFIX: &str = ".dagster-scripts.tmp";
 
 /// The files `out/` should hold, by name.
-pub type Desired = BTreeMap<String, Content>;
+pub type Desired = BTreeMap<String, File>;
 
-/// What one file of `out/` should hold.
+/// One file `out/` should hold: how it compares with what is there, and its text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct File {
+    /// What `out/` holds under this name now, compared with the rendered bytes.
+    pub state: State,
+    /// The rendered bytes, where they are.
+    pub content: Content,
+}
+
+/// What `out/` holds under one name, compared byte for byte with what was rendered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum State {
+    /// Nothing.
+    Added,
+    /// Exactly the rendered bytes.
+    Same,
+    /// A file the tool wrote, with other bytes; its header's description
+    /// (shown as "before" by `plan`, nothing else), if it reads.
+    Changed(Option<Meta>),
+    /// Something the tool did not write: another file, a directory, a symlink.
+    Foreign,
+}
+
+/// Where a rendered file's bytes are.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Content {
-    /// Exactly what the file there holds now (known without its text).
+    /// Nowhere: `out/` holds them already (or cannot take them).
     Kept,
     /// This text.
     Text(String),
-    /// A text already written to the file's temporary file by [`Staging`].
+    /// Written to the file's temporary file by [`Staging`].
     Staged,
 }
 
@@ -53,7 +80,16 @@ impl Content {
     }
 }
 
-/// `kustomization.yaml` listing `manifests`, sorted.
+impl File {
+    /// Whether `render` has to write it.
+    pub fn is_write(&self) -> bool {
+        matches!(self.state, State::Added | State::Changed(_))
+    }
+}
+
+/// `kustomization.yaml` listing `manifests`, sorted. Each entry starts with
+/// `./`, so that kustomize never reads a file name as a URL (`https:x.yaml`,
+/// `git@host:x.yaml`).
 pub fn kustomization<'a>(manifests: impl IntoIterator<Item = &'a String>) -> String {
     let mut names: Vec<&String> = manifests
         .into_iter()
@@ -68,86 +104,28 @@ pub fn kustomization<'a>(manifests: impl IntoIterator<Item = &'a String>) -> Str
     } else {
         text.push_str("resources:\n");
         for name in names {
-            text.push_str(&format!("- {}\n", crate::render::quote(name)));
+            text.push_str(&format!(
+                "- {}\n",
+                crate::render::quote(&format!("./{name}"))
+            ));
         }
     }
     text
 }
 
-/// What `out/` holds now.
-///
-/// Only what deciding needs stays in memory (a manifest's header, and whether
-/// its body is still what the header records); the few texts a diff or a plan
-/// shows are read again when asked for, so a large `out/` costs little memory.
+/// What `out/` holds now: the names of its entries, and which are regular
+/// files. Files are read when a render compares with them ([`Existing::compare`]),
+/// on every core, and only what deciding needs stays in memory.
 #[derive(Debug, Default)]
 pub struct Existing {
     /// The folder that was read.
     dir: PathBuf,
-    /// Files the tool wrote.
-    pub ours: BTreeMap<String, Written>,
-    /// Other files, which the tool never touches.
-    pub foreign: BTreeSet<String>,
+    /// Every entry but temporary files: whether it is a regular file (not a
+    /// directory, a symlink, a FIFO, ...).
+    entries: BTreeMap<String, bool>,
 }
 
-/// A file the tool wrote, as read.
-#[derive(Debug)]
-pub enum Written {
-    /// A manifest with a readable header.
-    Manifest {
-        /// The header's second line as written.
-        line: String,
-        /// What it says.
-        meta: Meta,
-        /// Whether the body below still hashes to what the header records
-        /// (a hand edit makes it false).
-        intact: bool,
-    },
-    /// Any other file the tool writes (the kustomization, the NetworkPolicy),
-    /// or a manifest whose header does not read: the whole text.
-    Text(String),
-}
-
-impl Written {
-    fn read(text: String) -> Written {
-        let mut parts = text.splitn(3, '\n');
-        let (Some(MARKER), Some(line), Some(body)) = (parts.next(), parts.next(), parts.next())
-        else {
-            return Written::Text(text);
-        };
-        match read_meta(&text) {
-            Some(meta) => Written::Manifest {
-                intact: meta.output == body_hash(body),
-                line: line.to_owned(),
-                meta,
-            },
-            None => Written::Text(text),
-        }
-    }
-
-    /// The description of a manifest whose body is what its header records.
-    pub fn intact(&self) -> Option<&Meta> {
-        match self {
-            Written::Manifest {
-                meta, intact: true, ..
-            } => Some(meta),
-            _ => None,
-        }
-    }
-
-    /// Whether this file's bytes are `text` (a rendered file). For an intact
-    /// manifest the headers decide: each records the hash of the body below it.
-    fn is(&self, text: &str) -> bool {
-        match self {
-            Written::Manifest { line, intact, .. } => {
-                let mut lines = text.split('\n');
-                *intact && lines.next() == Some(MARKER) && lines.next() == Some(line.as_str())
-            }
-            Written::Text(old) => old == text,
-        }
-    }
-}
-
-/// Reads the top level of `out/` (absent is empty), on every core.
+/// Lists the top level of `out/` (absent is empty).
 pub fn read_existing(out: &Path) -> io::Result<Existing> {
     let mut existing = Existing {
         dir: out.to_owned(),
@@ -158,45 +136,67 @@ pub fn read_existing(out: &Path) -> io::Result<Existing> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(existing),
         Err(e) => return Err(e),
     };
-    let mut names = Vec::new();
     for entry in entries {
         let entry = entry?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        if !name.ends_with(TEMP_SUFFIX) && entry.file_type()?.is_file() {
-            names.push(name);
-        }
-    }
-    let read = crate::pipeline::parallel_map(&names, |name| -> io::Result<Option<Written>> {
-        let bytes = fs::read(out.join(name))?;
-        Ok(match String::from_utf8(bytes) {
-            Ok(text) if text.starts_with(MARKER) => Some(Written::read(text)),
-            _ => None,
-        })
-    });
-    for (name, written) in names.into_iter().zip(read) {
-        if let Some(w) = written? {
-            existing.ours.insert(name, w);
-        } else {
-            existing.foreign.insert(name);
+        if !name.ends_with(TEMP_SUFFIX) {
+            // The entry's own type: a symlink is not followed.
+            existing.entries.insert(name, entry.file_type()?.is_file());
         }
     }
     Ok(existing)
 }
 
 impl Existing {
-    /// Whether the file `name` holds exactly `text` (a rendered file).
-    pub fn holds(&self, name: &str, text: &str) -> bool {
-        self.ours.get(name).is_some_and(|old| old.is(text))
+    /// How `out/`'s entry `name` compares with `text`, the bytes rendered for it.
+    pub fn compare(&self, name: &str, text: &str) -> io::Result<State> {
+        Ok(match self.entries.get(name) {
+            None => State::Added,
+            Some(false) => State::Foreign,
+            Some(true) => match self.ours(name)? {
+                None => State::Foreign,
+                Some(old) if old == text => State::Same,
+                Some(old) => State::Changed(read_meta(&old)),
+            },
+        })
     }
 
-    /// The text of the file `name` the tool wrote. A file removed or made
-    /// unreadable since it was read shows as empty: the change is still
+    /// The text of the regular file `name` if the tool wrote it (its first line is the marker).
+    fn ours(&self, name: &str) -> io::Result<Option<String>> {
+        let bytes = match fs::read(self.dir.join(name)) {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        Ok(String::from_utf8(bytes)
+            .ok()
+            .filter(|t| t.split('\n').next() == Some(MARKER)))
+    }
+
+    /// The files the tool wrote that `desired` does not name, with their
+    /// headers' descriptions: what a render removes.
+    pub fn removals(&self, desired: &Desired) -> io::Result<BTreeMap<String, Option<Meta>>> {
+        let names: Vec<&String> = self
+            .entries
+            .iter()
+            .filter(|(name, regular)| **regular && !desired.contains_key(*name))
+            .map(|(name, _)| name)
+            .collect();
+        let read = crate::pipeline::parallel_map(&names, |name| self.ours(name));
+        let mut out = BTreeMap::new();
+        for (name, text) in names.into_iter().zip(read) {
+            if let Some(text) = text? {
+                out.insert(name.clone(), read_meta(&text));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The text of the file `name` the tool wrote, for a diff. A file
+    /// removed or made unreadable since shows as empty: the change is still
     /// reported, only its diff shows less.
     fn text(&self, name: &str) -> String {
-        match self.ours.get(name) {
-            Some(Written::Text(text)) => text.clone(),
-            _ => fs::read_to_string(self.dir.join(name)).unwrap_or_default(),
-        }
+        self.ours(name).ok().flatten().unwrap_or_default()
     }
 }
 
@@ -205,55 +205,84 @@ impl Existing {
 pub enum Change {
     /// A new file.
     Added,
-    /// A file whose text changes (the old text).
-    Changed(String),
-    /// A file the tool wrote that is no longer rendered (the old text).
-    Removed(String),
+    /// A file whose bytes change (its old header's description).
+    Changed(Option<Meta>),
+    /// A file the tool wrote that is no longer rendered (its header's description).
+    Removed(Option<Meta>),
 }
 
-/// Every change from `existing` to `desired`, by file name.
-pub fn changes(desired: &Desired, existing: &Existing) -> BTreeMap<String, Change> {
+/// Every change from what `out/` holds to `desired`, by file name.
+pub fn changes(
+    desired: &Desired,
+    removed: &BTreeMap<String, Option<Meta>>,
+) -> BTreeMap<String, Change> {
     let mut out = BTreeMap::new();
-    for name in writes(desired, existing) {
-        let change = if existing.ours.contains_key(name) {
-            Change::Changed(existing.text(name))
-        } else {
-            Change::Added
+    for (name, file) in desired {
+        match &file.state {
+            State::Added => out.insert(name.clone(), Change::Added),
+            State::Changed(meta) => out.insert(name.clone(), Change::Changed(meta.clone())),
+            State::Same | State::Foreign => None,
         };
-        out.insert(name.clone(), change);
     }
-    for name in removals(desired, existing) {
-        out.insert(name.clone(), Change::Removed(existing.text(name)));
+    for (name, meta) in removed {
+        out.insert(name.clone(), Change::Removed(meta.clone()));
     }
     out
 }
 
-/// The files of `desired` whose bytes are not already in `out/`, in name order.
-fn writes<'a>(desired: &'a Desired, existing: &Existing) -> impl Iterator<Item = &'a String> {
-    desired
-        .iter()
-        .filter(|(name, content)| match content {
-            Content::Kept => false,
-            Content::Staged => true,
-            Content::Text(text) => !existing.holds(name, text),
-        })
-        .map(|(name, _)| name)
+/// Whether `out` (as given) lies in the working directory but really leads
+/// out of it, through a symlink of its own or of a parent inside it: the
+/// lexical path and the real one disagree about being in the repository.
+/// `None` when it does not; else the real place it leads to.
+pub fn leads_out_of_repository(out: &Path) -> io::Result<Option<PathBuf>> {
+    let cwd = std::env::current_dir()?;
+    let lexical = normalize(&cwd.join(out));
+    if !lexical.starts_with(&cwd) {
+        return Ok(None);
+    }
+    let root = fs::canonicalize(&cwd)?;
+    // The deepest part that exists, resolved; the rest is created by `render`.
+    let mut existing = lexical.clone();
+    let mut rest = Vec::new();
+    while fs::symlink_metadata(&existing).is_err() {
+        match (existing.file_name(), existing.parent()) {
+            (Some(name), Some(parent)) => {
+                rest.push(name.to_owned());
+                existing = parent.to_owned();
+            }
+            _ => return Ok(None),
+        }
+    }
+    let mut real = match fs::canonicalize(&existing) {
+        Ok(real) => real,
+        // A dangling symlink: where it points is not in the repository either way.
+        Err(_) => return Ok(Some(existing)),
+    };
+    real.extend(rest.iter().rev());
+    Ok((!real.starts_with(&root)).then_some(real))
 }
 
-/// The files the tool wrote that `desired` no longer has, in name order.
-fn removals<'a>(desired: &Desired, existing: &'a Existing) -> impl Iterator<Item = &'a String> {
-    existing
-        .ours
-        .keys()
-        .filter(|name| !desired.contains_key(*name))
-}
-
-/// Files the tool would have to overwrite although it did not write them.
-pub fn clashes<'a>(desired: &'a Desired, existing: &Existing) -> Vec<&'a String> {
-    desired
-        .keys()
-        .filter(|n| existing.foreign.contains(*n))
-        .collect()
+/// `path` with `.` and repeated or trailing separators removed, and each
+/// `..` taking away the component before it (lexically, links not followed).
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) {
+                    out.pop();
+                } else {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
 }
 
 /// What [`apply`] did.
@@ -333,11 +362,15 @@ impl Drop for Staging<'_> {
     }
 }
 
-/// Makes the locked `out/` of `staging` (holding `existing`) hold `desired`:
-/// see the module comment for the guarantees.
-pub fn apply(staging: &Staging<'_>, desired: &Desired, existing: &Existing) -> io::Result<Applied> {
+/// Makes the locked `out/` of `staging` hold `desired`, and no longer hold
+/// `removed`: see the module comment for the guarantees.
+pub fn apply(
+    staging: &Staging<'_>,
+    desired: &Desired,
+    removed: &BTreeMap<String, Option<Meta>>,
+) -> io::Result<Applied> {
     let out = staging.dir;
-    if let Some(name) = clashes(desired, existing).first() {
+    if let Some((name, _)) = desired.iter().find(|(_, f)| f.state == State::Foreign) {
         return Err(io::Error::new(
             io::ErrorKind::AlreadyExists,
             format!(
@@ -346,15 +379,18 @@ pub fn apply(staging: &Staging<'_>, desired: &Desired, existing: &Existing) -> i
             ),
         ));
     }
-    let (kustomization, manifests): (Vec<&String>, Vec<&String>) =
-        writes(desired, existing).partition(|n| n.as_str() == KUSTOMIZATION);
+    let (kustomization, manifests): (Vec<&String>, Vec<&String>) = desired
+        .iter()
+        .filter(|(_, f)| f.is_write())
+        .map(|(name, _)| name)
+        .partition(|n| n.as_str() == KUSTOMIZATION);
     let mut applied = Applied {
         unchanged: desired.len() - kustomization.len() - manifests.len(),
         ..Applied::default()
     };
     let write = |name: &&String| {
         let path = out.join(name);
-        match &desired[*name] {
+        match &desired[*name].content {
             Content::Staged => fs::rename(temp_path(&path), &path),
             Content::Text(text) => write_atomically(&path, text.as_bytes()),
             Content::Kept => Ok(()),
@@ -374,7 +410,7 @@ pub fn apply(staging: &Staging<'_>, desired: &Desired, existing: &Existing) -> i
         .chain(kustomization)
         .cloned()
         .collect();
-    for name in removals(desired, existing) {
+    for name in removed.keys() {
         fs::remove_file(out.join(name))?;
         applied.removed.push(name.clone());
     }
@@ -416,19 +452,20 @@ fn remove_stale_temporaries(out: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// A unified diff of every change, as `render --check` prints it.
-pub fn diff(out: &Path, desired: &Desired, changes: &BTreeMap<String, Change>) -> String {
+/// A unified diff of every change, as `render --check` prints it (the old
+/// texts are read from `existing` again).
+pub fn diff(existing: &Existing, desired: &Desired, changes: &BTreeMap<String, Change>) -> String {
     let mut text = String::new();
     for (name, change) in changes {
-        let label = out.join(name).to_string_lossy().into_owned();
+        let label = existing.dir.join(name).to_string_lossy().into_owned();
         let new = desired
             .get(name)
-            .and_then(Content::text)
+            .and_then(|f| f.content.text())
             .unwrap_or_default();
         let d = match change {
             Change::Added => crate::drift::diff(&label, None, new),
-            Change::Changed(old) => crate::drift::diff(&label, Some(old), new),
-            Change::Removed(old) => crate::drift::diff(&label, Some(old), ""),
+            Change::Changed(_) => crate::drift::diff(&label, Some(&existing.text(name)), new),
+            Change::Removed(_) => crate::drift::diff(&label, Some(&existing.text(name)), ""),
         };
         text.push_str(&d.unwrap_or_default());
     }

@@ -2,21 +2,26 @@
 //!
 //! Data flows one way: the files found, then each one read, validated and
 //! rendered (on every core, the results kept in spec order), then the set of
-//! files `out/` should hold. A spec whose bytes, settings, template and tool
-//! version all match what its existing output records, and whose output is
-//! intact, is not parsed again: its file is kept as it is. `render` passes
-//! a [`Staging`], which takes each new manifest as soon as it is rendered;
-//! otherwise nothing here writes, and `render --check` and `plan` differ
-//! only in what they do with the result.
+//! files `out/` should hold. Every spec is rendered every time, and each
+//! result is compared byte for byte with the file `out/` holds under its
+//! name (read on the same core, right then): nothing `out/` says about
+//! itself decides what a Job contains. `render` passes a [`Staging`], which
+//! takes each new manifest as soon as it is rendered; otherwise nothing here
+//! writes, and `render --check` and `plan` differ only in what they do with
+//! the result.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::check::discover;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::load::{Limits, load, read_capped};
-use crate::out::{Content, Desired, Existing, KUSTOMIZATION, Staging, Written, kustomization};
-use crate::render::{NETWORK_POLICY, Rendered, Renderer, Template, network_policy, out_file_name};
+use crate::out::{
+    Content, Desired, Existing, File, KUSTOMIZATION, Staging, State, kustomization, normalize,
+};
+use crate::render::{
+    Meta, NETWORK_POLICY, Rendered, Renderer, Template, network_policy, out_file_name,
+};
 use crate::report::Summary;
 use crate::settings::Settings;
 use crate::validate::SchemaValidator;
@@ -31,19 +36,24 @@ pub struct Build {
     pub rendered: Vec<Rendered>,
     /// Every file of `out/`, `kustomization.yaml` included.
     pub desired: Desired,
+    /// The files the tool wrote that are no longer rendered, with their headers' descriptions.
+    pub removed: BTreeMap<String, Option<Meta>>,
 }
 
 /// Why one spec did not render.
 enum Failed {
     /// Problems with the spec itself.
     Spec(Vec<Diagnostic>),
-    /// A problem that stops the whole render (the template, writing `out/`).
+    /// A problem that stops the whole render (the template, the manifests
+    /// it renders, reading or writing `out/`).
     Render(Vec<Diagnostic>),
 }
 
 impl From<Vec<Diagnostic>> for Failed {
     fn from(d: Vec<Diagnostic>) -> Failed {
-        if d.iter().any(|d| d.code == Code::Template) {
+        if d.iter()
+            .any(|d| matches!(d.code, Code::Template | Code::Manifest))
+        {
             Failed::Render(d)
         } else {
             Failed::Spec(d)
@@ -103,29 +113,38 @@ pub fn build(
         })
         .collect();
 
-    let one = |(path, file): &(&PathBuf, String)| -> Result<(Rendered, Content), Failed> {
+    let out_dir = &settings.paths.out;
+    let cwd = std::env::current_dir().ok().map(|c| normalize(&c));
+    let io_failure = |file: &str, what: &str, e: std::io::Error| {
+        let message = format!("cannot {what}: {e}");
+        Failed::Render(vec![Diagnostic::file(
+            &out_dir.join(file),
+            Code::Io,
+            message,
+        )])
+    };
+    let one = |(path, file): &(&PathBuf, String)| -> Result<(Rendered, File), Failed> {
         let bytes = read_capped(path).map_err(|d| Failed::Spec(vec![d]))?;
-        let input = renderer.input_hash(&bytes);
-        let intact = existing.ours.get(file).and_then(Written::intact);
-        if let Some(kept) = renderer.reuse(intact, path, file, &input) {
-            return Ok((kept, Content::Kept));
-        }
         let loaded = load(path, &bytes, &limits, Some(&validator))?;
-        let mut rendered = renderer.render(path, file, &loaded, input)?;
+        let mut rendered = renderer.render(&source_path(cwd.as_deref(), path), file, &loaded)?;
         let text = rendered.text.take().unwrap_or_default();
+        let state = existing
+            .compare(file, &text)
+            .map_err(|e| io_failure(file, "read the manifest", e))?;
+        if state == State::Foreign {
+            return Err(Failed::Spec(vec![foreign(path, out_dir, file)]));
+        }
         let content = match staging {
-            Some(_) if existing.holds(file, &text) => Content::Kept,
+            _ if state == State::Same => Content::Kept,
             Some(staging) => {
-                staging.stage(file, &text).map_err(|e| {
-                    let out = settings.paths.out.join(file);
-                    let message = format!("cannot write the manifest: {e}");
-                    Failed::Render(vec![Diagnostic::file(&out, Code::Io, message)])
-                })?;
+                staging
+                    .stage(file, &text)
+                    .map_err(|e| io_failure(file, "write the manifest", e))?;
                 Content::Staged
             }
             None => Content::Text(text),
         };
-        Ok((rendered, content))
+        Ok((rendered, File { state, content }))
     };
     let results = parallel_map(&jobs, one);
 
@@ -135,43 +154,124 @@ pub fn build(
         general,
         files: conflicts,
     };
+    // A problem of the template, or of writing, is the same for every spec
+    // it meets: reported once (the message names the first spec's file).
+    let mut failed: Vec<Diagnostic> = Vec::new();
+    let mut seen = BTreeSet::new();
     let mut claims = Vec::new();
-    for ((path, _), result) in jobs.iter().zip(results) {
+    for ((path, file), result) in jobs.iter().zip(results) {
         match result {
-            Ok((r, content)) => {
+            Ok((r, file)) => {
                 claims.push(crate::check::Claim::from_meta(path, &r.meta));
-                desired.insert(r.file.clone(), content);
+                desired.insert(r.file.clone(), file);
                 rendered.push(r);
                 problems.files.push(((*path).clone(), Vec::new()));
             }
-            // The first such problem is the one to report: after a write
-            // fails, the others only say so.
             Err(Failed::Render(d)) => {
-                return Err(Summary {
-                    general: d,
-                    ..Summary::default()
-                });
+                for d in d {
+                    let key = (d.code, d.message.replace(file.as_str(), ""));
+                    if seen.insert(key) {
+                        failed.push(d);
+                    }
+                }
             }
             Err(Failed::Spec(d)) => problems.files.push(((*path).clone(), d)),
         }
     }
+    if !failed.is_empty() {
+        return Err(Summary {
+            general: failed,
+            ..Summary::default()
+        });
+    }
     // One request, one spec (`check` holds specs/done/ to the rules too).
     crate::check::refuse_duplicates(&mut problems.files, &claims);
+    let own = |desired: &mut Desired,
+               problems: &mut Summary,
+               name: &str,
+               text: String|
+     -> Result<(), Summary> {
+        let state = existing.compare(name, &text).map_err(|e| Summary {
+            general: vec![Diagnostic::file(
+                &out_dir.join(name),
+                Code::Io,
+                format!("cannot read it: {e}"),
+            )],
+            ..Summary::default()
+        })?;
+        if state == State::Foreign {
+            problems.general.push(
+                Diagnostic::file(
+                    &out_dir.join(name),
+                    Code::Conflict,
+                    "the tool writes this file itself, but what is there was not written by dagster-scripts (or is not a regular file)",
+                )
+                .with_hint("move it away; render writes this file"),
+            );
+        }
+        let content = if state == State::Same {
+            Content::Kept
+        } else {
+            Content::Text(text)
+        };
+        desired.insert(name.to_owned(), File { state, content });
+        Ok(())
+    };
+    if settings.network_policy {
+        own(
+            &mut desired,
+            &mut problems,
+            NETWORK_POLICY,
+            network_policy(settings),
+        )?;
+    }
+    let list = kustomization(desired.keys());
+    own(&mut desired, &mut problems, KUSTOMIZATION, list)?;
     if problems.diagnostics().next().is_some() {
         problems.files.sort_by(|a, b| a.0.cmp(&b.0));
         return Err(problems);
     }
-    if settings.network_policy {
-        desired.insert(
-            NETWORK_POLICY.to_owned(),
-            Content::Text(network_policy(settings)),
-        );
-    }
-    desired.insert(
-        KUSTOMIZATION.to_owned(),
-        Content::Text(kustomization(desired.keys())),
-    );
-    Ok(Build { rendered, desired })
+    let removed = existing.removals(&desired).map_err(|e| Summary {
+        general: vec![Diagnostic::file(
+            out_dir,
+            Code::Io,
+            format!("cannot read it: {e}"),
+        )],
+        ..Summary::default()
+    })?;
+    Ok(Build {
+        rendered,
+        desired,
+        removed,
+    })
+}
+
+/// A spec's path as the manifests record it: relative to the working
+/// directory (the repository's root) where it lies inside it, without `./`,
+/// doubled or trailing separators, always with `/`; so however `--specs` or
+/// `--settings` spell it, the same spec renders the same bytes.
+/// `cwd` is the working directory, normalized.
+pub fn source_path(cwd: Option<&Path>, path: &Path) -> String {
+    let relative = cwd.and_then(|cwd| {
+        normalize(&cwd.join(path))
+            .strip_prefix(cwd)
+            .ok()
+            .map(Path::to_path_buf)
+    });
+    let path = relative.unwrap_or_else(|| normalize(path));
+    path.to_string_lossy().replace('\\', "/")
+}
+
+fn foreign(spec: &Path, out_dir: &Path, file: &str) -> Diagnostic {
+    Diagnostic::file(
+        spec,
+        Code::Conflict,
+        format!(
+            "this spec would be rendered to {}, which holds something dagster-scripts did not write (another file, a directory or a symlink)",
+            out_dir.join(file).display()
+        ),
+    )
+    .with_hint("move that entry out of the way, or rename the spec file")
 }
 
 /// `f` over `items` on every core, results in the items' order.

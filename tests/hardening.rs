@@ -483,7 +483,7 @@ proptest! {
         };
         let template = dagster_scripts::render::Template::compile("t".into(), dagster_scripts::render::DEFAULT_TEMPLATE.to_owned()).unwrap();
         let renderer = dagster_scripts::render::Renderer::new(dagster_scripts::settings::Settings::default(), template);
-        let rendered = renderer.render(Path::new("specs/x.yaml"), "x.yaml", &loaded, renderer.input_hash(text.as_bytes()));
+        let rendered = renderer.render("specs/x.yaml", "x.yaml", &loaded);
         let rendered = rendered.map_err(|d| TestCaseError::fail(format!("{d:?}")))?;
         let out = rendered.text.unwrap();
         let docs = dagster_scripts::yaml::parse_documents(&out, Path::new("out")).map_err(|d| TestCaseError::fail(format!("{d:?}")))?;

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::{RUNNER_COMMAND, names::MAX_NAME};
+use super::{RUNNER_COMMAND, is_unsafe, names::MAX_NAME};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::settings::{is_dns_label, is_label_value};
 use crate::yaml::parse_documents;
@@ -39,6 +39,18 @@ pub fn check(
 }
 
 fn problems(text: &str, name: &str, spec_text: &str) -> Vec<String> {
+    // Kubernetes reads the file with go-yaml, which breaks lines where our
+    // reader does not (or refuses the file): such a character must be escaped.
+    if let Some((line, c)) = text
+        .split('\n')
+        .enumerate()
+        .find_map(|(i, l)| l.chars().find(|&c| is_unsafe(c)).map(|c| (i + 1, c)))
+    {
+        return vec![format!(
+            "holds the character U+{:04X} unescaped at line {line}; Kubernetes' YAML reader (go-yaml) would read it as a line break or refuse the file (a template must quote every value, e.g. with `{{{{ value }}}}` or `yaml_text`)",
+            u32::from(c)
+        )];
+    }
     let documents = match parse_documents(text, Path::new("out")) {
         Ok(d) => d,
         Err(e) => {
@@ -61,8 +73,17 @@ fn problems(text: &str, name: &str, spec_text: &str) -> Vec<String> {
             .find(|d| str_at(d, "/kind") == "ConfigMap" && str_at(d, "/apiVersion") == "v1"),
         documents.len(),
     ) else {
+        let kinds: Vec<String> = kinds
+            .iter()
+            .map(|(api, kind)| format!("{api} {kind}"))
+            .collect();
+        let kinds = if kinds.is_empty() {
+            "nothing".to_owned()
+        } else {
+            kinds.join(", ")
+        };
         return vec![format!(
-            "must hold exactly a batch/v1 Job and a v1 ConfigMap, not {kinds:?}"
+            "must hold exactly a batch/v1 Job and a v1 ConfigMap, not: {kinds}"
         )];
     };
     let mut out = Vec::new();
@@ -106,9 +127,7 @@ fn problems(text: &str, name: &str, spec_text: &str) -> Vec<String> {
     let volume =
         items(job, "/spec/template/spec/volumes").find(|v| str_at(v, "/configMap/name") == name);
     let Some(volume_name) = volume.map(|v| str_at(v, "/name")) else {
-        out.push(format!(
-            "does not give the Job a volume of the ConfigMap `{name}`"
-        ));
+        out.push("does not give the Job a volume of the ConfigMap beside it".to_owned());
         return out;
     };
     let runner = items(job, "/spec/template/spec/containers").find(|c| {
@@ -134,7 +153,10 @@ fn problems(text: &str, name: &str, spec_text: &str) -> Vec<String> {
         .iter()
         .find_map(|a| a.strip_prefix(mount_path)?.strip_prefix('/'));
     match key.and_then(|k| data.and_then(|d| d.get(k)).map(|v| (k, v))) {
-        None => out.push(format!("does not pass the runner a file of the ConfigMap mounted at {mount_path} (args {args:?})")),
+        None => out.push(format!(
+            "does not pass the runner a file of the ConfigMap mounted at {mount_path} (its args: {})",
+            args.join(" ")
+        )),
         Some((k, v)) if v.as_str() != Some(spec_text) => out.push(format!("does not carry the spec unchanged in the ConfigMap key `{k}`")),
         Some(_) => {}
     }

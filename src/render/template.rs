@@ -66,9 +66,42 @@ impl Template {
     }
 }
 
+/// Whether `c`, written raw into YAML, could be read differently by some
+/// reader: go-yaml (Kubernetes, kustomize, Flux, Argo CD) takes NEL (U+0085),
+/// LINE SEPARATOR (U+2028) and PARAGRAPH SEPARATOR (U+2029) for line breaks,
+/// where YAML 1.2 does not, and refuses the whole file for other control
+/// characters, a byte order mark inside it, U+FFFE and U+FFFF; a carriage
+/// return alone ends a line for both. Tab and line feed are safe.
+pub fn is_unsafe(c: char) -> bool {
+    matches!(c, '\0'..='\u{8}' | '\u{b}'..='\u{1f}' | '\u{7f}'..='\u{9f}')
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+        )
+}
+
+/// `json` (JSON text, e.g. inside a YAML double-quoted scalar or a comment)
+/// with each character [`is_unsafe`] left raw written as a `\uXXXX` escape.
+/// serde_json escapes the C0 controls but not DEL, C1, U+2028 or U+2029.
+pub fn escape_unsafe(json: &str) -> String {
+    if !json.contains(is_unsafe) {
+        return json.to_owned();
+    }
+    let mut out = String::with_capacity(json.len() + 12);
+    for c in json.chars() {
+        if is_unsafe(c) {
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// A string as a YAML scalar that reads back as that same string in YAML 1.2
-/// and 1.1 parsers alike: plain when it is an unmistakable word (`backfill-1`,
-/// `10m`, `ghcr.io/x/y`), otherwise double-quoted with JSON's escapes.
+/// and 1.1 parsers and in go-yaml alike: plain when it is an unmistakable
+/// word (`backfill-1`, `10m`, `ghcr.io/x/y`), otherwise double-quoted with
+/// JSON's escapes, and every character [`is_unsafe`] escaped too.
 pub fn quote(s: &str) -> String {
     const READ_AS_NOT_TEXT: [&str; 9] =
         ["y", "n", "yes", "no", "on", "off", "true", "false", "null"];
@@ -80,13 +113,14 @@ pub fn quote(s: &str) -> String {
         s.to_owned()
     } else {
         // A JSON string is a YAML double-quoted scalar; serialising a `&str` cannot fail.
-        serde_json::to_string(s).unwrap_or_default()
+        escape_unsafe(&serde_json::to_string(s).unwrap_or_default())
     }
 }
 
 /// `{{ text | yaml_text(indent=4) | safe }}`: a multi-line string as a
-/// literal block (readable in review) when that round-trips exactly, else
-/// as a double-quoted scalar.
+/// literal block (readable in review) when that round-trips exactly in every
+/// reader (no character [`is_unsafe`], no leading or trailing spaces that a
+/// block would lose), else as a double-quoted scalar.
 fn yaml_text_filter(
     value: &tera::Value,
     args: &HashMap<String, tera::Value>,
@@ -105,7 +139,7 @@ fn yaml_text_filter(
 /// See [`yaml_text_filter`].
 pub fn yaml_text(text: &str, indent: usize) -> String {
     let literal_safe = !text.is_empty()
-        && !text.contains(['\r', '\u{85}', '\u{2028}', '\u{2029}', '\u{feff}'])
+        && !text.contains(is_unsafe)
         && !text.starts_with([' ', '\t', '\n'])
         && text
             .split('\n')
@@ -136,9 +170,23 @@ pub fn yaml_text(text: &str, indent: usize) -> String {
     out
 }
 
-/// A template problem, located at the template's line where Tera says or
-/// where the undefined variable is used.
+/// A template problem, located at the template's line and column: an
+/// unclosed tag where it opens, else where Tera says, else where the
+/// undefined variable or filter is used.
 fn template_error(origin: &Path, text: &str, error: &tera::Error) -> Diagnostic {
+    let lines = Lines::new(text);
+    let hint = "the variables a template receives are listed in the README, section \"Templates\"";
+    if let Some((offset, message)) = unclosed(text) {
+        let pos = lines.pos_of_byte(offset);
+        return lines
+            .diagnostic(
+                origin,
+                Span::at(pos),
+                Code::Template,
+                format!("template error: {message}"),
+            )
+            .with_hint(hint);
+    }
     let mut chain = vec![error.to_string()];
     let mut source = std::error::Error::source(error);
     while let Some(s) = source {
@@ -146,37 +194,120 @@ fn template_error(origin: &Path, text: &str, error: &tera::Error) -> Diagnostic 
         source = s.source();
     }
     let detail = chain.last().cloned().unwrap_or_default();
-    let lines = Lines::new(text);
-    let line = tera_line(&detail).or_else(|| variable_line(text, &detail));
+    let pos = tera_pos(&detail).or_else(|| used_at(text, &detail));
     let last = detail
         .lines()
         .rfind(|l| !l.trim().is_empty())
         .unwrap_or(&detail);
-    let message = format!("template error: {}", last.trim().trim_start_matches("= "));
-    match line {
-        Some(line) => {
-            let pos = Pos { line, col: 1 };
-            lines.diagnostic(origin, Span::at(pos), Code::Template, message)
-        }
+    let last = last.trim().trim_start_matches("= ");
+    let last = last
+        .strip_suffix(&format!(" while rendering '{TEMPLATE_NAME}'"))
+        .unwrap_or(last);
+    let message = format!("template error: {last}");
+    match pos {
+        Some(pos) => lines.diagnostic(origin, Span::at(pos), Code::Template, message),
         None => Diagnostic::file(origin, Code::Template, message),
     }
-    .with_hint("the variables a template receives are listed in the README, section \"Templates\"")
+    .with_hint(hint)
 }
 
 /// Tera's parse errors carry ` --> LINE:COL`.
-fn tera_line(detail: &str) -> Option<usize> {
+fn tera_pos(detail: &str) -> Option<Pos> {
     let at = detail.find("--> ")?;
-    detail[at + 4..].split(':').next()?.trim().parse().ok()
+    let mut parts = detail[at + 4..].split(|c: char| c == ':' || c.is_whitespace());
+    let line = parts.next()?.parse().ok()?;
+    let col = parts.next().and_then(|c| c.parse().ok()).unwrap_or(1);
+    Some(Pos { line, col })
 }
 
-/// Tera's render errors name the variable (`Variable `x.y` not found`) but not
-/// the line: find the first tag that uses it.
-fn variable_line(text: &str, detail: &str) -> Option<usize> {
-    let start = detail.find('`')? + 1;
-    let name = &detail[start..start + detail[start..].find('`')?];
-    text.lines()
-        .position(|l| (l.contains("{{") || l.contains("{%")) && l.contains(name))
-        .map(|i| i + 1)
+/// Tera's render errors name the variable (`Variable `x.y` not found`) or
+/// the filter (`Filter 'f' not found`) but not the place: the first tag
+/// that uses it.
+fn used_at(text: &str, detail: &str) -> Option<Pos> {
+    let quoted = |q: char| {
+        let start = detail.find(q)? + 1;
+        Some(&detail[start..start + detail[start..].find(q)?])
+    };
+    let name = quoted('`')
+        .or_else(|| quoted('\''))
+        .filter(|n| !n.is_empty())?;
+    text.lines().enumerate().find_map(|(i, l)| {
+        if !(l.contains("{{") || l.contains("{%")) {
+            return None;
+        }
+        let at = l.find(name)?;
+        Some(Pos {
+            line: i + 1,
+            col: l[..at].chars().count() + 1,
+        })
+    })
+}
+
+/// The first tag of `text` that is never closed, as a byte offset and a
+/// message: a `{{`, `{%` or `{#` without its `}}`, `%}` or `#}`, or a
+/// block (`{% if %}`, `{% for %}`, ...) without its end tag.
+fn unclosed(text: &str) -> Option<(usize, String)> {
+    const BLOCKS: [&str; 6] = ["if", "for", "macro", "block", "filter", "raw"];
+    let mut open: Vec<(usize, &str)> = Vec::new();
+    let mut at = 0;
+    while let Some(found) = text[at..].find('{') {
+        let start = at + found;
+        let close = match text[start + 1..].chars().next() {
+            Some('{') => "}}",
+            Some('%') => "%}",
+            Some('#') => "#}",
+            _ => {
+                at = start + 1;
+                continue;
+            }
+        };
+        let Some(len) = text[start + 2..].find(close) else {
+            let opener = &text[start..start + 2];
+            return Some((
+                start,
+                format!("`{opener}` opened here is never closed with `{close}`"),
+            ));
+        };
+        let inner = &text[start + 2..start + 2 + len];
+        at = start + 2 + len + 2;
+        if close != "%}" {
+            continue;
+        }
+        let word = inner
+            .trim_matches(|c: char| c == '-' || c.is_whitespace())
+            .split_whitespace()
+            .next()
+            .unwrap_or("");
+        if let Some(block) = BLOCKS.iter().find(|b| **b == word) {
+            if *block == "raw" {
+                // Nothing inside a raw block is a tag.
+                match text[at..].find("endraw") {
+                    Some(end) => at += end,
+                    None => {
+                        return Some((
+                            start,
+                            "`{% raw %}` opened here is never closed with `{% endraw %}`"
+                                .to_owned(),
+                        ));
+                    }
+                }
+                continue;
+            }
+            open.push((start, block));
+        } else if let Some(block) = word.strip_prefix("end") {
+            match open.last() {
+                Some((_, b)) if *b == block => {
+                    open.pop();
+                }
+                _ => return None, // a stray end tag: Tera's own message says it best
+            }
+        }
+    }
+    let (start, block) = open.pop()?;
+    Some((
+        start,
+        format!("`{{% {block} %}}` opened here is never closed with `{{% end{block} %}}`"),
+    ))
 }
 
 #[cfg(test)]
@@ -230,5 +361,38 @@ mod tests {
         let e = t.render(&tera::Context::new()).unwrap_err();
         assert_eq!(e.span.map(|s| s.start.line), Some(2), "{e}");
         assert!(e.message.contains("missing_var"), "{e}");
+    }
+
+    #[test]
+    fn unclosed_tags_are_located_where_they_open() {
+        for (text, line, col, what) in [
+            (
+                "a: 1\n{% if x %}\nb: 2\n",
+                2,
+                1,
+                "`{% if %}` opened here is never closed with `{% endif %}`",
+            ),
+            (
+                "a: 1\nb: {{ x\nc: 3\n",
+                2,
+                4,
+                "`{{` opened here is never closed with `}}`",
+            ),
+            (
+                "{% for a in b %}\n{%- if a %}x{% endif %}\n",
+                1,
+                1,
+                "`{% for %}` opened here",
+            ),
+            ("a\n  {# note\n", 2, 3, "`{#` opened here"),
+            ("{% raw %}{% if %}\n", 1, 1, "`{% raw %}` opened here"),
+        ] {
+            let e = Template::compile("t.tera".into(), text.into())
+                .err()
+                .unwrap();
+            let at = e.span.map(|s| (s.start.line, s.start.col));
+            assert_eq!(at, Some((line, col)), "{text:?}: {e}");
+            assert!(e.message.contains(what), "{text:?}: {e}");
+        }
     }
 }
