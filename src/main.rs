@@ -183,8 +183,10 @@ struct SpecsArgs {
 impl SpecsArgs {
     /// The settings, with `--specs` applied; a bad settings file is exit 2, reported here.
     fn resolve(self) -> Result<Settings, u8> {
+        let label = settings_label(self.settings.as_deref());
         let mut s = load_settings(self.settings)?;
         s.paths.specs = self.specs.unwrap_or(s.paths.specs);
+        warn(&s, &label);
         Ok(s)
     }
 }
@@ -203,9 +205,22 @@ fn load_settings(file: Option<PathBuf>) -> Result<Settings, u8> {
     })
 }
 
+/// The settings file's name, as warnings about its values show it.
+fn settings_label(file: Option<&std::path::Path>) -> String {
+    dagster_scripts::diagnostic::escape_path(file.unwrap_or(std::path::Path::new(SETTINGS_FILE)))
+}
+
+/// Warnings about settings that work but are risky (a token over plain http).
+fn warn(s: &Settings, label: &str) {
+    for w in s.warnings() {
+        eprintln!("warning: {label}: {w}");
+    }
+}
+
 impl SettingsArgs {
     /// The settings; a bad settings file is a usage error (exit 2), reported here.
     fn resolve(self) -> Result<Settings, u8> {
+        let label = settings_label(self.settings.as_deref());
         let mut s = load_settings(self.settings)?;
         s.paths.specs = self.specs.unwrap_or(s.paths.specs);
         s.paths.out = self.out.unwrap_or(s.paths.out);
@@ -213,9 +228,7 @@ impl SettingsArgs {
         s.namespace = self.namespace.unwrap_or(s.namespace);
         s.image = self.image.unwrap_or(s.image);
         s.dagster.url = self.dagster_url.unwrap_or(s.dagster.url);
-        for w in s.warnings() {
-            eprintln!("warning: {}: {w}", path.display());
-        }
+        warn(&s, &label);
         Ok(s)
     }
 }

@@ -29,7 +29,7 @@ fn job_env(settings: &Settings, deadline: Option<&str>) -> Vec<(String, String)>
     let template = Template::load(Path::new("/nonexistent-templates")).expect("default template");
     let renderer = Renderer::new(settings.clone(), template);
     let rendered = renderer
-        .render(path, "a.yaml", &loaded, "input".into())
+        .render("specs/a.yaml", "a.yaml", &loaded)
         .unwrap_or_else(|e| panic!("{deadline:?}: {e:?}"));
     let text = rendered.text.expect("rendered text");
     let docs = parse_documents(&text, path).expect("rendered YAML");

@@ -19,6 +19,8 @@ pub fn trials() -> Vec<libtest_mimic::Trial> {
         trial(
             "cli::a_fifo_spec_exits_2_at_once_and_never_blocks_sigterm",
             a_fifo_spec_exits_2_at_once_and_never_blocks_sigterm,
+        ),
+        trial(
             "cli::url_credentials_the_cap_and_a_clear_text_token",
             url_credentials_the_cap_and_a_clear_text_token,
         ),
@@ -162,6 +164,8 @@ fn a_fifo_spec_exits_2_at_once_and_never_blocks_sigterm() {
         panic!("the runner on a FIFO spec still ran a second after SIGTERM");
     }
     let _ = std::fs::remove_file(&fifo);
+}
+
 /// The URL rules and the partition cap the Job passes (issue 11).
 fn url_credentials_the_cap_and_a_clear_text_token() {
     let spec = spec_file("cli-url", SEED);
