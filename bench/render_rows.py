@@ -25,6 +25,7 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=10_000)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--settle", type=int, default=360)
+    ap.add_argument("--before", help="another build of dagster-scripts, measured in the same rounds")
     a = ap.parse_args()
     a.work = a.work.resolve()
     measure.TIMED = a.timed
@@ -36,10 +37,13 @@ def main() -> None:
 
     measure.progress(f"== N={n}: render into an empty directory")
     fresh = out / "fresh"
-    f = measure.interleaved(a.runs, {
+    commands = {
         "ours": lambda i: [ours, "render", "--specs", str(specs), "--out", str(fresh / f"ours-{i}")],
         "floor": lambda i: [floor, str(specs), str(fresh / f"floor-{i}")],
-    })
+    }
+    if a.before:
+        commands["before"] = lambda i: [a.before, "render", "--specs", str(specs), "--out", str(fresh / f"before-{i}")]
+    f = measure.interleaved(a.runs, commands)
     measure.progress(f"== N={n}: render again, with nothing or one spec changed")
     edit = out / "specs-edit"
     shutil.copytree(specs, edit)
@@ -48,15 +52,16 @@ def main() -> None:
     warm = out / "warm"
     measure.spawn([ours, "render", "--specs", str(edit), "--out", str(warm / "ours")])
     measure.spawn([floor, str(specs), str(warm / "floor")])
-    g = measure.interleaved(
-        a.runs,
-        {
-            "one": lambda i: [ours, "render", "--specs", str(edit), "--out", str(warm / "ours")],
-            "none": lambda i: [ours, "render", "--specs", str(edit), "--out", str(warm / "ours")],
-            "floor": lambda i: [floor, "--skip-same", str(specs), str(warm / "floor")],
-        },
-        before=lambda i: first.write_text(versions[i % 2]),
-    )
+    commands = {
+        "one": lambda i: [ours, "render", "--specs", str(edit), "--out", str(warm / "ours")],
+        "none": lambda i: [ours, "render", "--specs", str(edit), "--out", str(warm / "ours")],
+        "floor": lambda i: [floor, "--skip-same", str(specs), str(warm / "floor")],
+    }
+    if a.before:
+        measure.spawn([a.before, "render", "--specs", str(edit), "--out", str(warm / "before")])
+        commands["before-one"] = lambda i: [a.before, "render", "--specs", str(edit), "--out", str(warm / "before")]
+        commands["before-none"] = lambda i: [a.before, "render", "--specs", str(edit), "--out", str(warm / "before")]
+    g = measure.interleaved(a.runs, commands, before=lambda i: first.write_text(versions[i % 2]))
     s = measure.secs
     lines = [f"## render rows, N = {n:,} specs, medians of {a.runs} (interleaved, one warm-up)", ""]
     lines += measure.machine()
@@ -73,6 +78,16 @@ def main() -> None:
         f"| `render`, one spec changed | {s(g['one'].wall())} | {s(measure.median(r.cpu for r in g['one'].runs))} "
         f"| {g['one'].rss():.1f} | ours, nothing changed | {1 / measure.ratio(g['none'], g['one']):.2f}x |",
     ]
+    if a.before:
+        cpu = lambda series: s(measure.median(r.cpu for r in series.runs))
+        lines += [
+            f"| `render` into an empty `out/`, before (`--before`) | {s(f['before'].wall())} | {cpu(f['before'])} "
+            f"| {f['before'].rss():.1f} | ours | {measure.ratio(f['before'], f['ours']):.2f}x (after / before) |",
+            f"| `render`, nothing changed, before (`--before`) | {s(g['before-none'].wall())} | {cpu(g['before-none'])} "
+            f"| {g['before-none'].rss():.1f} | ours | {measure.ratio(g['before-none'], g['none']):.2f}x (after / before) |",
+            f"| `render`, one spec changed, before (`--before`) | {s(g['before-one'].wall())} | {cpu(g['before-one'])} "
+            f"| {g['before-one'].rss():.1f} | ours | {measure.ratio(g['before-one'], g['one']):.2f}x (after / before) |",
+        ]
     print("\n".join(lines))
     shutil.rmtree(out)
     (a.work / "cleaned-at").touch()

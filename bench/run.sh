@@ -13,6 +13,7 @@
 #   SHARED_BENCH   the peers [../shared/bench beside the repository]
 #   BENCH_DIR      venv, floor, corpora and outputs [target/bench]
 #   BENCH_SETTLE   seconds to let ext4 forget files the last run deleted [360]
+#   BENCH_BEFORE   with --render: another dagster-scripts binary, measured in the same rounds
 #
 # Needs: cargo, python3 (3.10+, with venv and pip), a C compiler and OpenSSL's
 # headers for the floor (Debian: apt-get install gcc libssl-dev), taskset.
@@ -82,7 +83,7 @@ done
 
 if [[ -n "$RENDER" ]]; then
   exec python3 "$ROOT/bench/render_rows.py" --bin "$BIN" --floor "$FLOOR" --timed "$TIMED" \
-    --work "$WORK" --settle "${BENCH_SETTLE:-360}" --size 10000
+    --work "$WORK" --settle "${BENCH_SETTLE:-360}" --size 10000 ${BENCH_BEFORE:+--before "$BENCH_BEFORE"}
 fi
 exec python3 "$ROOT/bench/measure.py" $QUICK --bin "$BIN" --venv "$VENV" --floor "$FLOOR" --timed "$TIMED" \
   --shared "$SHARED" --work "$WORK" --schema "$ROOT/schema/spec.schema.json" \

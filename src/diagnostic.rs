@@ -74,7 +74,7 @@ codes! {
     Io = "E001", "io", "The file cannot be read (missing, a directory, no permission, a symlink loop).";
     TooLarge = "E002", "too-large", "The file is larger than a spec may be (1 MiB, what a ConfigMap holds).";
     NotUtf8 = "E003", "not-utf8", "The file is not UTF-8 text.";
-    ControlChar = "E004", "control-character", "The file holds a NUL or another control character: binary data, not YAML.";
+    ControlChar = "E004", "control-character", "The file holds a NUL or another control character: binary data, not YAML (NEL, U+0085, too: Kubernetes' YAML reader changes it).";
     Syntax = "E005", "yaml-syntax", "The file is not valid YAML.";
     Empty = "E006", "empty", "The file holds no YAML document (empty, or only comments).";
     MultipleDocuments = "E007", "multiple-documents", "The file holds more than one YAML document; one file is one request.";
@@ -92,8 +92,8 @@ codes! {
     ReversedRange = "E019", "reversed-range", "A date range ends before it starts.";
     TooManyPartitions = "E020", "too-many-partitions", "The request would select more partitions than the cap allows.";
     Template = "E021", "template", "The template does not compile or render (a syntax error, an undefined variable).";
-    Manifest = "E022", "manifest", "A rendered manifest breaks a rule: a name that is not a DNS label, a Job that does not mount its ConfigMap, a spec that does not survive quoting.";
-    Conflict = "E023", "conflict", "Two specs would be rendered to the same file or are one request, a `rerun_of` names an issue two specs answer, or `out/` holds a file the tool did not write under that name.";
+    Manifest = "E022", "manifest", "A rendered manifest breaks a rule: a name that is not a DNS label, a Job that does not mount its ConfigMap, a spec that does not survive quoting, a character Kubernetes' YAML reader takes for a line break left unescaped.";
+    Conflict = "E023", "conflict", "Two specs would be rendered to the same file or are one request, a `rerun_of` names an issue two specs answer, or `out/` holds something the tool did not write under that name (another file, a directory, a symlink).";
     FileName = "E024", "file-name", "A spec's file or folder name is not UTF-8 or holds a control or line-break character (it could not be shown on one line of a log).";
     Internal = "E099", "internal", "The schema and the typed model disagree: a bug in dagster-scripts.";
 }
