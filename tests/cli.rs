@@ -554,6 +554,12 @@ fn check_and_new_read_the_settings_render_reads() {
     let (code, out, err) = outcome(&run(d, &["new", "77", "--kind", "run"]));
     assert_eq!((code, out.trim()), (0, "requests/run-77.yaml"), "{err}");
     assert!(d.join("requests/run-77.yaml").is_file());
+    // The scaffold fails check until it is filled in; fill it in.
+    let (code, _, err) = outcome(&run(d, &["check"]));
+    assert_eq!(code, 1, "a scaffold is not a request yet: {err}");
+    assert!(err.contains("requests/run-77.yaml"), "{err}");
+    let run_spec = fs::read_to_string(repo().join("specs/run-34560.yaml")).unwrap();
+    fs::write(d.join("requests/run-77.yaml"), run_spec.replace("34560", "77")).unwrap();
     let (code, out, err) = outcome(&run(d, &["check", "--format", "json"]));
     assert_eq!(code, 0, "{err}");
     let report: Value = serde_json::from_str(&out).unwrap();

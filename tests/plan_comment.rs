@@ -10,25 +10,26 @@ use pulldown_cmark::{Event, Options, Parser, Tag};
 
 use crate::support::{SEED, outcome, repo_with, run};
 
-/// Issue references that would act in a comment if written as they are.
+/// Issue references that would act in a comment if written as they are
+/// (and that `check` accepts: no placeholder `<...>`, no quotation mark or
+/// backtick at either end; the file names below have those).
 const HOSTILE: &[&str] = &[
     "![x](http://evil.example/x.png)",
     "[click](http://evil.example/)",
-    "<img src=x onerror=alert(1)>",
-    "<details><summary>hidden</summary>",
+    "x<img src=x onerror=alert(1)>",
+    "<details><summary>hidden</summary>x",
     "@org/team please approve",
     "#123",
-    "`code` and ``double``",
-    "```",
+    "a `code` and ``double`` b",
+    "x```y",
     "a | b | c",
-    "<!-- comment -->",
+    "a<!-- comment -->",
     "http://autolink.example/",
-    "<http://angle.example/>",
+    "see <http://angle.example/>",
     "**bold** _it_ ~~strike~~",
     "\\| escaped pipe \\",
     "x\u{2028}y\u{2029}z",
-    "`lead",
-    "trail`",
+    "x ``` lead",
 ];
 
 /// File names (without `.yaml`; no `/`, which would make folders) that
@@ -40,6 +41,8 @@ const HOSTILE_FILES: &[&str] = &[
     "@org-team #12",
     "pipe|name",
     "tick`name",
+    "`lead",
+    "trail`",
 ];
 
 #[test]
