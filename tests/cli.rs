@@ -559,7 +559,11 @@ fn check_and_new_read_the_settings_render_reads() {
     assert_eq!(code, 1, "a scaffold is not a request yet: {err}");
     assert!(err.contains("requests/run-77.yaml"), "{err}");
     let run_spec = fs::read_to_string(repo().join("specs/run-34560.yaml")).unwrap();
-    fs::write(d.join("requests/run-77.yaml"), run_spec.replace("34560", "77")).unwrap();
+    fs::write(
+        d.join("requests/run-77.yaml"),
+        run_spec.replace("34560", "77"),
+    )
+    .unwrap();
     let (code, out, err) = outcome(&run(d, &["check", "--format", "json"]));
     assert_eq!(code, 0, "{err}");
     let report: Value = serde_json::from_str(&out).unwrap();
