@@ -253,7 +253,15 @@ run_tags:
   team: air-quality
 ";
 
+/// The two tests that fail and re-execute flaky_job's failing partition
+/// (`2024-02-01|NL01912`) take turns: a backfill's `fromFailure` re-executes
+/// a partition only if its latest run (job-wide) failed, so the other test's
+/// successful re-execution of that partition, landing in between, made the
+/// retried backfill complete with no run at all.
+static FAIL_KEY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn failing_partition_exits_1_and_reexecution_from_failure_succeeds() {
+    let _turn = FAIL_KEY.lock().unwrap_or_else(|e| e.into_inner());
     let server = dagster();
     let ran = follow(&spec_file("flaky", FLAKY));
     ran.assert_code(1);
@@ -568,6 +576,7 @@ fn job_runs_with_config_and_a_checked_partition() {
 }
 
 fn failed_run_exits_1_and_is_reexecuted_from_failure() {
+    let _turn = FAIL_KEY.lock().unwrap_or_else(|e| e.into_inner());
     let server = dagster();
     let failing = "kind: run\njob_name: flaky_job\ntags:\n  name: it-run-fail\n  partition: 2024-02-01|NL01912\n";
     let ran = follow(&spec_file("run-fail", failing));
