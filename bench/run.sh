@@ -72,7 +72,7 @@ fi
 # spec must pass our own `check` (else the generator and the schema disagree).
 for n in $SIZES; do
   dir="$WORK/corpora/specs-$n"
-  have=$(find "$dir" -maxdepth 1 -type f \( -name '*.yml' -o -name '*.yaml' \) 2>/dev/null | wc -l)
+  have=$( (find "$dir" -maxdepth 1 -type f \( -name '*.yml' -o -name '*.yaml' \) 2>/dev/null || true) | wc -l)
   if [[ "$have" != "$n" ]]; then
     echo "== generating $n specs" >&2
     python3 "$SHARED/gen_specs.py" "$n" "$dir" --clean >&2
