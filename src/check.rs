@@ -323,7 +323,7 @@ pub fn run(specs_dir: &Path, paths: &[PathBuf], limits: &Limits) -> Summary {
 }
 
 /// Whether a spec at `relative` (to the specs folder) is retired (`done/`).
-fn is_retired(relative: &Path) -> bool {
+pub fn is_retired(relative: &Path) -> bool {
     relative
         .components()
         .next()
@@ -409,19 +409,6 @@ impl Claim {
                 _ => None,
             },
             retired,
-        }
-    }
-
-    /// The claim of an active spec rendered from `path` (a re-execution's
-    /// `rerun_of` is read from its file).
-    pub fn from_meta(path: &Path, meta: &crate::render::Meta) -> Claim {
-        Claim {
-            path: path.to_owned(),
-            issue: meta.issue.clone(),
-            rerun_of: (meta.kind == crate::spec::Kind::Reexecute)
-                .then(|| locate(path).rerun_of)
-                .flatten(),
-            retired: false,
         }
     }
 }
@@ -542,7 +529,6 @@ struct Located {
     name: Option<(Span, Option<String>)>,
     rerun: Option<(Span, Option<String>)>,
     hash: Option<String>,
-    rerun_of: Option<String>,
 }
 
 impl Located {
@@ -593,7 +579,6 @@ fn locate(path: &Path) -> Located {
         name: None,
         rerun: None,
         hash: None,
-        rerun_of: None,
     };
     let Ok(bytes) = read_capped(path) else {
         return located;
@@ -615,7 +600,6 @@ fn locate(path: &Path) -> Located {
     located.rerun = place("/rerun_of");
     if let Ok(spec) = Spec::from_json(&document.value) {
         located.hash = Some(spec.request_hash());
-        located.rerun_of = Claim::new(path, &spec, false).rerun_of;
     }
     located
 }

@@ -13,7 +13,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use crate::check::discover;
+use crate::check::{Claim, discover, is_retired};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::load::{Limits, load, read_capped};
 use crate::out::{
@@ -74,7 +74,7 @@ pub fn build(
     let (files, general) = discover(specs_dir);
     let files: Vec<PathBuf> = files
         .into_iter()
-        .filter(|f| !is_retired(specs_dir, f))
+        .filter(|f| !f.strip_prefix(specs_dir).is_ok_and(is_retired))
         .collect();
     let template = Template::load(&settings.paths.templates).map_err(|d| Summary {
         general: vec![d],
@@ -123,10 +123,11 @@ pub fn build(
             message,
         )])
     };
-    let one = |(path, file): &(&PathBuf, String)| -> Result<(Rendered, File), Failed> {
+    let one = |(path, file): &(&PathBuf, String)| -> Result<(Rendered, File, Claim), Failed> {
         let bytes = read_capped(path).map_err(|d| Failed::Spec(vec![d]))?;
         let loaded = load(path, &bytes, &limits, Some(&validator))?;
         let mut rendered = renderer.render(&source_path(cwd.as_deref(), path), file, &loaded)?;
+        let claim = Claim::new(path, &loaded.spec, false);
         let text = rendered.text.take().unwrap_or_default();
         let state = existing
             .compare(file, &text)
@@ -144,7 +145,7 @@ pub fn build(
             }
             None => Content::Text(text),
         };
-        Ok((rendered, File { state, content }))
+        Ok((rendered, File { state, content }, claim))
     };
     let results = parallel_map(&jobs, one);
 
@@ -161,8 +162,8 @@ pub fn build(
     let mut claims = Vec::new();
     for ((path, file), result) in jobs.iter().zip(results) {
         match result {
-            Ok((r, file)) => {
-                claims.push(crate::check::Claim::from_meta(path, &r.meta));
+            Ok((r, file, claim)) => {
+                claims.push(claim);
                 desired.insert(r.file.clone(), file);
                 rendered.push(r);
                 problems.files.push(((*path).clone(), Vec::new()));
@@ -293,13 +294,6 @@ pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -
             .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
             .collect()
     })
-}
-
-fn is_retired(specs_dir: &Path, file: &Path) -> bool {
-    file.strip_prefix(specs_dir)
-        .ok()
-        .and_then(|r| r.components().next())
-        .is_some_and(|c| c.as_os_str() == RETIRED)
 }
 
 fn conflict(path: &Path, what: &str) -> Diagnostic {
