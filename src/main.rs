@@ -3,19 +3,16 @@
 //! never prints; this is the one place that writes to the terminal.
 #![allow(clippy::print_stderr, clippy::print_stdout)]
 
-use std::fmt::Write as _;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use dagster_scripts::diagnostic::escape_path;
-use dagster_scripts::load::Limits;
-use dagster_scripts::report::{self, Format, Summary};
-use dagster_scripts::schema::{SCHEMA_PATH, spec_schema_text};
-use dagster_scripts::settings::{DnsLabel, HttpUrl, ImageRef, SETTINGS_FILE, Settings};
+use dagster_scripts::cmd::{self, Outcome, plan::PlanFormat};
+use dagster_scripts::diagnostic::report::Format;
+use dagster_scripts::schema::SCHEMA_PATH;
+use dagster_scripts::settings::{DnsLabel, HttpUrl, ImageRef, Settings};
 use dagster_scripts::spec::{IssueRef, Kind};
-use dagster_scripts::{check, drift, out, pipeline, plan, scaffold};
 
 /// A render allocates and frees small strings and values on every core;
 /// mimalloc does that for a fraction of glibc's cost.
@@ -55,8 +52,8 @@ enum Command {
         #[command(flatten)]
         settings: SpecsArgs,
         /// How to report problems: human (stderr), or json, github annotations, gitlab Code Quality (stdout).
-        #[arg(long, value_enum, default_value_t = Format::Human)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = FormatArg::Human)]
+        format: FormatArg,
         /// Most partitions one request may select [settings: max_partitions; default: 100000].
         #[arg(long, value_name = "N")]
         max_partitions: Option<u64>,
@@ -72,8 +69,8 @@ enum Command {
         #[command(flatten)]
         settings: SettingsArgs,
         /// How to report invalid specs.
-        #[arg(long, value_enum, default_value_t = Format::Human)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = FormatArg::Human)]
+        format: FormatArg,
     },
     /// Show what `render` would change in out/, as Markdown for a pull-request comment.
     #[command(
@@ -83,8 +80,8 @@ enum Command {
         #[command(flatten)]
         settings: SettingsArgs,
         /// Markdown for people, JSON for tools.
-        #[arg(long, value_enum, default_value_t = PlanFormat::Markdown)]
-        format: PlanFormat,
+        #[arg(long, value_enum, default_value_t = PlanFormatArg::Markdown)]
+        format: PlanFormatArg,
     },
     /// Start a request: write specs/<kind>-<issue>.yaml with <placeholders> to fill in.
     #[command(
@@ -137,10 +134,43 @@ impl From<KindArg> for Kind {
     }
 }
 
+/// `--format` of `check` and `render`: [`Format`], which the library keeps free of clap.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum PlanFormat {
+enum FormatArg {
+    /// Source line, caret, code and hint, for a terminal.
+    Human,
+    /// One JSON document with every file and problem.
+    Json,
+    /// GitHub Actions workflow commands (`::error file=…,line=…,col=…::…`).
+    Github,
+    /// A GitLab Code Quality report (JSON).
+    Gitlab,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Format {
+        match f {
+            FormatArg::Human => Format::Human,
+            FormatArg::Json => Format::Json,
+            FormatArg::Github => Format::Github,
+            FormatArg::Gitlab => Format::Gitlab,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum PlanFormatArg {
     Markdown,
     Json,
+}
+
+impl From<PlanFormatArg> for PlanFormat {
+    fn from(f: PlanFormatArg) -> PlanFormat {
+        match f {
+            PlanFormatArg::Markdown => PlanFormat::Markdown,
+            PlanFormatArg::Json => PlanFormat::Json,
+        }
+    }
 }
 
 /// Where the settings come from; each flag overrides the settings file.
@@ -181,314 +211,84 @@ struct SpecsArgs {
 }
 
 impl SpecsArgs {
-    /// The settings, with `--specs` applied; a bad settings file is exit 2, reported here.
-    fn resolve(self) -> Result<Settings, u8> {
-        let label = settings_label(self.settings.as_deref());
-        let mut s = load_settings(self.settings)?;
+    /// The settings, with `--specs` applied; a bad settings file is reported to `err`.
+    fn resolve(self, err: &mut impl Write) -> Result<Settings, Outcome> {
+        let mut s = cmd::load_settings(self.settings.as_deref(), err)?;
         s.paths.specs = self.specs.unwrap_or(s.paths.specs);
-        warn(&s, &label);
+        cmd::warn_settings(&s, self.settings.as_deref(), err);
         Ok(s)
     }
 }
 
-/// The settings file every subcommand reads: `--settings FILE` (which must
-/// exist), else `dagster-scripts.toml` if present, else the defaults. A bad
-/// file is a usage error (exit 2), reported here at its `file:line:col`.
-fn load_settings(file: Option<PathBuf>) -> Result<Settings, u8> {
-    let (path, required) = match file {
-        Some(p) => (p, true),
-        None => (PathBuf::from(SETTINGS_FILE), false),
-    };
-    Settings::load(&path, required).map_err(|d| {
-        eprint!("{}", report::human(&d));
-        2
-    })
-}
-
-/// The settings file's name, as warnings about its values show it.
-fn settings_label(file: Option<&std::path::Path>) -> String {
-    dagster_scripts::diagnostic::escape_path(file.unwrap_or(std::path::Path::new(SETTINGS_FILE)))
-}
-
-/// Warnings about settings that work but are risky (a token over plain http).
-fn warn(s: &Settings, label: &str) {
-    for w in s.warnings() {
-        eprintln!("warning: {label}: {w}");
-    }
-}
-
 impl SettingsArgs {
-    /// The settings; a bad settings file is a usage error (exit 2), reported here.
-    fn resolve(self) -> Result<Settings, u8> {
-        let label = settings_label(self.settings.as_deref());
-        let mut s = load_settings(self.settings)?;
+    /// The settings, each flag applied; a bad settings file is reported to `err`.
+    fn resolve(self, err: &mut impl Write) -> Result<Settings, Outcome> {
+        let mut s = cmd::load_settings(self.settings.as_deref(), err)?;
         s.paths.specs = self.specs.unwrap_or(s.paths.specs);
         s.paths.out = self.out.unwrap_or(s.paths.out);
         s.paths.templates = self.templates.unwrap_or(s.paths.templates);
         s.namespace = self.namespace.unwrap_or(s.namespace);
         s.image = self.image.unwrap_or(s.image);
         s.dagster.url = self.dagster_url.unwrap_or(s.dagster.url);
-        warn(&s, &label);
+        cmd::warn_settings(&s, self.settings.as_deref(), err);
         Ok(s)
     }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let code = match cli.command {
+    let mut out = std::io::stdout().lock();
+    let mut err = std::io::stderr().lock();
+    let outcome = run(cli.command, &mut out, &mut err);
+    let _ = out.flush();
+    ExitCode::from(match outcome {
+        Outcome::Success => 0,
+        Outcome::Failure => 1,
+        Outcome::Error => 2,
+    })
+}
+
+/// Runs `command`, its output to `out` and `err`.
+fn run(command: Command, out: &mut impl Write, err: &mut impl Write) -> Outcome {
+    match command {
         Command::Check {
             paths,
             settings,
             format,
             max_partitions,
-        } => match settings.resolve() {
-            Err(code) => code,
-            Ok(mut s) => {
+        } => settings.resolve(err).map_or_else(
+            |o| o,
+            |mut s| {
                 s.max_partitions = max_partitions.unwrap_or(s.max_partitions);
-                let summary = check::run(&s.paths.specs, &paths, &Limits::from_settings(&s));
-                let text = report::render(&summary, format);
-                if format == Format::Human {
-                    eprint!("{text}");
-                    eprintln!("{}", summary.tally());
-                } else {
-                    print(&text);
-                }
-                summary.exit_code()
-            }
-        },
-        Command::Render {
-            check: true,
-            settings,
-            format,
-        } => match settings.resolve() {
-            Err(code) => code,
-            Ok(s) => with_existing(&s.paths.out, |existing| {
-                match pipeline::build(&s, existing, None) {
-                    Err(summary) => report_problems(&summary, format),
-                    Ok(build) => render_check(&s.paths.out, &build, existing),
-                }
-            }),
-        },
-        Command::Render {
-            check: false,
-            settings,
-            format,
-        } => match settings.resolve() {
-            Err(code) => code,
-            Ok(s) if !inside_repository(&s.paths.out) => 2,
-            Ok(s) => match out::lock(&s.paths.out) {
-                Err(e) => io_error("cannot lock", &s.paths.out, &e),
-                // Read, render and write under the lock: a second render waits for this one.
-                Ok(lock) => with_existing(&s.paths.out, |existing| {
-                    let staging = out::Staging::new(&s.paths.out, &lock);
-                    match pipeline::build(&s, existing, Some(&staging)) {
-                        Err(summary) => report_problems(&summary, format),
-                        Ok(build) => render(&s.paths.out, &staging, &build),
-                    }
-                }),
+                cmd::check::check(&s, &paths, format.into(), out, err)
             },
-        },
-        Command::Plan { settings, format } => match settings.resolve() {
-            Err(code) => code,
-            Ok(s) => with_existing(&s.paths.out, |existing| {
-                match pipeline::build(&s, existing, None) {
-                    Err(summary) => report_problems(&summary, Format::Human),
-                    Ok(build) => {
-                        let entries = plan::plan(&build);
-                        print(&match format {
-                            PlanFormat::Markdown => plan::markdown(&entries),
-                            PlanFormat::Json => plan::json(&entries),
-                        });
-                        0
-                    }
+        ),
+        Command::Render {
+            check,
+            settings,
+            format,
+        } => settings.resolve(err).map_or_else(
+            |o| o,
+            |s| {
+                if check {
+                    cmd::render::check(&s, format.into(), out, err)
+                } else {
+                    cmd::render::render(&s, format.into(), out, err)
                 }
-            }),
-        },
+            },
+        ),
+        Command::Plan { settings, format } => settings
+            .resolve(err)
+            .map_or_else(|o| o, |s| cmd::plan::plan(&s, format.into(), out, err)),
         Command::New {
             issue,
             kind,
             settings,
-        } => match settings.resolve() {
-            Err(code) => code,
-            Ok(s) => new(&issue, kind.into(), &s.paths.specs),
-        },
-        Command::Schema { check: false, .. } => {
-            print(&spec_schema_text());
-            0
-        }
-        Command::Schema { check: true, path } => schema_check(&path),
-    };
-    ExitCode::from(code)
-}
-
-fn report_problems(summary: &Summary, format: Format) -> u8 {
-    let text = report::render(summary, format);
-    if format == Format::Human {
-        eprint!("{text}");
-        if !summary.files.is_empty() {
-            eprintln!("{}", summary.tally());
-        }
-        eprintln!("nothing was written");
-    } else {
-        print(&text);
+        } => settings.resolve(err).map_or_else(
+            |o| o,
+            |s| cmd::new::new(&issue, kind.into(), &s.paths.specs, out, err),
+        ),
+        Command::Schema { check: false, .. } => cmd::schema::print(out),
+        Command::Schema { check: true, path } => cmd::schema::check(&path, out, err),
     }
-    summary.exit_code()
-}
-
-/// Whether `out` may be used: a path inside the repository (the working
-/// directory) must not lead out of it through a symlink. Says why not.
-fn inside_repository(out: &std::path::Path) -> bool {
-    match out::leads_out_of_repository(out) {
-        Ok(None) => true,
-        Ok(Some(real)) => {
-            eprintln!(
-                "error: {} leads out of the repository, to {}, through a symbolic link; \
-                 render writes and removes files there, so it refuses\n  \
-                 hint: make {} a real directory inside the repository (or point --out at the place itself)",
-                out.display(),
-                real.display(),
-                out.display()
-            );
-            false
-        }
-        Err(e) => {
-            io_error("cannot resolve", out, &e);
-            false
-        }
-    }
-}
-
-/// Reads what `out/` holds and hands it to `f`.
-fn with_existing(dir: &std::path::Path, f: impl FnOnce(&out::Existing) -> u8) -> u8 {
-    if !inside_repository(dir) {
-        return 2;
-    }
-    match out::read_existing(dir) {
-        Ok(existing) => f(&existing),
-        Err(e) => io_error("cannot read", dir, &e),
-    }
-}
-
-fn io_error(what: &str, path: &std::path::Path, e: &std::io::Error) -> u8 {
-    eprintln!("error: {what} {}: {e}", escape_path(path));
-    2
-}
-
-fn render(out_dir: &std::path::Path, staging: &out::Staging<'_>, build: &pipeline::Build) -> u8 {
-    match out::apply(staging, &build.desired, &build.removed) {
-        Ok(applied) => {
-            // One write, not one per line: a first render lists every file.
-            let mut lines = String::new();
-            for name in &applied.written {
-                let _ = writeln!(lines, "wrote   {}", escape_path(&out_dir.join(name)));
-            }
-            for name in &applied.removed {
-                let _ = writeln!(lines, "removed {}", escape_path(&out_dir.join(name)));
-            }
-            let n = build.rendered.len();
-            let _ = writeln!(
-                lines,
-                "rendered {n} spec{}: {} written, {} removed, {} unchanged",
-                if n == 1 { "" } else { "s" },
-                applied.written.len(),
-                applied.removed.len(),
-                applied.unchanged
-            );
-            eprint!("{lines}");
-            0
-        }
-        Err(e) => io_error("cannot write", out_dir, &e),
-    }
-}
-
-fn render_check(
-    out_dir: &std::path::Path,
-    build: &pipeline::Build,
-    existing: &out::Existing,
-) -> u8 {
-    let changes = out::changes(&build.desired, &build.removed);
-    if changes.is_empty() {
-        eprintln!(
-            "{} is current ({} files)",
-            escape_path(out_dir),
-            build.desired.len()
-        );
-        return 0;
-    }
-    print(&out::diff(existing, &build.desired, &changes));
-    eprintln!(
-        "{} is stale: {} file(s) differ; run `dagster-scripts render` and commit the result",
-        escape_path(out_dir),
-        changes.len()
-    );
-    1
-}
-
-fn new(issue: &IssueRef, kind: Kind, specs: &std::path::Path) -> u8 {
-    let path = scaffold::path(specs, kind, issue);
-    let text = scaffold::template(kind, issue, &scaffold::schema_reference(specs));
-    let written = std::fs::create_dir_all(specs)
-        .and_then(|()| {
-            std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-        })
-        .and_then(|mut f| f.write_all(text.as_bytes()));
-    let shown = escape_path(&path);
-    match written {
-        Ok(()) => {
-            println!("{shown}");
-            eprintln!("wrote {shown}: edit it, then run `dagster-scripts check {shown}`");
-            if !std::path::Path::new(SCHEMA_PATH).exists() {
-                eprintln!(
-                    "note: {SCHEMA_PATH} is missing; run `dagster-scripts schema > {SCHEMA_PATH}` so editors find the schema"
-                );
-            }
-            0
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            eprintln!("error: {shown} exists already; edit it, or pick another issue or kind");
-            2
-        }
-        Err(e) => {
-            eprintln!("error: cannot write {shown}: {e}");
-            2
-        }
-    }
-}
-
-fn schema_check(path: &std::path::Path) -> u8 {
-    let committed = match std::fs::read_to_string(path) {
-        Ok(text) => Some(text),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => {
-            eprintln!("error: cannot read {}: {e}", path.display());
-            return 2;
-        }
-    };
-    match drift::diff(
-        &path.to_string_lossy(),
-        committed.as_deref(),
-        &spec_schema_text(),
-    ) {
-        None => {
-            eprintln!("{} is current", path.display());
-            0
-        }
-        Some(diff) => {
-            print(&diff);
-            eprintln!(
-                "{} is stale; run `dagster-scripts schema > {}` and commit it",
-                path.display(),
-                path.display()
-            );
-            1
-        }
-    }
-}
-
-/// Writes to stdout, ignoring a closed pipe (`dagster-scripts schema | head`).
-fn print(text: &str) {
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }

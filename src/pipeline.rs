@@ -1,4 +1,5 @@
-//! From `specs/` to what `out/` should hold: discover, validate, render.
+//! The stages chained: from `specs/` to what `out/` should hold (discover,
+//! read, validate, render, and compare with `out/`).
 //!
 //! Data flows one way: the files found, then each one read, validated and
 //! rendered (on every core, the results kept in spec order), then the set of
@@ -13,22 +14,19 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use crate::check::{Claim, discover, is_retired};
+use crate::diagnostic::report::Summary;
 use crate::diagnostic::{Code, Diagnostic};
-use crate::load::{Limits, load, read_capped};
-use crate::out::{
-    Content, Desired, Existing, File, KUSTOMIZATION, Staging, State, kustomization, normalize,
-};
+use crate::discover::{discover, is_retired};
+use crate::parallel::parallel_map;
+use crate::read::{Limits, load, read_capped};
 use crate::render::{
-    Meta, NETWORK_POLICY, Rendered, Renderer, Template, network_policy, out_file_name,
+    KUSTOMIZATION, Meta, NETWORK_POLICY, Rendered, Renderer, Template, kustomization,
+    network_policy, out_file_name,
 };
-use crate::report::Summary;
 use crate::settings::Settings;
 use crate::validate::SchemaValidator;
-
-/// Specs under this folder of `specs/` are finished requests: `check` still
-/// validates them, `render` leaves them out, so their Jobs leave the cluster.
-pub const RETIRED: &str = "done";
+use crate::validate::conflicts::{Claim, refuse_duplicates};
+use crate::write::{Content, Desired, Existing, File, Staging, State, normalize};
 
 /// The rendered manifests and the files `out/` should hold.
 pub struct Build {
@@ -186,7 +184,7 @@ pub fn build(
         });
     }
     // One request, one spec (`check` holds specs/done/ to the rules too).
-    crate::check::refuse_duplicates(&mut problems.files, &claims);
+    refuse_duplicates(&mut problems.files, &claims);
     let own = |desired: &mut Desired,
                problems: &mut Summary,
                name: &str,
@@ -273,27 +271,6 @@ fn foreign(spec: &Path, out_dir: &Path, file: &str) -> Diagnostic {
         ),
     )
     .with_hint("move that entry out of the way, or rename the spec file")
-}
-
-/// `f` over `items` on every core, results in the items' order.
-pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8);
-    if threads == 1 || items.len() < 64 {
-        return items.iter().map(f).collect();
-    }
-    let chunk = items.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|part| scope.spawn(|| part.iter().map(&f).collect::<Vec<R>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    })
 }
 
 fn conflict(path: &Path, what: &str) -> Diagnostic {

@@ -15,9 +15,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::out::{Change, KUSTOMIZATION, changes};
 use crate::pipeline::Build;
-use crate::render::{Meta, NETWORK_POLICY};
+use crate::render::{KUSTOMIZATION, Meta, NETWORK_POLICY};
+use crate::write::{Change, changes};
 
 /// One Job that `render` would add, change or remove.
 #[derive(Debug, Serialize)]

@@ -20,11 +20,11 @@ fn examples() -> Vec<Value> {
     let dirs = ["specs", "tests/fixtures/good"];
     let mut out = Vec::new();
     for dir in dirs {
-        let (files, _) = dagster_scripts::check::discover(&crate::support::repo().join(dir));
+        let (files, _) = dagster_scripts::discover::discover(&crate::support::repo().join(dir));
         for f in files {
             let bytes = std::fs::read(&f).unwrap();
             let loaded =
-                dagster_scripts::load::load(&f, &bytes, &Default::default(), None).unwrap();
+                dagster_scripts::read::load(&f, &bytes, &Default::default(), None).unwrap();
             out.push(serde_json::to_value(&loaded.spec).unwrap());
         }
     }
@@ -117,7 +117,7 @@ fn pointers(v: &Value, at: String, out: &mut Vec<String>) {
     match v {
         Value::Object(m) => m
             .iter()
-            .for_each(|(k, c)| pointers(c, dagster_scripts::yaml::push_pointer(&at, k), out)),
+            .for_each(|(k, c)| pointers(c, dagster_scripts::read::yaml::push_pointer(&at, k), out)),
         Value::Array(a) => a
             .iter()
             .enumerate()

@@ -6,8 +6,8 @@
 use std::path::Path;
 
 use dagster_scripts::diagnostic::Code;
-use dagster_scripts::load::{Limits, load};
-use dagster_scripts::report::human;
+use dagster_scripts::diagnostic::report::human;
+use dagster_scripts::read::{Limits, load};
 use dagster_scripts::spec::{Dimension, Spec};
 use dagster_scripts::validate::SchemaValidator;
 
@@ -102,12 +102,13 @@ fn the_seed_example_is_a_backfill_of_its_job_over_its_partitions() {
 #[test]
 fn the_bundled_examples_pass() {
     let validator = SchemaValidator::new();
-    let (files, problems) = dagster_scripts::check::discover(&crate::support::repo().join("specs"));
+    let (files, problems) =
+        dagster_scripts::discover::discover(&crate::support::repo().join("specs"));
     assert!(problems.is_empty(), "{problems:?}");
     assert!(files.len() >= 4, "one example per kind: {files:?}");
     let mut kinds = std::collections::BTreeSet::new();
     for (path, outcome) in
-        dagster_scripts::check::check_files(&files, &validator, &Limits::default())
+        dagster_scripts::cmd::check::check_files(&files, &validator, &Limits::default())
     {
         let loaded = outcome.unwrap_or_else(|d| {
             panic!(

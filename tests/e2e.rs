@@ -158,7 +158,7 @@ fn from_a_new_spec_to_a_finished_backfill_launched_once() {
     assert_eq!(code, 0, "{err}");
     let manifest = d.join("out/backfill-91001.yaml");
     let text = fs::read_to_string(&manifest).unwrap();
-    let docs = dagster_scripts::yaml::parse_documents(&text, &manifest).unwrap();
+    let docs = dagster_scripts::read::yaml::parse_documents(&text, &manifest).unwrap();
     let (job, config_map) = (&docs[0], &docs[1]);
     let request = job["metadata"]["annotations"]["dagster-scripts/request-hash"]
         .as_str()

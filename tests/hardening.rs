@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use proptest::prelude::*;
 use serde_json::Value;
 
-use dagster_scripts::load::{Limits, load};
+use dagster_scripts::read::{Limits, load};
 use dagster_scripts::validate::SchemaValidator;
 
 use crate::support::{SEED, outcome, repo_with, run, temp_dir};
@@ -181,7 +181,7 @@ fn yaml_1_1_booleans_are_text_where_text_is_expected() {
     let (code, _, err) = outcome(&run(dir.path(), &["render"]));
     assert_eq!(code, 0, "{err}");
     let text = fs::read_to_string(dir.path().join("out/bools.yaml")).unwrap();
-    let docs = dagster_scripts::yaml::parse_documents(&text, Path::new("out")).unwrap();
+    let docs = dagster_scripts::read::yaml::parse_documents(&text, Path::new("out")).unwrap();
     assert_eq!(docs[1]["data"]["spec.yaml"], spec.as_str());
     let loaded = load(
         Path::new("b.yaml"),
@@ -488,7 +488,7 @@ proptest! {
         let rendered = renderer.render("specs/x.yaml", "x.yaml", &loaded);
         let rendered = rendered.map_err(|d| TestCaseError::fail(format!("{d:?}")))?;
         let out = rendered.text.unwrap();
-        let docs = dagster_scripts::yaml::parse_documents(&out, Path::new("out")).map_err(|d| TestCaseError::fail(format!("{d:?}")))?;
+        let docs = dagster_scripts::read::yaml::parse_documents(&out, Path::new("out")).map_err(|d| TestCaseError::fail(format!("{d:?}")))?;
         prop_assert_eq!(docs.len(), 2);
         prop_assert_eq!(docs[1]["data"]["spec.yaml"].as_str(), Some(text.as_str()));
         prop_assert_eq!(&docs[0]["metadata"]["annotations"]["dagster-scripts/reason"], &spec["tags"]["reason"]);

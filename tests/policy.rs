@@ -168,7 +168,7 @@ fn jobs_survive_disruptions_retry_unreachable_and_stop_on_the_runners_verdicts()
     let dir = rendered_examples(None);
     for file in manifests(&dir.path().join("out")) {
         let text = fs::read_to_string(&file).unwrap();
-        let docs = dagster_scripts::yaml::parse_documents(&text, Path::new(&file)).unwrap();
+        let docs = dagster_scripts::read::yaml::parse_documents(&text, Path::new(&file)).unwrap();
         let spec = &docs[0]["spec"];
         assert_eq!(
             spec["template"]["spec"]["restartPolicy"], "Never",

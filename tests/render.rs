@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use serde_json::Value;
 
-use dagster_scripts::yaml::parse_documents;
+use dagster_scripts::read::yaml::parse_documents;
 
 use crate::support::{SEED, outcome, repo_with, run};
 

@@ -8,11 +8,11 @@ use std::fs;
 use std::path::Path;
 use std::time::Duration;
 
-use dagster_scripts::load::{Limits, load};
+use dagster_scripts::read::yaml::parse_documents;
+use dagster_scripts::read::{Limits, load};
 use dagster_scripts::render::{Renderer, Template};
 use dagster_scripts::settings::Settings;
 use dagster_scripts::spec::Deadline;
-use dagster_scripts::yaml::parse_documents;
 use proptest::prelude::*;
 
 use crate::support::{SEED, outcome, repo_with, run};
@@ -132,7 +132,7 @@ fn the_partition_cap_is_passed_to_the_runner() {
     let mut settings = Settings::default();
     assert_eq!(
         var(&job_env(&settings, None), "DAGSTER_SCRIPTS_MAX_PARTITIONS"),
-        dagster_scripts::load::DEFAULT_MAX_PARTITIONS.to_string()
+        dagster_scripts::read::DEFAULT_MAX_PARTITIONS.to_string()
     );
     settings.max_partitions = 12;
     assert_eq!(

@@ -190,7 +190,8 @@ fn readme_adoption_and_walkthrough_run_as_written_and_pass_ci() {
     assert!(args.contains(&"--tail=-1"), "{logs}");
     let (key, value) = selector.split_once('=').expect("key=value");
     let manifest = fs::read_to_string(clone.join("out/backfill-91001.yaml")).expect("manifest");
-    let docs = dagster_scripts::yaml::parse_documents(&manifest, Path::new("out")).expect("YAML");
+    let docs =
+        dagster_scripts::read::yaml::parse_documents(&manifest, Path::new("out")).expect("YAML");
     let job = &docs[0];
     assert_eq!(job["kind"], "Job");
     assert_eq!(job["metadata"]["namespace"], namespace.as_str(), "{logs}");

@@ -6,7 +6,7 @@
 //! so a second pod follows the first launch even if the spec no longer
 //! resolves (a renamed job, a partition that aged out).
 
-use dagster_scripts::load::{Limits, read_spec};
+use dagster_scripts::read::{Limits, read_spec};
 
 use crate::exit::{Error, Status};
 use crate::follow::follow;

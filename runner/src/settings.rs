@@ -9,7 +9,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use dagster_scripts::load::DEFAULT_MAX_PARTITIONS;
+use dagster_scripts::read::DEFAULT_MAX_PARTITIONS;
 use dagster_scripts::url::BaseUrl;
 
 use crate::exit::Error;

@@ -4,6 +4,9 @@
 //! one type, and every output format (human, JSON, GitHub, GitLab) renders
 //! it, so a problem reads the same wherever it is shown.
 
+#[cfg(feature = "compiler")]
+pub mod report;
+
 use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};

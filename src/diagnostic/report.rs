@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use crate::diagnostic::{Diagnostic, escape, escape_path, is_unprintable};
 
 /// The output formats of `check` (and of `render` when specs are invalid).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     /// Source line, caret, code and hint, for a terminal.
     Human,

@@ -5,7 +5,7 @@
 //! for people (`backfill-34543-…`), and is made a valid DNS label whatever the
 //! issue reference looks like (`PROJ-12`, `#1`, a URL, unicode).
 
-use crate::settings::is_label_value;
+use crate::kube::is_label_value;
 use crate::spec::Kind;
 
 /// Hex digits of the manifest hash in a name: 40 bits, enough to tell a
@@ -66,7 +66,7 @@ pub fn label_value(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::settings::is_dns_label;
+    use crate::kube::is_dns_label;
 
     #[test]
     fn names_are_dns_labels_whatever_the_issue() {

@@ -9,10 +9,10 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::{RUNNER_COMMAND, is_unsafe, names::MAX_NAME};
+use super::{RUNNER_COMMAND, is_unsafe, job_name::MAX_NAME};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::settings::{is_dns_label, is_label_value};
-use crate::yaml::parse_documents;
+use crate::kube::{is_dns_label, is_label_value};
+use crate::read::yaml::parse_documents;
 
 /// Most bytes of data one ConfigMap may hold.
 const MAX_CONFIGMAP: usize = 1024 * 1024;

@@ -15,9 +15,9 @@ use jsonschema::error::{TypeKind, ValidationErrorKind};
 use serde_json::Value;
 
 use crate::diagnostic::{Code, Diagnostic};
-use crate::load::{Parsed, SchemaCheck};
+use crate::read::yaml::push_pointer;
+use crate::read::{Parsed, SchemaCheck};
 use crate::spec::{Kind, is_placeholder, text_problem};
-use crate::yaml::push_pointer;
 
 /// The committed schema, compiled into Rust when this crate is built.
 ///
@@ -33,7 +33,7 @@ use crate::yaml::push_pointer;
 struct Compiled;
 
 /// The committed schema's text, read when an error needs explaining.
-const SCHEMA_TEXT: &str = include_str!("../schema/spec.schema.json");
+const SCHEMA_TEXT: &str = include_str!("../../schema/spec.schema.json");
 
 /// The spec schema, compiled; cheap to create.
 #[derive(Default)]

@@ -1,14 +1,14 @@
-//! `out/`: what is there, what should be, and getting from one to the other safely.
+//! Getting `out/` to hold the rendered files safely: a lock, staged
+//! temporary files, and renames in an order that always leaves a folder
+//! that builds.
 //!
-//! Nothing a file in `out/` says about itself is trusted: every spec is
-//! rendered, and a file is current only when its bytes are exactly the
-//! rendered ones. Only regular files whose first line is the tool's marker
-//! are ever replaced or removed; anything else under a name the tool would
-//! write (another file, a directory, a symlink) is a conflict, and anything
-//! else in `out/` is left alone. Unchanged files are not touched, so their
-//! mtime stays. Each write goes to a temporary file in `out/` and is renamed
-//! over the old one, and the order is chosen so that a render killed at any
-//! point leaves a folder that still builds: manifests first, then
+//! Only regular files whose first line is the tool's marker are ever
+//! replaced or removed; anything else under a name the tool would write
+//! (another file, a directory, a symlink) is a conflict, and anything else
+//! in `out/` is left alone. Unchanged files are not touched, so their mtime
+//! stays. Each write goes to a temporary file in `out/` and is renamed over
+//! the old one, and the order is chosen so that a render killed at any point
+//! leaves a folder that still builds: manifests first, then
 //! `kustomization.yaml`, then removals. An exclusive lock on the folder keeps
 //! two renders from interleaving.
 //!
@@ -21,269 +21,16 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, Write};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::render::{MARKER, Meta, read_meta};
-
-/// The kustomization that lists every manifest.
-pub const KUSTOMIZATION: &str = "kustomization.yaml";
+use super::{Content, Desired, State};
+use crate::parallel::parallel_map;
+use crate::render::{KUSTOMIZATION, Meta};
 
 /// Suffix of the temporary files a write goes through.
-const TEMP_SUFFIX: &str = ".dagster-scripts.tmp";
-
-/// The files `out/` should hold, by name.
-pub type Desired = BTreeMap<String, File>;
-
-/// One file `out/` should hold: how it compares with what is there, and its text.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct File {
-    /// What `out/` holds under this name now, compared with the rendered bytes.
-    pub state: State,
-    /// The rendered bytes, where they are.
-    pub content: Content,
-}
-
-/// What `out/` holds under one name, compared byte for byte with what was rendered.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum State {
-    /// Nothing.
-    Added,
-    /// Exactly the rendered bytes.
-    Same,
-    /// A file the tool wrote, with other bytes; its header's description
-    /// (shown as "before" by `plan`, nothing else), if it reads.
-    Changed(Option<Meta>),
-    /// Something the tool did not write: another file, a directory, a symlink.
-    Foreign,
-}
-
-/// Where a rendered file's bytes are.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Content {
-    /// Nowhere: `out/` holds them already (or cannot take them).
-    Kept,
-    /// This text.
-    Text(String),
-    /// Written to the file's temporary file by [`Staging`].
-    Staged,
-}
-
-impl Content {
-    /// The text, when it is in memory.
-    pub fn text(&self) -> Option<&str> {
-        match self {
-            Content::Text(text) => Some(text),
-            Content::Kept | Content::Staged => None,
-        }
-    }
-}
-
-impl File {
-    /// Whether `render` has to write it.
-    pub fn is_write(&self) -> bool {
-        matches!(self.state, State::Added | State::Changed(_))
-    }
-}
-
-/// `kustomization.yaml` listing `manifests`, sorted. Each entry starts with
-/// `./`, so that kustomize never reads a file name as a URL (`https:x.yaml`,
-/// `git@host:x.yaml`).
-pub fn kustomization<'a>(manifests: impl IntoIterator<Item = &'a String>) -> String {
-    let mut names: Vec<&String> = manifests
-        .into_iter()
-        .filter(|n| n.as_str() != KUSTOMIZATION)
-        .collect();
-    names.sort();
-    let mut text = format!(
-        "{MARKER}\n# Lists every manifest in this folder, for kubectl kustomize, Flux and Argo CD.\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
-    );
-    if names.is_empty() {
-        text.push_str("resources: []\n");
-    } else {
-        text.push_str("resources:\n");
-        for name in names {
-            text.push_str(&format!(
-                "- {}\n",
-                crate::render::quote(&format!("./{name}"))
-            ));
-        }
-    }
-    text
-}
-
-/// What `out/` holds now: the names of its entries, and which are regular
-/// files. Files are read when a render compares with them ([`Existing::compare`]),
-/// on every core, and only what deciding needs stays in memory.
-#[derive(Debug, Default)]
-pub struct Existing {
-    /// The folder that was read.
-    dir: PathBuf,
-    /// Every entry but temporary files: whether it is a regular file (not a
-    /// directory, a symlink, a FIFO, ...).
-    entries: BTreeMap<String, bool>,
-}
-
-/// Lists the top level of `out/` (absent is empty).
-pub fn read_existing(out: &Path) -> io::Result<Existing> {
-    let mut existing = Existing {
-        dir: out.to_owned(),
-        ..Existing::default()
-    };
-    let entries = match fs::read_dir(out) {
-        Ok(e) => e,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(existing),
-        Err(e) => return Err(e),
-    };
-    for entry in entries {
-        let entry = entry?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if !name.ends_with(TEMP_SUFFIX) {
-            // The entry's own type: a symlink is not followed.
-            existing.entries.insert(name, entry.file_type()?.is_file());
-        }
-    }
-    Ok(existing)
-}
-
-impl Existing {
-    /// How `out/`'s entry `name` compares with `text`, the bytes rendered for it.
-    pub fn compare(&self, name: &str, text: &str) -> io::Result<State> {
-        Ok(match self.entries.get(name) {
-            None => State::Added,
-            Some(false) => State::Foreign,
-            Some(true) => match self.ours(name)? {
-                None => State::Foreign,
-                Some(old) if old == text => State::Same,
-                Some(old) => State::Changed(read_meta(&old)),
-            },
-        })
-    }
-
-    /// The text of the regular file `name` if the tool wrote it (its first line is the marker).
-    fn ours(&self, name: &str) -> io::Result<Option<String>> {
-        let bytes = match fs::read(self.dir.join(name)) {
-            Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        Ok(String::from_utf8(bytes)
-            .ok()
-            .filter(|t| t.split('\n').next() == Some(MARKER)))
-    }
-
-    /// The files the tool wrote that `desired` does not name, with their
-    /// headers' descriptions: what a render removes.
-    pub fn removals(&self, desired: &Desired) -> io::Result<BTreeMap<String, Option<Meta>>> {
-        let names: Vec<&String> = self
-            .entries
-            .iter()
-            .filter(|(name, regular)| **regular && !desired.contains_key(*name))
-            .map(|(name, _)| name)
-            .collect();
-        let read = crate::pipeline::parallel_map(&names, |name| self.ours(name));
-        let mut out = BTreeMap::new();
-        for (name, text) in names.into_iter().zip(read) {
-            if let Some(text) = text? {
-                out.insert(name.clone(), read_meta(&text));
-            }
-        }
-        Ok(out)
-    }
-
-    /// The text of the file `name` the tool wrote, for a diff. A file
-    /// removed or made unreadable since shows as empty: the change is still
-    /// reported, only its diff shows less.
-    fn text(&self, name: &str) -> String {
-        self.ours(name).ok().flatten().unwrap_or_default()
-    }
-}
-
-/// How one file changes.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Change {
-    /// A new file.
-    Added,
-    /// A file whose bytes change (its old header's description).
-    Changed(Option<Meta>),
-    /// A file the tool wrote that is no longer rendered (its header's description).
-    Removed(Option<Meta>),
-}
-
-/// Every change from what `out/` holds to `desired`, by file name.
-pub fn changes(
-    desired: &Desired,
-    removed: &BTreeMap<String, Option<Meta>>,
-) -> BTreeMap<String, Change> {
-    let mut out = BTreeMap::new();
-    for (name, file) in desired {
-        match &file.state {
-            State::Added => out.insert(name.clone(), Change::Added),
-            State::Changed(meta) => out.insert(name.clone(), Change::Changed(meta.clone())),
-            State::Same | State::Foreign => None,
-        };
-    }
-    for (name, meta) in removed {
-        out.insert(name.clone(), Change::Removed(meta.clone()));
-    }
-    out
-}
-
-/// Whether `out` (as given) lies in the working directory but really leads
-/// out of it, through a symlink of its own or of a parent inside it: the
-/// lexical path and the real one disagree about being in the repository.
-/// `None` when it does not; else the real place it leads to.
-pub fn leads_out_of_repository(out: &Path) -> io::Result<Option<PathBuf>> {
-    let cwd = std::env::current_dir()?;
-    let lexical = normalize(&cwd.join(out));
-    if !lexical.starts_with(&cwd) {
-        return Ok(None);
-    }
-    let root = fs::canonicalize(&cwd)?;
-    // The deepest part that exists, resolved; the rest is created by `render`.
-    let mut existing = lexical.clone();
-    let mut rest = Vec::new();
-    while fs::symlink_metadata(&existing).is_err() {
-        match (existing.file_name(), existing.parent()) {
-            (Some(name), Some(parent)) => {
-                rest.push(name.to_owned());
-                existing = parent.to_owned();
-            }
-            _ => return Ok(None),
-        }
-    }
-    let mut real = match fs::canonicalize(&existing) {
-        Ok(real) => real,
-        // A dangling symlink: where it points is not in the repository either way.
-        Err(_) => return Ok(Some(existing)),
-    };
-    real.extend(rest.iter().rev());
-    Ok((!real.starts_with(&root)).then_some(real))
-}
-
-/// `path` with `.` and repeated or trailing separators removed, and each
-/// `..` taking away the component before it (lexically, links not followed).
-pub fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if matches!(out.components().next_back(), Some(Component::Normal(_))) {
-                    out.pop();
-                } else {
-                    out.push("..");
-                }
-            }
-            other => out.push(other),
-        }
-    }
-    if out.as_os_str().is_empty() {
-        out.push(".");
-    }
-    out
-}
+pub(super) const TEMP_SUFFIX: &str = ".dagster-scripts.tmp";
 
 /// What [`apply`] did.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -398,7 +145,7 @@ pub fn apply(
     };
     // Manifests on every core: creating files is most of a fresh render's
     // system time. The kustomization only once they are all in place.
-    for result in crate::pipeline::parallel_map(&manifests, write) {
+    for result in parallel_map(&manifests, write) {
         result?;
     }
     for name in &kustomization {
@@ -450,24 +197,4 @@ fn remove_stale_temporaries(out: &Path) -> io::Result<()> {
         }
     }
     Ok(())
-}
-
-/// A unified diff of every change, as `render --check` prints it (the old
-/// texts are read from `existing` again).
-pub fn diff(existing: &Existing, desired: &Desired, changes: &BTreeMap<String, Change>) -> String {
-    let mut text = String::new();
-    for (name, change) in changes {
-        let label = existing.dir.join(name).to_string_lossy().into_owned();
-        let new = desired
-            .get(name)
-            .and_then(|f| f.content.text())
-            .unwrap_or_default();
-        let d = match change {
-            Change::Added => crate::drift::diff(&label, None, new),
-            Change::Changed(_) => crate::drift::diff(&label, Some(&existing.text(name)), new),
-            Change::Removed(_) => crate::drift::diff(&label, Some(&existing.text(name)), ""),
-        };
-        text.push_str(&d.unwrap_or_default());
-    }
-    text
 }

@@ -70,7 +70,7 @@ tags:
 /// The Job name inside a rendered manifest file.
 pub fn job_name_in(file: &Path) -> String {
     let text = std::fs::read_to_string(file).expect("manifest");
-    let docs = dagster_scripts::yaml::parse_documents(&text, file).expect("manifest parses");
+    let docs = dagster_scripts::read::yaml::parse_documents(&text, file).expect("manifest parses");
     docs[0]["metadata"]["name"]
         .as_str()
         .expect("a name")

@@ -1,0 +1,136 @@
+//! The commands of the `dagster-scripts` binary, each a sequence of the
+//! stages: what to run in which order, what to tell the user, and how the
+//! command ended ([`Outcome`]).
+//!
+//! The library never prints: each command writes what the user sees to the
+//! `out` (standard output: what a tool or a pipe reads) and `err` (standard
+//! error: progress and problems for people) it is given, and the binary
+//! maps the [`Outcome`] to an exit code. A write that fails (a closed pipe)
+//! is ignored: the outcome is what the command did, not whether anyone read
+//! about it.
+
+pub mod check;
+pub mod new;
+pub mod plan;
+pub mod render;
+pub mod schema;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::diagnostic::escape_path;
+use crate::diagnostic::report::{self, Format, Summary};
+use crate::settings::{SETTINGS_FILE, Settings};
+use crate::write::{self, Existing};
+
+/// How a command ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// It did what was asked: every spec is valid, or nothing is stale.
+    Success,
+    /// A spec is invalid, or with `--check` something is stale.
+    Failure,
+    /// A usage error, or a file or directory could not be read or written.
+    Error,
+}
+
+impl Outcome {
+    /// The outcome of a command whose result is `summary`: an error if a
+    /// file could not be read, a failure if a spec is invalid.
+    pub fn of(summary: &Summary) -> Outcome {
+        match summary.exit_code() {
+            0 => Outcome::Success,
+            1 => Outcome::Failure,
+            _ => Outcome::Error,
+        }
+    }
+}
+
+/// The settings file every command reads: `file` (which must exist), else
+/// `dagster-scripts.toml` if present, else the defaults. A bad file is a
+/// usage error, reported to `err` at its `file:line:col`.
+pub fn load_settings(file: Option<&Path>, err: &mut impl Write) -> Result<Settings, Outcome> {
+    let (path, required) = match file {
+        Some(p) => (p.to_owned(), true),
+        None => (PathBuf::from(SETTINGS_FILE), false),
+    };
+    Settings::load(&path, required).map_err(|d| {
+        let _ = write!(err, "{}", report::human(&d));
+        Outcome::Error
+    })
+}
+
+/// Tells `err` about settings that work but are risky (a token over plain
+/// http); `file` is the settings file as given, if it was.
+pub fn warn_settings(settings: &Settings, file: Option<&Path>, err: &mut impl Write) {
+    let label = escape_path(file.unwrap_or(Path::new(SETTINGS_FILE)));
+    for w in settings.warnings() {
+        let _ = writeln!(err, "warning: {label}: {w}");
+    }
+}
+
+/// Reports the problems that stopped a render (or a plan): to `err` for
+/// people, to `out` in the other formats.
+fn report_problems(
+    summary: &Summary,
+    format: Format,
+    out: &mut impl Write,
+    err: &mut impl Write,
+) -> Outcome {
+    let text = report::render(summary, format);
+    if format == Format::Human {
+        let _ = write!(err, "{text}");
+        if !summary.files.is_empty() {
+            let _ = writeln!(err, "{}", summary.tally());
+        }
+        let _ = writeln!(err, "nothing was written");
+    } else {
+        let _ = out.write_all(text.as_bytes());
+    }
+    Outcome::of(summary)
+}
+
+/// Whether `out_dir` may be used: a path inside the repository (the working
+/// directory) must not lead out of it through a symlink. Tells `err` why not.
+fn inside_repository(out_dir: &Path, err: &mut impl Write) -> bool {
+    match write::leads_out_of_repository(out_dir) {
+        Ok(None) => true,
+        Ok(Some(real)) => {
+            let _ = writeln!(
+                err,
+                "error: {} leads out of the repository, to {}, through a symbolic link; \
+                 render writes and removes files there, so it refuses\n  \
+                 hint: make {} a real directory inside the repository (or point --out at the place itself)",
+                out_dir.display(),
+                real.display(),
+                out_dir.display()
+            );
+            false
+        }
+        Err(e) => {
+            io_error("cannot resolve", out_dir, &e, err);
+            false
+        }
+    }
+}
+
+/// Reads what `out_dir` holds and hands it to `f`.
+fn with_existing<W: Write>(
+    out_dir: &Path,
+    err: &mut W,
+    f: impl FnOnce(&Existing, &mut W) -> Outcome,
+) -> Outcome {
+    if !inside_repository(out_dir, err) {
+        return Outcome::Error;
+    }
+    match write::read_existing(out_dir) {
+        Ok(existing) => f(&existing, err),
+        Err(e) => io_error("cannot read", out_dir, &e, err),
+    }
+}
+
+/// Tells `err` that `what` failed on `path`: an I/O error.
+fn io_error(what: &str, path: &Path, e: &std::io::Error, err: &mut impl Write) -> Outcome {
+    let _ = writeln!(err, "error: {what} {}: {e}", escape_path(path));
+    Outcome::Error
+}

@@ -1,0 +1,58 @@
+//! What a spec is held to besides its own rules: the partition cap, a
+//! digest-pinned image, the settings' requests and limits.
+
+use crate::spec::Resources;
+
+/// Default cap on how many partitions one request may select.
+pub const DEFAULT_MAX_PARTITIONS: u64 = 100_000;
+
+/// What a spec is checked against besides its own rules: limits that guard
+/// against requests nobody meant to make, and the settings its `overrides`
+/// are merged into. `check` and `render` fill it from the same settings
+/// ([`Limits::from_settings`]); the runner, which has no settings, uses the
+/// default, which checks an override only against itself.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Most partitions a request may select (the product of its dimensions).
+    pub max_partitions: u64,
+    /// The runner image, when the settings pin it by digest: a spec's
+    /// `image_tag` would replace the pin, so it is refused.
+    pub pinned_image: Option<String>,
+    /// The settings' requests and limits, which a spec's
+    /// `overrides.resources` are merged into before Kubernetes' rules apply.
+    pub resources: Option<Resources>,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_partitions: DEFAULT_MAX_PARTITIONS,
+            pinned_image: None,
+            resources: None,
+        }
+    }
+}
+
+#[cfg(feature = "compiler")]
+impl Limits {
+    /// What the settings say a spec must respect: the partition cap, a
+    /// digest-pinned image, the default requests and limits. `check` and
+    /// `render` both take their limits from here, so the two never disagree.
+    pub fn from_settings(settings: &crate::settings::Settings) -> Limits {
+        let list = |r: &crate::settings::CpuMemory| crate::spec::ResourceList {
+            cpu: Some(r.cpu.clone()),
+            memory: Some(r.memory.clone()),
+        };
+        Limits {
+            max_partitions: settings.max_partitions,
+            pinned_image: settings
+                .image
+                .has_digest()
+                .then(|| settings.image.as_str().to_owned()),
+            resources: Some(Resources {
+                requests: Some(list(&settings.resources.requests)),
+                limits: Some(list(&settings.resources.limits)),
+            }),
+        }
+    }
+}
