@@ -256,38 +256,35 @@ fn run(command: Command, out: &mut impl Write, err: &mut impl Write) -> Outcome 
             settings,
             format,
             max_partitions,
-        } => settings.resolve(err).map_or_else(
-            |o| o,
-            |mut s| {
-                s.max_partitions = max_partitions.unwrap_or(s.max_partitions);
-                cmd::check::check(&s, &paths, format.into(), out, err)
-            },
-        ),
+        } => {
+            let mut s = match settings.resolve(err) {
+                Ok(s) => s,
+                Err(outcome) => return outcome,
+            };
+            s.max_partitions = max_partitions.unwrap_or(s.max_partitions);
+            cmd::check::check(&s, &paths, format.into(), out, err)
+        }
         Command::Render {
             check,
             settings,
             format,
-        } => settings.resolve(err).map_or_else(
-            |o| o,
-            |s| {
-                if check {
-                    cmd::render::check(&s, format.into(), out, err)
-                } else {
-                    cmd::render::render(&s, format.into(), out, err)
-                }
-            },
-        ),
-        Command::Plan { settings, format } => settings
-            .resolve(err)
-            .map_or_else(|o| o, |s| cmd::plan::plan(&s, format.into(), out, err)),
+        } => match settings.resolve(err) {
+            Err(outcome) => outcome,
+            Ok(s) if check => cmd::render::check(&s, format.into(), out, err),
+            Ok(s) => cmd::render::render(&s, format.into(), out, err),
+        },
+        Command::Plan { settings, format } => match settings.resolve(err) {
+            Err(outcome) => outcome,
+            Ok(s) => cmd::plan::plan(&s, format.into(), out, err),
+        },
         Command::New {
             issue,
             kind,
             settings,
-        } => settings.resolve(err).map_or_else(
-            |o| o,
-            |s| cmd::new::new(&issue, kind.into(), &s.paths.specs, out, err),
-        ),
+        } => match settings.resolve(err) {
+            Err(outcome) => outcome,
+            Ok(s) => cmd::new::new(&issue, kind.into(), &s.paths.specs, out, err),
+        },
         Command::Schema { check: false, .. } => cmd::schema::print(out),
         Command::Schema { check: true, path } => cmd::schema::check(&path, out, err),
     }
