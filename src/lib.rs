@@ -28,13 +28,14 @@
 //! comment, [`drift`] into the diffs of `--check`. [`cmd`] holds each
 //! command's sequence (`check`, `render`, `plan`, `new` with [`scaffold`],
 //! `schema`); the binary only parses arguments, calls it and maps the
-//! outcome to an exit code. [`duration`], [`url`] and [`hash`] are shared
-//! by both binaries.
+//! outcome to an exit code. [`duration`], [`url`], [`hash`] and
+//! [`pointer`](mod@pointer) are shared by both binaries.
 
 // Shared by both binaries: the model and its reader, and what they use.
 pub mod diagnostic;
 pub mod duration;
 pub mod hash;
+pub mod pointer;
 pub mod spec;
 pub mod url;
 

@@ -117,7 +117,7 @@ fn pointers(v: &Value, at: String, out: &mut Vec<String>) {
     match v {
         Value::Object(m) => m
             .iter()
-            .for_each(|(k, c)| pointers(c, dagster_scripts::read::yaml::push_pointer(&at, k), out)),
+            .for_each(|(k, c)| pointers(c, dagster_scripts::pointer::push_pointer(&at, k), out)),
         Value::Array(a) => a
             .iter()
             .enumerate()

@@ -32,27 +32,3 @@ impl Default for Limits {
         }
     }
 }
-
-#[cfg(feature = "compiler")]
-impl Limits {
-    /// What the settings say a spec must respect: the partition cap, a
-    /// digest-pinned image, the default requests and limits. `check` and
-    /// `render` both take their limits from here, so the two never disagree.
-    pub fn from_settings(settings: &crate::settings::Settings) -> Limits {
-        let list = |r: &crate::settings::CpuMemory| crate::spec::ResourceList {
-            cpu: Some(r.cpu.clone()),
-            memory: Some(r.memory.clone()),
-        };
-        Limits {
-            max_partitions: settings.max_partitions,
-            pinned_image: settings
-                .image
-                .has_digest()
-                .then(|| settings.image.as_str().to_owned()),
-            resources: Some(Resources {
-                requests: Some(list(&settings.resources.requests)),
-                limits: Some(list(&settings.resources.limits)),
-            }),
-        }
-    }
-}

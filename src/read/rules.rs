@@ -5,9 +5,10 @@
 
 use serde_json::Value;
 
-use super::yaml::push_pointer;
-use super::{Limits, Parsed};
+use super::limits::Limits;
+use super::parsed::Parsed;
 use crate::diagnostic::{Code, Diagnostic};
+use crate::pointer::push_pointer;
 use crate::spec::resources::{Resource, exceeds, quantity_problem};
 use crate::spec::{Date, Quantity};
 

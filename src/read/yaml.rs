@@ -18,6 +18,7 @@ use saphyr_parser::{Event, Parser, ScalarStyle, Span as YSpan, Tag};
 use serde_json::{Map, Number, Value};
 
 use crate::diagnostic::{Code, Diagnostic, Lines, Pos, Span};
+use crate::pointer::push_pointer;
 
 /// Deeper than this is an error: specs are a few levels deep, and a limit
 /// keeps every later recursive walk of the value safe.
@@ -74,21 +75,6 @@ impl SpanIndex {
             .copied()
             .unwrap_or_else(|| self.value(pointer))
     }
-}
-
-/// Appends one reference token to a JSON pointer (RFC 6901 escaping).
-pub fn push_pointer(pointer: &str, token: &str) -> String {
-    let mut p = String::with_capacity(pointer.len() + token.len() + 1);
-    p.push_str(pointer);
-    p.push('/');
-    for c in token.chars() {
-        match c {
-            '~' => p.push_str("~0"),
-            '/' => p.push_str("~1"),
-            c => p.push(c),
-        }
-    }
-    p
 }
 
 enum Frame {

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::escape_unsafe;
+use super::template::escape_unsafe;
 use crate::spec::Kind;
 
 /// First line of every file the tool writes: how it knows which files it may replace or remove.

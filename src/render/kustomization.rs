@@ -1,7 +1,8 @@
 //! `out/kustomization.yaml`: the list of every manifest, for kubectl
 //! kustomize, Flux and Argo CD.
 
-use super::{MARKER, quote};
+use super::header::MARKER;
+use super::template::quote;
 
 /// The kustomization that lists every manifest.
 pub const KUSTOMIZATION: &str = "kustomization.yaml";

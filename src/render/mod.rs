@@ -14,6 +14,7 @@ mod job_name;
 mod kustomization;
 mod network;
 mod policy;
+mod runner;
 mod template;
 
 use std::path::Path;
@@ -24,6 +25,7 @@ pub use header::{MARKER, Meta, header, read_meta};
 pub use job_name::{job_name, label_value};
 pub use kustomization::{KUSTOMIZATION, kustomization};
 pub use network::{NETWORK_POLICY, network_policy};
+pub use runner::{RUNNER_COMMAND, SPEC_KEY, SPEC_MOUNT, USER_ID};
 pub use template::{
     DEFAULT_TEMPLATE, TEMPLATE_NAME, Template, escape_unsafe, is_unsafe, quote, yaml_text,
 };
@@ -33,15 +35,6 @@ use crate::hash::sha256_hex;
 use crate::read::Loaded;
 use crate::settings::Settings;
 use crate::spec::{Dimension, Overrides, Spec};
-
-/// The command the Job runs; the image puts it on `PATH`.
-pub const RUNNER_COMMAND: &str = "dagster-scripts-runner";
-/// Where the ConfigMap is mounted.
-pub const SPEC_MOUNT: &str = "/etc/dagster-scripts";
-/// The ConfigMap key, and so the file name under [`SPEC_MOUNT`].
-pub const SPEC_KEY: &str = "spec.yaml";
-/// The image's non-root user and group.
-pub const USER_ID: u32 = 10001;
 
 /// One rendered manifest file.
 #[derive(Clone, Debug)]

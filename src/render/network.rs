@@ -10,7 +10,9 @@
 
 use std::fmt::Write;
 
-use super::{MARKER, RUNNER_COMMAND, quote};
+use super::header::MARKER;
+use super::runner::RUNNER_COMMAND;
+use super::template::quote;
 use crate::settings::Settings;
 
 /// The NetworkPolicy for all runner pods, when the settings ask for one.

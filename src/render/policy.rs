@@ -9,7 +9,9 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::{RUNNER_COMMAND, is_unsafe, job_name::MAX_NAME};
+use super::job_name::MAX_NAME;
+use super::runner::RUNNER_COMMAND;
+use super::template::is_unsafe;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::kube::{is_dns_label, is_label_value};
 use crate::read::yaml::parse_documents;

@@ -18,7 +18,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 pub use crate::kube::{DnsLabel, DnsSubdomain, ImageRef, LabelKey, LabelValue};
 pub use http_url::HttpUrl;
 
-use crate::read::DEFAULT_MAX_PARTITIONS;
+use crate::read::{DEFAULT_MAX_PARTITIONS, Limits};
 use crate::spec::{Deadline, Quantity};
 
 /// The settings file's name, at the repository root.
@@ -262,6 +262,29 @@ impl Settings {
             .map(|w| format!("[dagster] url: {w} (the token_secret's token travels in clear text)"))
             .into_iter()
             .collect()
+    }
+}
+
+impl Limits {
+    /// What the settings say a spec must respect: the partition cap, a
+    /// digest-pinned image, the default requests and limits. `check` and
+    /// `render` both take their limits from here, so the two never disagree.
+    pub fn from_settings(settings: &Settings) -> Limits {
+        let list = |r: &CpuMemory| crate::spec::ResourceList {
+            cpu: Some(r.cpu.clone()),
+            memory: Some(r.memory.clone()),
+        };
+        Limits {
+            max_partitions: settings.max_partitions,
+            pinned_image: settings
+                .image
+                .has_digest()
+                .then(|| settings.image.as_str().to_owned()),
+            resources: Some(crate::spec::Resources {
+                requests: Some(list(&settings.resources.requests)),
+                limits: Some(list(&settings.resources.limits)),
+            }),
+        }
     }
 }
 

@@ -154,10 +154,10 @@ impl Spec {
                     use serde_path_to_error::Segment;
                     match segment {
                         Segment::Seq { index } => {
-                            pointer = crate::read::yaml::push_pointer(&pointer, &index.to_string())
+                            pointer = crate::pointer::push_pointer(&pointer, &index.to_string())
                         }
                         Segment::Map { key } => {
-                            pointer = crate::read::yaml::push_pointer(&pointer, key)
+                            pointer = crate::pointer::push_pointer(&pointer, key)
                         }
                         Segment::Enum { .. } | Segment::Unknown => {}
                     }

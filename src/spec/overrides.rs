@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::examples;
 use super::fields::present;
-use super::{Deadline, ImageTag, Quantity};
+use super::strings::{Deadline, ImageTag, Quantity};
 
 /// Per-request overrides of the rendered Job.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -6,9 +6,11 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
 
+use super::date::Date;
 use super::examples;
 use super::fields::{non_empty_map, non_empty_unique};
-use super::{Date, DimensionName, FullKey, Strict, Value};
+use super::strict::Strict;
+use super::strings::{DimensionName, FullKey, Value};
 
 /// One partition dimension and the keys selected in it.
 ///

@@ -6,10 +6,10 @@ use serde::{Deserialize, Serialize};
 
 use super::examples;
 use super::fields::{non_empty_unique, present};
-use super::{
-    AssetBackfillKind, AssetKey, AuditTags, BackfillKind, IssueRef, JobName, LocationName,
-    Overrides, PartitionedTags, ReexecuteKind, RunConfig, RunKind, RunRequestTags, RunTags,
-};
+use super::kind::{AssetBackfillKind, BackfillKind, ReexecuteKind, RunKind};
+use super::overrides::Overrides;
+use super::strings::{AssetKey, IssueRef, JobName, LocationName};
+use super::tags::{AuditTags, PartitionedTags, RunConfig, RunRequestTags, RunTags};
 
 /// A partition backfill of one job: the seed's request.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]

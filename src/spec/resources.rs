@@ -9,7 +9,7 @@
 //! The compiler checks both the settings and each spec's overrides with the
 //! rules here, so such a Job never reaches the cluster.
 
-use super::Quantity;
+use super::strings::Quantity;
 
 /// The two resources a spec may set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

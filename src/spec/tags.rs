@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use super::examples;
 use super::fields::{non_empty, present};
-use super::{Dimension, IssueRef, PartitionKey, TagKey, Text};
+use super::partitions::{Dimension, PartitionKey};
+use super::strings::{IssueRef, TagKey, Text};
 
 /// The request's tags when it names partitions: who, why, and which partitions.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -15,7 +15,7 @@ use jsonschema::error::{TypeKind, ValidationErrorKind};
 use serde_json::Value;
 
 use crate::diagnostic::{Code, Diagnostic};
-use crate::read::yaml::push_pointer;
+use crate::pointer::push_pointer;
 use crate::read::{Parsed, SchemaCheck};
 use crate::spec::{Kind, is_placeholder, text_problem};
 

@@ -25,12 +25,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::{Content, Desired, State};
+use super::changes::{Content, Desired};
+use super::existing::{State, TEMP_SUFFIX};
 use crate::parallel::parallel_map;
 use crate::render::{KUSTOMIZATION, Meta};
-
-/// Suffix of the temporary files a write goes through.
-pub(super) const TEMP_SUFFIX: &str = ".dagster-scripts.tmp";
 
 /// What [`apply`] did.
 #[derive(Debug, Default, PartialEq, Eq)]

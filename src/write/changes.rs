@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::Existing;
+use super::existing::{Existing, State};
 use crate::render::Meta;
 
 /// The files `out/` should hold, by name.
@@ -17,20 +17,6 @@ pub struct File {
     pub state: State,
     /// The rendered bytes, where they are.
     pub content: Content,
-}
-
-/// What `out/` holds under one name, compared byte for byte with what was rendered.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum State {
-    /// Nothing.
-    Added,
-    /// Exactly the rendered bytes.
-    Same,
-    /// A file the tool wrote, with other bytes; its header's description
-    /// (shown as "before" by `plan`, nothing else), if it reads.
-    Changed(Option<Meta>),
-    /// Something the tool did not write: another file, a directory, a symlink.
-    Foreign,
 }
 
 /// Where a rendered file's bytes are.

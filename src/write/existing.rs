@@ -9,10 +9,25 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::apply::TEMP_SUFFIX;
-use super::{Desired, State};
 use crate::parallel::parallel_map;
 use crate::render::{MARKER, Meta, read_meta};
+
+/// Suffix of the temporary files a write goes through: not part of what `out/` holds.
+pub(super) const TEMP_SUFFIX: &str = ".dagster-scripts.tmp";
+
+/// What `out/` holds under one name, compared byte for byte with what was rendered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum State {
+    /// Nothing.
+    Added,
+    /// Exactly the rendered bytes.
+    Same,
+    /// A file the tool wrote, with other bytes; its header's description
+    /// (shown as "before" by `plan`, nothing else), if it reads.
+    Changed(Option<Meta>),
+    /// Something the tool did not write: another file, a directory, a symlink.
+    Foreign,
+}
 
 /// What `out/` holds now: the names of its entries, and which are regular
 /// files. Files are read when a render compares with them ([`Existing::compare`]),
@@ -76,7 +91,10 @@ impl Existing {
 
     /// The files the tool wrote that `desired` does not name, with their
     /// headers' descriptions: what a render removes.
-    pub fn removals(&self, desired: &Desired) -> io::Result<BTreeMap<String, Option<Meta>>> {
+    pub fn removals<F>(
+        &self,
+        desired: &BTreeMap<String, F>,
+    ) -> io::Result<BTreeMap<String, Option<Meta>>> {
         let names: Vec<&String> = self
             .entries
             .iter()

@@ -13,6 +13,6 @@ pub mod existing;
 pub mod repository;
 
 pub use apply::{Applied, Lock, Staging, apply, lock, write_atomically};
-pub use changes::{Change, Content, Desired, File, State, changes, diff};
-pub use existing::{Existing, read_existing};
+pub use changes::{Change, Content, Desired, File, changes, diff};
+pub use existing::{Existing, State, read_existing};
 pub use repository::{leads_out_of_repository, normalize};
