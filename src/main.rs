@@ -1,7 +1,7 @@
 //! The `dagster-scripts` command: parse arguments, call the library, map the
-//! outcome to an exit code. Everything else lives in the library, which
-//! never prints; this is the one place that writes to the terminal.
-#![allow(clippy::print_stderr, clippy::print_stdout)]
+//! outcome to an exit code. Everything else lives in the library
+//! (`dagster_scripts::cmd` holds each command's sequence), which never
+//! prints: this is the one place that hands it the terminal's streams.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -237,8 +237,8 @@ impl SettingsArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let mut out = std::io::stdout().lock();
-    let mut err = std::io::stderr().lock();
+    let mut out = std::io::stdout();
+    let mut err = std::io::stderr();
     let outcome = run(cli.command, &mut out, &mut err);
     let _ = out.flush();
     ExitCode::from(match outcome {
