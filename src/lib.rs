@@ -6,6 +6,8 @@
 //! (`runner/`) builds on; the `compiler` feature adds schema validation,
 //! reporting and the commands of the `dagster-scripts` binary.
 
+#[cfg(feature = "dagster")]
+pub mod dagster;
 pub mod diagnostic;
 pub mod duration;
 pub mod hash;

@@ -4,8 +4,8 @@
 //! 500 with a normal GraphQL body), so every body that parses as JSON is read
 //! as an answer. Transient failures (connection errors, timeouts, 502/503/504,
 //! 408/429, a body that is not JSON on a 5xx) are retried with capped
-//! exponential backoff and jitter, bounded by `--retry-for`, an attempt count
-//! and the deadline. A mutation is re-sent only when it cannot have reached
+//! exponential backoff and jitter, bounded by the retry budget (the runner's
+//! `--retry-for`), an attempt count and the [`Stop`]'s deadline. A mutation is re-sent only when it cannot have reached
 //! the server; otherwise its outcome is reported as unknown, and the caller
 //! looks for it by tag before anything else.
 
@@ -15,12 +15,14 @@ use std::time::{Duration, Instant};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::backoff::Backoff;
-use crate::exit::Error;
-use crate::http::{Failure, Reply, Transport};
-use crate::log::{Event, Logger};
-use crate::settings::format_duration;
-use crate::stop::Stop;
+use std::sync::Arc;
+
+use super::backoff::Backoff;
+use super::error::{Error, Kind};
+use super::http::{Failure, Reply, Transport};
+use super::observer::{Observer, Retry};
+use super::stop::Stop;
+use crate::duration::format as format_duration;
 
 /// Never more attempts than this for one request, whatever the time budget.
 const MAX_ATTEMPTS: u32 = 60;
@@ -45,32 +47,49 @@ pub enum MutationError {
     Failed(Error),
 }
 
-/// A GraphQL client with the retry policy of the runner.
-#[derive(Clone, Debug)]
+/// A GraphQL client: retries transient failures for up to `retry_for`,
+/// gives each request `request_timeout`, honours a [`Stop`].
+#[derive(Clone)]
 pub struct Client {
     transport: Transport,
-    log: Logger,
+    observer: Arc<dyn Observer>,
     stop: Stop,
     retry_for: Duration,
     request_timeout: Duration,
 }
 
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("transport", &self.transport)
+            .field("stop", &self.stop)
+            .field("retry_for", &self.retry_for)
+            .field("request_timeout", &self.request_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Client {
-    /// A client over `transport` that logs retries to `log` and honours `stop`.
+    /// A client over `transport` that honours `stop`, retries for up to
+    /// `retry_for` and tells nobody about its retries.
     pub fn new(
         transport: Transport,
-        log: Logger,
         stop: Stop,
         retry_for: Duration,
         request_timeout: Duration,
     ) -> Client {
         Client {
             transport,
-            log,
+            observer: Arc::new(()),
             stop,
             retry_for,
             request_timeout,
         }
+    }
+
+    /// The same client, telling `observer` about every retry.
+    pub fn observed_by(self, observer: Arc<dyn Observer>) -> Client {
+        Client { observer, ..self }
     }
 
     /// The stop (deadline and signals) this client honours.
@@ -94,8 +113,8 @@ impl Client {
             attempt += 1;
             match self.exchange::<T>(&body) {
                 Ok(Ok(answer)) => return Ok(answer),
-                Ok(Err(data)) => return decode(what, data).map_err(Error::unreachable),
-                Err(Problem::Fatal(e)) => return Err(e.prefixed(what)),
+                Ok(Err(data)) => return decode(what, data).map_err(Error::unexpected),
+                Err(Problem::Fatal(e)) => return Err(e.within(what)),
                 Err(Problem::Transient { message, .. }) => {
                     self.wait_to_retry(what, &message, attempt, started, &mut backoff)?
                 }
@@ -120,7 +139,7 @@ impl Client {
             match self.exchange::<T>(&body) {
                 Ok(Ok(answer)) => return Ok(answer),
                 Ok(Err(data)) => return decode(what, data).map_err(MutationError::Unknown),
-                Err(Problem::Fatal(e)) => return Err(MutationError::Failed(e.prefixed(what))),
+                Err(Problem::Fatal(e)) => return Err(MutationError::Failed(e.within(what))),
                 Err(Problem::Transient {
                     message,
                     maybe_sent: true,
@@ -157,17 +176,12 @@ impl Client {
             .next_delay()
             .min(self.retry_for - elapsed)
             .max(Duration::from_millis(10));
-        self.log.emit(
-            Event::warn(
-                "retry",
-                format!("{what}: {message}; retrying in {}", format_duration(delay)),
-            )
-            .with("attempt", attempt)
-            .with(
-                "delay_ms",
-                u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
-            ),
-        );
+        self.observer.retrying(&Retry {
+            what,
+            problem: message,
+            attempt,
+            delay,
+        });
         self.stop.sleep(delay)
     }
 
@@ -226,15 +240,6 @@ impl Client {
     }
 }
 
-impl Error {
-    fn prefixed(self, what: &str) -> Error {
-        Error {
-            message: format!("{what}: {}", self.message),
-            ..self
-        }
-    }
-}
-
 /// A GraphQL answer whose `data` fits `T` (other keys, such as `errors`, ignored).
 #[derive(serde::Deserialize)]
 struct Envelope<T> {
@@ -267,9 +272,7 @@ fn interpret(reply: &Reply) -> Result<Value, Problem> {
                 maybe_sent: true,
             })
         } else {
-            Err(Problem::Fatal(Error::unreachable(format!(
-                "{message}: is DAGSTER_URL the Dagster webserver's base URL (with its path prefix)?"
-            ))))
+            Err(Problem::Fatal(Error::new(Kind::NotGraphql, message)))
         };
     };
     match answer.remove("data") {
@@ -300,7 +303,7 @@ fn interpret(reply: &Reply) -> Result<Value, Problem> {
                         maybe_sent: true,
                     })
                 } else {
-                    Err(Problem::Fatal(Error::unreachable(message)))
+                    Err(Problem::Fatal(Error::unexpected(message)))
                 }
             } else if retryable_status {
                 Err(Problem::Transient {
@@ -308,7 +311,7 @@ fn interpret(reply: &Reply) -> Result<Value, Problem> {
                     maybe_sent: true,
                 })
             } else {
-                Err(Problem::Fatal(Error::rejected(format!(
+                Err(Problem::Fatal(Error::refused(format!(
                     "Dagster refused the query (HTTP {status}): {}",
                     errors.join("; ")
                 ))))
@@ -365,16 +368,16 @@ mod tests {
             Err(Problem::Transient { .. })
         ));
         match interpret(&reply(404, "<html>not found</html>")) {
-            Err(Problem::Fatal(e)) => assert_eq!(e.status, crate::exit::Status::Unreachable),
+            Err(Problem::Fatal(e)) => assert_eq!(e.kind(), Kind::NotGraphql),
             other => panic!("{other:?}"),
         }
         match interpret(&reply(
             400,
             r#"{"data":null,"errors":[{"message":"Syntax Error"}]}"#,
         )) {
-            Err(Problem::Fatal(e)) => assert!(
-                e.message.contains("Syntax Error") && e.status == crate::exit::Status::Rejected
-            ),
+            Err(Problem::Fatal(e)) => {
+                assert!(e.detail().contains("Syntax Error") && e.kind() == Kind::Refused)
+            }
             other => panic!("{other:?}"),
         }
         assert!(matches!(

@@ -1,32 +1,33 @@
-//! When to stop: the total deadline and the termination signals.
+//! When to stop: a total deadline, and a flag the caller raises (the runner's
+//! SIGTERM and SIGINT handlers store the signal's number in it).
 //!
-//! Every wait in the runner (backoff between retries, the poll interval, an
-//! HTTP request's own timeout) goes through [`Stop`], so SIGTERM from
-//! Kubernetes or the deadline ends the run within a fraction of a second
-//! instead of after the current sleep. The signal handlers only store the
-//! signal number in an atomic (signal-hook's `flag` module); nothing else runs
-//! in signal context.
+//! Every wait of the client (backoff between retries, an HTTP request's own
+//! timeout) and of its caller (the runner's poll interval) goes through
+//! [`Stop`], so a signal or the deadline ends the work within a fraction of a
+//! second instead of after the current sleep. Only an atomic is shared with
+//! whoever raises the flag; nothing else runs in signal context.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::exit::{Error, Status};
+use super::error::{Error, Kind};
 
-/// How often a sleep looks at the signal flag.
+/// How often a sleep looks at the flag.
 const TICK: Duration = Duration::from_millis(100);
 
-/// The deadline and the signal flag, shared by everything that waits.
+/// The deadline and the stop flag, shared by everything that waits.
 #[derive(Clone, Debug)]
 pub struct Stop {
     deadline: Instant,
     timeout: Duration,
-    signal: Arc<AtomicUsize>,
+    flag: Arc<AtomicUsize>,
 }
 
 impl Stop {
-    /// A stop that fires `timeout` from now, or when a signal is stored in `signal`.
-    pub fn new(timeout: Duration, signal: Arc<AtomicUsize>) -> Stop {
+    /// A stop that fires `timeout` from now, or as soon as a nonzero value is
+    /// stored in `flag`.
+    pub fn new(timeout: Duration, flag: Arc<AtomicUsize>) -> Stop {
         let now = Instant::now();
         let deadline = now
             .checked_add(timeout)
@@ -34,49 +35,25 @@ impl Stop {
         Stop {
             deadline,
             timeout,
-            signal,
+            flag,
         }
     }
 
-    /// Installs SIGTERM and SIGINT handlers and returns a stop bound to them.
-    pub fn with_signals(timeout: Duration) -> Result<Stop, Error> {
-        let flag = Arc::new(AtomicUsize::new(0));
-        for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-            let as_usize = usize::try_from(signal).unwrap_or(0);
-            signal_hook::flag::register_usize(signal, Arc::clone(&flag), as_usize).map_err(
-                |e| {
-                    Error::invalid(format!(
-                        "cannot install the handler for signal {signal}: {e}"
-                    ))
-                },
-            )?;
-        }
-        Ok(Stop::new(timeout, flag))
-    }
-
-    /// The error to end with if a signal arrived or the deadline passed.
+    /// The error to end with if the flag was raised or the deadline passed.
     pub fn check(&self) -> Result<(), Error> {
-        let signal = self.signal.load(Ordering::Relaxed);
-        if signal != 0 {
-            let signal = i32::try_from(signal).unwrap_or(15);
-            let name = if signal == signal_hook::consts::SIGINT {
-                "SIGINT"
-            } else {
-                "SIGTERM"
-            };
+        let cause = self.flag.load(Ordering::Relaxed);
+        if cause != 0 {
             return Err(Error::new(
-                Status::Interrupted(signal),
-                format!(
-                    "{name} received: stopped following; what was launched keeps running in Dagster"
-                ),
+                Kind::Stopped { cause },
+                format!("stopped (cause {cause})"),
             ));
         }
         if Instant::now() >= self.deadline {
             return Err(Error::new(
-                Status::TimedOut,
+                Kind::TimedOut,
                 format!(
                     "deadline of {} reached",
-                    crate::settings::format_duration(self.timeout)
+                    crate::duration::format(self.timeout)
                 ),
             ));
         }
@@ -88,7 +65,8 @@ impl Stop {
         self.deadline.saturating_duration_since(Instant::now())
     }
 
-    /// Sleeps for `d`, waking early (with an error) on a signal or the deadline.
+    /// Sleeps for `d`, waking early (with an error) when the flag is raised or
+    /// the deadline passes.
     pub fn sleep(&self, d: Duration) -> Result<(), Error> {
         let end = Instant::now() + d;
         loop {
@@ -110,19 +88,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn deadline_and_signal_end_a_sleep_early() {
+    fn deadline_and_flag_end_a_sleep_early() {
         let flag = Arc::new(AtomicUsize::new(0));
         let stop = Stop::new(Duration::from_millis(200), Arc::clone(&flag));
         let t0 = Instant::now();
         let err = stop.sleep(Duration::from_secs(10)).unwrap_err();
-        assert_eq!(err.status, Status::TimedOut);
+        assert_eq!(err.kind(), Kind::TimedOut);
         assert!(t0.elapsed() < Duration::from_secs(2));
 
         let stop = Stop::new(Duration::from_secs(60), Arc::clone(&flag));
         flag.store(15, Ordering::Relaxed);
         assert_eq!(
-            stop.sleep(Duration::from_secs(10)).unwrap_err().status,
-            Status::Interrupted(15)
+            stop.sleep(Duration::from_secs(10)).unwrap_err().kind(),
+            Kind::Stopped { cause: 15 }
         );
     }
 }
