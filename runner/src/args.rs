@@ -10,7 +10,6 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use dagster_scripts::duration;
 use dagster_scripts::load::DEFAULT_MAX_PARTITIONS;
 use dagster_scripts::url::BaseUrl;
 
@@ -173,10 +172,10 @@ where
         |flag: Option<String>, var: &str, default: Duration| -> Result<Duration, Error> {
             match pick(flag, var) {
                 None => Ok(default),
-                Some(v) => duration::parse(v.trim()).ok_or_else(|| {
+                Some(v) => dagster_scripts::duration::parse(v.trim()).ok_or_else(|| {
                     Error::invalid(format!(
                         "{var}: `{v}` is not a duration: {}",
-                        duration::GRAMMAR
+                        dagster_scripts::duration::GRAMMAR
                     ))
                 }),
             }
