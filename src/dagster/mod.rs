@@ -16,6 +16,7 @@ mod graphql;
 mod http;
 mod observer;
 pub mod ops;
+mod reply;
 mod stop;
 
 pub use error::{Error, Kind};
