@@ -29,7 +29,9 @@
 //! command's sequence (`check`, `render`, `plan`, `new` with [`scaffold`],
 //! `schema`); the binary only parses arguments, calls it and maps the
 //! outcome to an exit code. [`duration`], [`url`], [`hash`] and
-//! [`pointer`](mod@pointer) are shared by both binaries.
+//! [`pointer`](mod@pointer) are shared by both binaries, and so is the
+//! Dagster GraphQL client (`dagster`, behind the `dagster` feature), which
+//! the runner launches and follows through.
 
 // Shared by both binaries: the model and its reader, and what they use.
 pub mod diagnostic;
@@ -38,6 +40,10 @@ pub mod hash;
 pub mod pointer;
 pub mod spec;
 pub mod url;
+
+// The Dagster GraphQL client: the runner launches and follows through it.
+#[cfg(feature = "dagster")]
+pub mod dagster;
 
 // The stages, in pipeline order.
 #[cfg(feature = "compiler")]

@@ -59,7 +59,7 @@ fn var<'a>(env: &'a [(String, String)], name: &str) -> &'a str {
 }
 
 /// The runner reads `DAGSTER_SCRIPTS_TIMEOUT` with the library's parser
-/// (`dagster_scripts_runner::settings::parse_duration` trims and calls it).
+/// (`dagster_scripts_runner::args` trims the value and calls it).
 fn runner_reads(timeout: &str) -> Option<Duration> {
     dagster_scripts::duration::parse(timeout.trim())
 }

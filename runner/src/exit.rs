@@ -3,9 +3,12 @@
 //!
 //! Every failure inside the library is an [`Error`] that already knows which
 //! exit code it means, so `main` only maps, and a test can assert the code for
-//! each situation without parsing messages.
+//! each situation without parsing messages. The Dagster client's failures
+//! become one here, by their kind.
 
 use std::fmt;
+
+use dagster_scripts::dagster::{self, Kind};
 
 /// The runner's exit codes, as documented in `--help` and `runner/README.md`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,6 +99,44 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// The client's failures as the runner reports them: what was being done,
+/// then what went wrong, in the words the runner has always used.
+impl From<dagster::Error> for Error {
+    fn from(e: dagster::Error) -> Error {
+        let (status, detail) = match e.kind() {
+            Kind::Unreachable | Kind::Unexpected => (Status::Unreachable, e.detail().to_owned()),
+            Kind::NotGraphql => (
+                Status::Unreachable,
+                format!(
+                    "{}: is DAGSTER_URL the Dagster webserver's base URL (with its path prefix)?",
+                    e.detail()
+                ),
+            ),
+            Kind::Refused => (Status::Rejected, e.detail().to_owned()),
+            Kind::TimedOut => (Status::TimedOut, e.detail().to_owned()),
+            Kind::Stopped { cause } => {
+                let signal = i32::try_from(cause).unwrap_or(15);
+                let name = if signal == signal_hook::consts::SIGINT {
+                    "SIGINT"
+                } else {
+                    "SIGTERM"
+                };
+                (
+                    Status::Interrupted(signal),
+                    format!(
+                        "{name} received: stopped following; what was launched keeps running in Dagster"
+                    ),
+                )
+            }
+        };
+        let message = match e.context() {
+            Some(context) => format!("{context}: {detail}"),
+            None => detail,
+        };
+        Error { status, message }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,5 +156,35 @@ mod tests {
         .map(|s| s.code())
         .collect();
         assert_eq!(codes, [0, 1, 2, 3, 4, 5, 143]);
+    }
+
+    #[test]
+    fn a_stopped_client_ends_with_the_signal_or_the_deadline() {
+        use std::sync::Arc;
+        use std::sync::atomic::AtomicUsize;
+        use std::time::Duration;
+
+        let stopped = |timeout: Duration, cause: usize| -> Error {
+            dagster::Stop::new(timeout, Arc::new(AtomicUsize::new(cause)))
+                .check()
+                .unwrap_err()
+                .into()
+        };
+        let e = stopped(Duration::from_secs(60), 2);
+        assert_eq!(e.status, Status::Interrupted(2));
+        assert_eq!(
+            e.message,
+            "SIGINT received: stopped following; what was launched keeps running in Dagster"
+        );
+        assert!(
+            stopped(Duration::from_secs(60), 15)
+                .message
+                .starts_with("SIGTERM received")
+        );
+        let e = stopped(Duration::ZERO, 0);
+        assert_eq!(
+            (e.status, e.message.as_str()),
+            (Status::TimedOut, "deadline of 0s reached")
+        );
     }
 }

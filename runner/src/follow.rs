@@ -1,4 +1,4 @@
-//! Following a backfill or run to its end, with progress in the log.
+//! The follow stage: a backfill or run to its end, with progress in the log.
 //!
 //! Polls every `--poll-interval` until the status is terminal, the deadline
 //! passes (exit 5) or a signal arrives. A progress line is written when the
@@ -11,12 +11,13 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::api::{self, Counts, Lookup, RunClass};
+use dagster_scripts::dagster::Client;
+use dagster_scripts::dagster::ops::{self, Counts, Lookup, RunClass, TERMINAL_BACKFILL};
+
+use crate::existing;
 use crate::exit::{Error, Status};
-use crate::graphql::Client;
-use crate::launch::Handle;
+use crate::handle::Handle;
 use crate::log::{Event, Level, Logger};
-use crate::plan::TERMINAL_BACKFILL;
 
 /// A progress line at least this often, changed or not.
 const HEARTBEAT: Duration = Duration::from_secs(60);
@@ -80,7 +81,7 @@ fn poll_backfill(
     id: &str,
     last: &mut Option<(String, Instant)>,
 ) -> Result<Option<Status>, Error> {
-    let progress = match api::backfill_progress(client, id)? {
+    let progress = match ops::backfill_progress(client, id)? {
         Lookup::Found(p) => p,
         Lookup::Missing(m) if m.starts_with("BackfillNotFoundError") => {
             return Err(Error::new(
@@ -167,29 +168,17 @@ fn poll_backfill(
 
 /// The partitions of a finished backfill whose latest run did not succeed.
 fn failed_partitions(client: &Client, id: &str) -> Result<Vec<String>, Error> {
-    if let Lookup::Found(detail) = api::backfill_detail(client, id)?
+    if let Lookup::Found(detail) = ops::backfill_detail(client, id)?
         && !detail.is_asset_backfill
     {
         return Ok(detail
             .partitions
             .into_iter()
-            .filter(|(_, s)| s.as_deref().map(api::classify_run) == Some(RunClass::Failed))
+            .filter(|(_, s)| s.as_deref().map(ops::classify_run) == Some(RunClass::Failed))
             .map(|(k, _)| k)
             .collect());
     }
-    let runs = api::find_runs(
-        client,
-        &[(crate::tags::BACKFILL, id)],
-        &["FAILURE", "CANCELED"],
-        10_000,
-    )?;
-    let mut keys: Vec<String> = runs
-        .iter()
-        .filter_map(|r| api::tag(&r.tags, "dagster/partition").map(str::to_owned))
-        .collect();
-    keys.sort();
-    keys.dedup();
-    Ok(keys)
+    existing::failed_partitions(client, id)
 }
 
 fn poll_run(
@@ -198,7 +187,7 @@ fn poll_run(
     id: &str,
     last: &mut Option<(String, Instant)>,
 ) -> Result<Option<Status>, Error> {
-    let run = match api::run_status(client, id)? {
+    let run = match ops::run_status(client, id)? {
         Lookup::Found(r) => r,
         Lookup::Missing(m) if m.starts_with("RunNotFoundError") => {
             return Err(Error::new(
@@ -213,13 +202,13 @@ fn poll_run(
         .with("run_id", id)
         .with("status", run.status.as_str());
     progress_line(log, line, event, last);
-    let status = match api::classify_run(&run.status) {
+    let status = match ops::classify_run(&run.status) {
         RunClass::Succeeded => Status::Succeeded,
         RunClass::Failed => Status::Failed,
         RunClass::InProgress | RunClass::NotStarted => return Ok(None),
     };
     let mut message = format!("run {id} of {} ended {}", run.job, run.status);
-    if let Some(reason) = api::tag(&run.tags, "dagster/failure_reason") {
+    if let Some(reason) = ops::tag(&run.tags, "dagster/failure_reason") {
         message.push_str(&format!(" ({reason})"));
     }
     let level = if status == Status::Succeeded {

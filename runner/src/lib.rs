@@ -1,24 +1,24 @@
 //! `dagster-scripts-runner`: launches one dagster-scripts request on Dagster
 //! and follows it to the end, exactly once however often the Job runs.
 //!
-//! Data flows one way: [`settings`] → spec (the root library's loader) →
-//! [`launch::find_existing`] → [`plan`] (resolution against Dagster) →
-//! [`launch`] → [`follow`] → an [`exit::Status`]. Everything that talks to
-//! Dagster goes through [`graphql::Client`] (retries, deadline, signals);
+//! The stages, in the order [`run`] calls them: [`args`] (settings from flags
+//! and the environment) → read the spec (the root library's reader) →
+//! [`existing`] (has Dagster already launched this request?) → [`resolve`]
+//! (what to launch, resolved against Dagster) → [`launch`] → [`follow`] → an
+//! [`exit::Status`]. Everything that talks to Dagster goes through the root
+//! library's client ([`dagster_scripts::dagster`]), set up by [`client`];
 //! everything a person sees goes through [`log`].
 
-pub mod api;
-pub mod backoff;
+pub mod args;
+pub mod client;
+pub mod command;
+pub mod existing;
 pub mod exit;
 pub mod follow;
-pub mod graphql;
-pub mod http;
+pub mod handle;
 pub mod launch;
 pub mod log;
-pub mod plan;
 pub mod resolve;
 pub mod run;
-pub mod select;
-pub mod settings;
-pub mod stop;
+pub mod signals;
 pub mod tags;

@@ -1,5 +1,5 @@
-//! One run of the runner, start to end: spec, existing launch, plan, launch,
-//! follow.
+//! One run of the runner, its stages in order: read the spec, find an
+//! earlier launch ([`existing`]), [`resolve`], [`launch`], [`follow`].
 //!
 //! The order is what makes a re-applied Job safe: the earlier launch is
 //! looked up by the request's hash before anything else is asked of Dagster,
@@ -8,15 +8,15 @@
 
 use dagster_scripts::read::{Limits, read_spec};
 
+use dagster_scripts::dagster::Stop;
+use dagster_scripts::spec::Spec;
+
+use crate::args::Settings;
 use crate::exit::{Error, Status};
 use crate::follow::follow;
-use crate::graphql::Client;
-use crate::http::Transport;
-use crate::launch::{self, Handle};
 use crate::log::{Event, Format, Level, Logger};
-use crate::plan::{self, Action};
-use crate::settings::Settings;
-use crate::stop::Stop;
+use crate::resolve::{self, Action};
+use crate::{client, existing, launch};
 
 /// Runs the request in `settings`, logging to `log`; the exit status.
 pub fn run(settings: &Settings, log: &Logger, stop: Stop) -> Status {
@@ -45,20 +45,7 @@ fn run_inner(settings: &Settings, log: &Logger, stop: Stop) -> Result<Status, Er
             format!("DAGSTER_URL: {warning}"),
         ));
     }
-    let limits = Limits {
-        max_partitions: settings.max_partitions,
-        ..Limits::default()
-    };
-    let spec = read_spec(&settings.spec, &limits).map_err(|diagnostics| {
-        for d in &diagnostics {
-            log.emit(Event::new(Level::Error, "spec_error", d.to_string()));
-        }
-        Error::invalid(format!(
-            "{}: the spec is not valid ({} problem(s))",
-            settings.spec.display(),
-            diagnostics.len()
-        ))
-    })?;
+    let spec = read(settings, log)?;
     let hash = spec.request_hash();
     log.emit(
         Event::info(
@@ -76,18 +63,11 @@ fn run_inner(settings: &Settings, log: &Logger, stop: Stop) -> Result<Status, Er
         .with("request", hash.as_str())
         .with("endpoint", settings.endpoint.as_str()),
     );
-    let transport = Transport::new(&settings.endpoint, settings.token.clone());
-    let client = Client::new(
-        transport,
-        log.clone(),
-        stop,
-        settings.retry_for,
-        settings.request_timeout,
-    );
+    let client = client::connect(settings, log, stop);
 
-    let existing = launch::find_existing(&client, log, &hash)?;
+    let existing = existing::find(&client, log, &hash)?;
     if settings.dry_run {
-        let plan = plan::build(&client, log, &spec, &hash, settings.max_partitions)?;
+        let plan = resolve::plan(&client, log, &spec, &hash, settings.max_partitions)?;
         match log.format() {
             Format::Human => log.output(&plan.to_text()),
             Format::Json => log.output(&format!("{}\n", plan.to_json())),
@@ -102,30 +82,16 @@ fn run_inner(settings: &Settings, log: &Logger, stop: Stop) -> Result<Status, Er
 
     let handle = match existing {
         Some(handle) => {
-            log.emit(Event::info("found", format!("{handle} already carries this request's hash: following it instead of launching")).with("id", id(&handle)));
+            log.emit(Event::info("found", format!("{handle} already carries this request's hash: following it instead of launching")).with("id", handle.id()));
             handle
         }
         None => {
-            let plan = plan::build(&client, log, &spec, &hash, settings.max_partitions)?;
+            let plan = resolve::plan(&client, log, &spec, &hash, settings.max_partitions)?;
             if let Action::Nothing(why) = &plan.action {
                 log.emit(Event::info("finished", why.clone()).with("exit_code", 0));
                 return Ok(Status::Succeeded);
             }
-            let (handle, took) = launch::launch(&client, log, &plan, &hash)?;
-            let count = if plan.keys.is_empty() {
-                String::new()
-            } else {
-                format!(" ({} partitions)", plan.keys.len())
-            };
-            log.emit(
-                Event::info("launched", format!("launched {handle}{count}"))
-                    .with("id", id(&handle))
-                    .with("partitions", plan.keys.len()),
-            );
-            // A concurrent twin may have launched too: the earliest launch wins.
-            let handle = launch::settle(&client, log, &hash, &handle, took)?;
-            warn_about_daemons(&client, log, &handle);
-            handle
+            launch::launch(&client, log, &plan, &hash)?
         }
     };
     if settings.no_wait {
@@ -144,31 +110,21 @@ fn run_inner(settings: &Settings, log: &Logger, stop: Stop) -> Result<Status, Er
     )
 }
 
-/// A backfill without Dagster's BACKFILL daemon (or a queued run without the
-/// run coordinator) never progresses: say so instead of waiting in silence.
-fn warn_about_daemons(client: &Client, log: &Logger, handle: &Handle) {
-    let wanted: &[&str] = match handle {
-        Handle::Backfill(_) => &["BACKFILL", "QUEUED_RUN_COORDINATOR"],
-        Handle::Run(_) => &["QUEUED_RUN_COORDINATOR"],
+/// The read stage: the spec file, parsed and checked by the root library;
+/// every problem logged with its place, then exit 2.
+fn read(settings: &Settings, log: &Logger) -> Result<Spec, Error> {
+    let limits = Limits {
+        max_partitions: settings.max_partitions,
+        ..Limits::default()
     };
-    if let Some(unhealthy) = crate::api::unhealthy_daemons(client, wanted)
-        && !unhealthy.is_empty()
-    {
-        log.emit(
-            Event::warn(
-                "daemons",
-                format!(
-                    "Dagster reports these daemons as not running: {}; {handle} will not progress until they do",
-                    unhealthy.join(", ")
-                ),
-            )
-            .with("daemons", unhealthy),
-        );
-    }
-}
-
-fn id(handle: &Handle) -> &str {
-    match handle {
-        Handle::Backfill(id) | Handle::Run(id) => id,
-    }
+    read_spec(&settings.spec, &limits).map_err(|diagnostics| {
+        for d in &diagnostics {
+            log.emit(Event::new(Level::Error, "spec_error", d.to_string()));
+        }
+        Error::invalid(format!(
+            "{}: the spec is not valid ({} problem(s))",
+            settings.spec.display(),
+            diagnostics.len()
+        ))
+    })
 }

@@ -132,9 +132,9 @@ fn assert_nothing_launched(issue: &str) {
 }
 
 fn queries_are_valid_for_the_pinned_schema() {
-    let dir = repo_root().join("runner/src/queries");
+    let dir = repo_root().join("src/dagster/queries");
     let mut files: Vec<String> = std::fs::read_dir(&dir)
-        .expect("runner/src/queries")
+        .expect("src/dagster/queries")
         .filter_map(|e| e.ok().map(|e| e.path().to_string_lossy().into_owned()))
         .filter(|p| p.ends_with(".graphql"))
         .collect();

@@ -12,7 +12,7 @@ const MAX_BODY: u64 = 64 * 1024 * 1024;
 
 /// What the server answered, whatever the status.
 #[derive(Clone, Debug)]
-pub struct Reply {
+pub(crate) struct Reply {
     /// HTTP status.
     pub status: u16,
     /// The `Content-Type` header, empty when absent.
@@ -23,7 +23,7 @@ pub struct Reply {
 
 /// Why no complete answer came back.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Failure {
+pub(crate) struct Failure {
     /// What happened, for the log.
     pub message: String,
     /// Whether the server may have received (and acted on) the request.
@@ -39,15 +39,13 @@ pub struct Transport {
 }
 
 impl Transport {
-    /// A client for `endpoint`, sending `token` as `Dagster-Cloud-Api-Token` when given.
-    pub fn new(endpoint: &str, token: Option<String>) -> Transport {
+    /// A client for `endpoint` that names itself `user_agent` and sends
+    /// `token` as `Dagster-Cloud-Api-Token` when given.
+    pub fn new(endpoint: &str, token: Option<String>, user_agent: &str) -> Transport {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_connect(Some(Duration::from_secs(10)))
-            .user_agent(concat!(
-                "dagster-scripts-runner/",
-                env!("CARGO_PKG_VERSION")
-            ))
+            .user_agent(user_agent)
             .max_redirects(0)
             // A fresh connection per request: the runner sends one every few
             // seconds at most, and a pooled connection that the server has
@@ -70,7 +68,7 @@ impl Transport {
     }
 
     /// POSTs a JSON body, waiting at most `timeout` for the whole exchange.
-    pub fn post(&self, body: &[u8], timeout: Duration) -> Result<Reply, Failure> {
+    pub(crate) fn post(&self, body: &[u8], timeout: Duration) -> Result<Reply, Failure> {
         let mut request = self
             .agent
             .post(&self.endpoint)

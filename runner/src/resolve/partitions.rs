@@ -10,8 +10,8 @@ use std::collections::{BTreeMap, HashSet};
 
 use dagster_scripts::spec::{Dimension, PartitionKey};
 
-use crate::api::Partitions;
 use crate::exit::Error;
+use dagster_scripts::dagster::ops::Partitions;
 
 /// How many missing keys a message lists before it only counts.
 const SHOWN: usize = 20;

@@ -8,8 +8,16 @@
 //! location name, then as a repository name. Within the first tier that
 //! matches, more than one candidate is an error listing them: never a guess.
 
-use crate::api::{Repository, Target};
+use dagster_scripts::dagster::Client;
+use dagster_scripts::dagster::ops::{self, Repository, Target};
+
 use crate::exit::Error;
+
+/// Where `job` lives, given the spec's optional `repository_name`.
+pub fn target(client: &Client, job: &str, wanted: Option<&str>) -> Result<Target, Error> {
+    let repositories = ops::repositories(client)?;
+    resolve(&repositories, job, wanted)
+}
 
 /// The one repository that holds `job`, given the spec's optional `repository_name`.
 pub fn resolve(

@@ -1,4 +1,5 @@
-//! The runner's settings: command-line flags over environment variables.
+//! The runner's first stage: its settings, from command-line flags over
+//! environment variables.
 //!
 //! The rendered Job passes the spec path as the only argument and everything
 //! else through the environment, so that one image serves every request; the
@@ -171,7 +172,7 @@ where
         |flag: Option<String>, var: &str, default: Duration| -> Result<Duration, Error> {
             match pick(flag, var) {
                 None => Ok(default),
-                Some(v) => parse_duration(&v).ok_or_else(|| {
+                Some(v) => dagster_scripts::duration::parse(v.trim()).ok_or_else(|| {
                     Error::invalid(format!(
                         "{var}: `{v}` is not a duration: {}",
                         dagster_scripts::duration::GRAMMAR
@@ -246,6 +247,15 @@ where
     }))
 }
 
+/// The log format for an error in the settings themselves: JSON only when
+/// `DAGSTER_SCRIPTS_LOG_FORMAT` says exactly `json`.
+pub fn fallback_log_format<E: Fn(&str) -> Option<String>>(env: E) -> Format {
+    match env("DAGSTER_SCRIPTS_LOG_FORMAT").as_deref() {
+        Some("json") => Format::Json,
+        _ => Format::Human,
+    }
+}
+
 #[derive(Default)]
 struct Flags {
     url: Option<String>,
@@ -259,26 +269,10 @@ struct Flags {
     no_wait: bool,
 }
 
-/// The GraphQL endpoint for a webserver base URL: `/graphql` appended.
-pub fn endpoint(base: &str) -> Result<String, Error> {
-    base_url(base).map(|u| u.endpoint())
-}
-
 /// `DAGSTER_URL` read by the library's URL parser, the one the compiler uses.
 fn base_url(base: &str) -> Result<BaseUrl, Error> {
     BaseUrl::parse(base.trim())
         .map_err(|e| Error::invalid(format!("DAGSTER_URL: {e}; {}", dagster_scripts::url::HINT)))
-}
-
-/// Parses a duration in the library's one grammar ([`dagster_scripts::duration`]),
-/// spaces around it ignored.
-pub fn parse_duration(s: &str) -> Option<Duration> {
-    dagster_scripts::duration::parse(s.trim())
-}
-
-/// Formats a duration so that [`parse_duration`] reads it back: `6h`, `1h30m`, `500ms`.
-pub fn format_duration(d: Duration) -> String {
-    dagster_scripts::duration::format(d)
 }
 
 #[cfg(test)]
@@ -304,6 +298,18 @@ mod tests {
 
     #[test]
     fn durations() {
+        // The library's grammar, spaces around the value ignored.
+        let read = |s: &str| match run(
+            &[&format!("--retry-for={s}"), "spec.yaml"],
+            &[("DAGSTER_URL", "http://x")],
+        ) {
+            Ok(Command::Run(settings)) => Some(settings.retry_for),
+            Ok(other) => panic!("{other:?}"),
+            Err(e) => {
+                assert_eq!(e.status, crate::exit::Status::Invalid, "{s}");
+                None
+            }
+        };
         for (s, secs) in [
             ("90", 90),
             ("30s", 30),
@@ -311,21 +317,19 @@ mod tests {
             ("6h", 21_600),
             ("1h30m", 5400),
             ("2d", 172_800),
+            (" 6h ", 21_600),
         ] {
-            assert_eq!(parse_duration(s), Some(Duration::from_secs(secs)), "{s}");
+            assert_eq!(read(s), Some(Duration::from_secs(secs)), "{s}");
         }
-        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(read("500ms"), Some(Duration::from_millis(500)));
         for bad in ["", "h", "6x", "1.5h", "-1", "6 h", "10000000000s", "30m1h"] {
-            assert_eq!(parse_duration(bad), None, "{bad}");
+            assert_eq!(read(bad), None, "{bad}");
         }
         // The compiler's largest deadline, rendered, is read.
         assert_eq!(
-            parse_duration("999999999999970"),
+            read("999999999999970"),
             Some(Duration::from_secs(999_999_999_999_970))
         );
-        assert_eq!(format_duration(Duration::from_secs(5400)), "1h30m");
-        assert_eq!(format_duration(Duration::from_secs(2 * 86_400 + 5)), "2d5s");
-        assert_eq!(format_duration(Duration::from_millis(300)), "300ms");
     }
 
     #[test]

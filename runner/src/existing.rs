@@ -1,0 +1,182 @@
+//! What Dagster has already launched for a request, found by the tags every
+//! launch carries ([`tags`]): the one home of that question, asked before
+//! resolving (is there an earlier launch to follow?), after launching (did a
+//! concurrent twin launch too?), by `rerun_of` (what did that issue launch?)
+//! and at the end of a backfill (which of its runs failed?).
+//!
+//! A backfill carrying a tag is found through `runsFeedOrError(view:
+//! BACKFILLS)`, which sees it the moment it is created; a run through
+//! `runsOrError`, where the runs a backfill launched (they carry the
+//! backfill's tags too, and `dagster/backfill`) are left out.
+//!
+//! Among the launches carrying one request hash, the earliest (Dagster's
+//! creation time, ties broken by id) is the request's; the others are twins
+//! ([`originals`]). Every runner computes the same winner from the same data,
+//! and the same rule picks the earlier launch ([`find`]) and what `rerun_of`
+//! re-executes ([`of_issue`]), so a cancelled twin is never taken for the
+//! request's launch. A copy Dagster makes of a launch (re-executing a
+//! backfill or run copies its tags, and adds `dagster/parent_backfill_id` or
+//! `dagster/parent_run_id` naming it) is not a twin.
+
+use std::collections::BTreeMap;
+
+use dagster_scripts::dagster::Client;
+use dagster_scripts::dagster::ops::{self, Found};
+
+use crate::exit::Error;
+use crate::handle::Handle;
+use crate::log::{Event, Logger};
+use crate::tags;
+
+/// Tags Dagster puts on a copy of a backfill or run (a re-execution).
+const PARENT_TAGS: [&str; 2] = ["dagster/parent_backfill_id", "dagster/parent_run_id"];
+
+/// One launch carrying a request's hash.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Launch {
+    /// The backfill or run.
+    pub handle: Handle,
+    /// The rest of what Dagster said about it.
+    pub found: Found,
+}
+
+/// Every launch (backfill or stand-alone run) of the request with this hash.
+pub fn of_request(client: &Client, hash: &str) -> Result<Vec<Launch>, Error> {
+    let tags = [(tags::REQUEST, hash)];
+    let mut out: Vec<Launch> = ops::find_backfills(client, &tags)?
+        .into_iter()
+        .map(|f| Launch {
+            handle: Handle::Backfill(f.id.clone()),
+            found: f,
+        })
+        .collect();
+    // Runs of a backfill carry the backfill's tags too: only stand-alone runs count here.
+    out.extend(
+        ops::find_runs(client, &tags, &[], 50)?
+            .into_iter()
+            .filter(|r| ops::tag(&r.tags, tags::BACKFILL).is_none())
+            .map(|f| Launch {
+                handle: Handle::Run(f.id.clone()),
+                found: f,
+            }),
+    );
+    Ok(out)
+}
+
+/// The request's own launches among `group` (launches that carry one
+/// request hash), earliest first: Dagster's copies of a launch in the group
+/// (re-executions, which name their parent) left out. The first is the
+/// request's launch; the others are twins.
+pub fn originals(group: &[Launch]) -> Vec<&Launch> {
+    let ids: Vec<&str> = group.iter().map(|l| l.found.id.as_str()).collect();
+    let mut out: Vec<&Launch> = group
+        .iter()
+        .filter(|l| {
+            !PARENT_TAGS
+                .iter()
+                .filter_map(|t| ops::tag(&l.found.tags, t))
+                .any(|parent| ids.contains(&parent))
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        a.found
+            .created
+            .total_cmp(&b.found.created)
+            .then_with(|| a.found.id.cmp(&b.found.id))
+    });
+    out
+}
+
+/// The ids of the twins among `launches` (any mix of requests): every
+/// original launch of a request hash but the earliest.
+fn twins(launches: &[Found]) -> Vec<String> {
+    let mut by_hash: BTreeMap<&str, Vec<Launch>> = BTreeMap::new();
+    for f in launches {
+        if let Some(hash) = ops::tag(&f.tags, tags::REQUEST) {
+            by_hash.entry(hash).or_default().push(Launch {
+                handle: Handle::Run(f.id.clone()),
+                found: f.clone(),
+            });
+        }
+    }
+    by_hash
+        .values()
+        .flat_map(|group| {
+            originals(group)
+                .into_iter()
+                .skip(1)
+                .map(|l| l.found.id.clone())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// The earlier launch of the request with this hash, if there is one: the
+/// earliest of its own launches (see [`originals`]).
+pub fn find(client: &Client, log: &Logger, hash: &str) -> Result<Option<Handle>, Error> {
+    let group = of_request(client, hash)?;
+    let originals = originals(&group);
+    let Some(first) = originals.first() else {
+        return Ok(None);
+    };
+    if group.len() > 1 {
+        log.emit(
+            Event::warn(
+                "duplicates",
+                format!(
+                    "{} launches carry this request's hash; following the earliest, {}",
+                    group.len(),
+                    first.handle
+                ),
+            )
+            .with(
+                "launches",
+                group.iter().map(|l| l.found.id.clone()).collect::<Vec<_>>(),
+            ),
+        );
+    }
+    Ok(Some(first.handle.clone()))
+}
+
+/// What the requests of one issue launched, oldest first, concurrent twins
+/// (cancelled by their runners) left out.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OfIssue {
+    /// Backfills tagged with the issue.
+    pub backfills: Vec<Found>,
+    /// Stand-alone runs tagged with the issue.
+    pub runs: Vec<Found>,
+}
+
+/// Every launch tagged with `issue` (what `rerun_of` names).
+pub fn of_issue(client: &Client, issue: &str) -> Result<OfIssue, Error> {
+    let by_issue = [(tags::ISSUE, issue)];
+    let mut backfills = ops::find_backfills(client, &by_issue)?;
+    let mut runs: Vec<Found> = ops::find_runs(client, &by_issue, &[], 100)?
+        .into_iter()
+        .filter(|r| ops::tag(&r.tags, tags::BACKFILL).is_none())
+        .collect();
+    // A concurrent twin of a launch (cancelled by its runner) is not the request's launch.
+    let twins = twins(&[backfills.clone(), runs.clone()].concat());
+    backfills.retain(|f| !twins.contains(&f.id));
+    runs.retain(|f| !twins.contains(&f.id));
+    Ok(OfIssue { backfills, runs })
+}
+
+/// The partition keys of the runs of backfill `id` that failed or were
+/// cancelled, sorted, each once.
+pub fn failed_partitions(client: &Client, id: &str) -> Result<Vec<String>, Error> {
+    let runs = ops::find_runs(
+        client,
+        &[(tags::BACKFILL, id)],
+        &["FAILURE", "CANCELED"],
+        10_000,
+    )?;
+    let mut keys: Vec<String> = runs
+        .iter()
+        .filter_map(|r| ops::tag(&r.tags, "dagster/partition").map(str::to_owned))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    Ok(keys)
+}

@@ -1,0 +1,122 @@
+//! Resolving a backfill of a job's partitions or of assets' partitions.
+
+use serde_json::{Map, Value, json};
+
+use dagster_scripts::dagster::{Client, ops};
+use dagster_scripts::spec::{AssetBackfill, Backfill, Spec};
+
+use super::location::target;
+use super::partitions::select;
+use super::{Action, Plan, where_facts};
+use crate::exit::Error;
+use crate::tags;
+
+/// `backfillParams`: `params` with the launch's tags, title and description.
+pub(super) fn backfill_params(
+    spec: &Spec,
+    tags: &[(String, String)],
+    mut params: Map<String, Value>,
+) -> Value {
+    params.insert("tags".into(), tags::to_input(tags));
+    params.insert("title".into(), tags::title(spec).into());
+    if let Some(description) = tags::description(spec) {
+        params.insert("description".into(), description.into());
+    }
+    Value::Object(params)
+}
+
+/// A backfill of a job's partitions.
+pub fn job(
+    client: &Client,
+    spec: &Spec,
+    b: &Backfill,
+    tags: Vec<(String, String)>,
+    cap: u64,
+) -> Result<Plan, Error> {
+    let target = target(client, b.job_name.as_str(), b.repository_name.as_deref())?;
+    let available = ops::job_partitions(client, &target)?;
+    let keys = select(
+        &b.tags.partitions,
+        &available,
+        &format!("job {}", target.job),
+        cap,
+    )?;
+    // Dagster takes a backfill's run config unchecked and fails every run.
+    if let Some(config) = &b.run_config {
+        ops::validate_run_config(client, &target, &Value::Object(config.clone()))?;
+    }
+    let mut params = Map::new();
+    params.insert(
+        "selector".into(),
+        json!({ "partitionSetName": format!("{}_partition_set", target.job), "repositorySelector": target.repository_selector() }),
+    );
+    params.insert("partitionNames".into(), json!(keys));
+    if let Some(config) = &b.run_config {
+        params.insert("runConfigData".into(), Value::Object(config.clone()));
+    }
+    let action = Action::Backfill(backfill_params(spec, &tags, params));
+    Ok(Plan {
+        kind: "backfill",
+        facts: where_facts(&target),
+        keys,
+        tags,
+        action,
+    })
+}
+
+/// A backfill of assets' partitions (the same keys for every asset).
+pub fn assets(
+    client: &Client,
+    spec: &Spec,
+    a: &AssetBackfill,
+    tags: Vec<(String, String)>,
+    cap: u64,
+) -> Result<Plan, Error> {
+    let mut keys: Option<Vec<String>> = None;
+    for asset in &a.assets {
+        let what = format!("asset {asset}");
+        let available = ops::asset_partitions(client, asset.as_str())?.ok_or_else(|| {
+            Error::rejected(format!(
+                "{what} is not partitioned; an asset backfill needs partitions"
+            ))
+        })?;
+        let selected = select(&a.tags.partitions, &available, &what, cap)?;
+        match &keys {
+            Some(first) if *first != selected => {
+                return Err(Error::rejected(format!(
+                    "{what} selects other partitions than {}",
+                    a.assets[0]
+                )));
+            }
+            _ => keys = Some(selected),
+        }
+    }
+    let keys = keys.unwrap_or_default();
+    let mut params = Map::new();
+    params.insert(
+        "assetSelection".into(),
+        Value::Array(
+            a.assets
+                .iter()
+                .map(|k| json!({ "path": k.as_str().split('/').collect::<Vec<_>>() }))
+                .collect(),
+        ),
+    );
+    params.insert("partitionNames".into(), json!(keys));
+    let facts = vec![(
+        "assets",
+        a.assets
+            .iter()
+            .map(|k| k.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+    )];
+    let action = Action::Backfill(backfill_params(spec, &tags, params));
+    Ok(Plan {
+        kind: "asset_backfill",
+        facts,
+        keys,
+        tags,
+        action,
+    })
+}

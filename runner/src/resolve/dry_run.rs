@@ -1,0 +1,67 @@
+//! A plan as `--dry-run` prints it: text for people, one JSON document for
+//! tools.
+
+use serde_json::{Map, Value, json};
+
+use super::{Action, Plan};
+
+impl Plan {
+    /// The plan for people (`--dry-run`, human format).
+    pub fn to_text(&self) -> String {
+        const LISTED: usize = 1000;
+        let mut out = match &self.action {
+            Action::Nothing(why) => format!("would launch nothing: {why}\n"),
+            _ => format!("would launch: {}\n", self.kind),
+        };
+        for (label, value) in &self.facts {
+            out.push_str(&format!("  {:<16}{value}\n", format!("{label}:")));
+        }
+        if !self.keys.is_empty() {
+            out.push_str(&format!("  {:<16}{}\n", "partitions:", self.keys.len()));
+            let listed: Vec<&String> = if self.keys.len() <= LISTED {
+                self.keys.iter().collect()
+            } else {
+                self.keys
+                    .iter()
+                    .take(10)
+                    .chain(self.keys.iter().skip(self.keys.len() - 10))
+                    .collect()
+            };
+            for (i, key) in listed.iter().enumerate() {
+                if self.keys.len() > LISTED && i == 10 {
+                    out.push_str(&format!("    ... {} more ...\n", self.keys.len() - 20));
+                }
+                out.push_str(&format!("    {key}\n"));
+            }
+        }
+        out.push_str("  tags:\n");
+        for (k, v) in &self.tags {
+            out.push_str(&format!("    {k}={v}\n"));
+        }
+        out
+    }
+
+    /// The plan as one JSON document (`--dry-run --log-format json`).
+    pub fn to_json(&self) -> Value {
+        let (mutation, variables) = match &self.action {
+            Action::Backfill(p) => ("launchPartitionBackfill", p.clone()),
+            Action::Run(p) => ("launchRun", p.clone()),
+            Action::ReexecuteRun(p) => ("launchRunReexecution", p.clone()),
+            Action::Nothing(why) => ("none", Value::String(why.clone())),
+        };
+        let facts: Map<String, Value> = self
+            .facts
+            .iter()
+            .map(|(k, v)| (k.replace(' ', "_"), Value::String(v.clone())))
+            .collect();
+        json!({
+            "kind": self.kind,
+            "target": facts,
+            "partition_count": self.keys.len(),
+            "partitions": self.keys,
+            "tags": self.tags.iter().map(|(k, v)| json!({ "key": k, "value": v })).collect::<Vec<_>>(),
+            "mutation": mutation,
+            "variables": variables,
+        })
+    }
+}

@@ -1,0 +1,82 @@
+//! The resolve stage: what to launch for a spec, resolved against Dagster
+//! but not yet sent.
+//!
+//! Building a [`Plan`] asks Dagster everything a launch depends on: where the
+//! job lives ([`location`]), which partition keys exist ([`partitions`]),
+//! whether the run config fits, what an earlier request launched
+//! ([`reexecute`]); it refuses before anything is launched when the answer
+//! does not fit the spec. The same plan is what `--dry-run` prints
+//! ([`dry_run`]) and what the launch sends, so the dry run shows exactly what
+//! would happen.
+
+pub mod backfill;
+pub mod dry_run;
+pub mod location;
+pub mod partitions;
+pub mod reexecute;
+pub mod run;
+
+use serde_json::Value;
+
+use dagster_scripts::dagster::Client;
+use dagster_scripts::dagster::ops::Target;
+use dagster_scripts::spec::Spec;
+
+use crate::exit::Error;
+use crate::log::Logger;
+use crate::tags;
+
+/// The mutation a plan sends.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// `launchPartitionBackfill` with these `backfillParams`.
+    Backfill(Value),
+    /// `launchRun` with these `executionParams`.
+    Run(Value),
+    /// `launchRunReexecution` with these `reexecutionParams`.
+    ReexecuteRun(Value),
+    /// Nothing to launch (a re-execution of a request that did not fail): why.
+    Nothing(String),
+}
+
+/// A resolved request.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    /// The request kind, as written in specs.
+    pub kind: &'static str,
+    /// Where and what, for people: `(label, value)` in display order.
+    pub facts: Vec<(&'static str, String)>,
+    /// The partition keys launched, if any.
+    pub keys: Vec<String>,
+    /// Every tag of the launch.
+    pub tags: Vec<(String, String)>,
+    /// The mutation.
+    pub action: Action,
+}
+
+/// Resolves `spec` (whose request hash is `hash`) against Dagster, selecting
+/// at most `cap` partitions.
+pub fn plan(
+    client: &Client,
+    log: &Logger,
+    spec: &Spec,
+    hash: &str,
+    cap: u64,
+) -> Result<Plan, Error> {
+    let tags = tags::launch_tags(spec, hash);
+    match spec {
+        Spec::Backfill(b) => backfill::job(client, spec, b, tags, cap),
+        Spec::Run(r) => run::job(client, r, tags),
+        Spec::AssetBackfill(a) => backfill::assets(client, spec, a, tags, cap),
+        Spec::Reexecute(x) => reexecute::parent(client, log, spec, x, tags),
+    }
+}
+
+/// Where a job lives, as facts of a plan.
+fn where_facts(t: &Target) -> Vec<(&'static str, String)> {
+    vec![
+        ("location", t.location.clone()),
+        ("repository", t.repository.clone()),
+        ("job", t.job.clone()),
+    ]
+}

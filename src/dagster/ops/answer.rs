@@ -1,0 +1,47 @@
+//! The vocabulary every operation's answer shares: tags, a lookup that may
+//! find nothing, and the `__typename: message` of Dagster's error types.
+
+use serde::Deserialize;
+
+/// One tag, as Dagster lists them.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+pub struct Tag {
+    /// Key.
+    pub key: String,
+    /// Value.
+    pub value: String,
+}
+
+/// The value of tag `key` in `tags`.
+pub fn tag<'a>(tags: &'a [Tag], key: &str) -> Option<&'a str> {
+    tags.iter().find(|t| t.key == key).map(|t| t.value.as_str())
+}
+
+/// A `{ name }` object.
+#[derive(Deserialize)]
+pub(crate) struct Named {
+    pub(crate) name: String,
+}
+
+/// A `{ message }` object.
+#[derive(Deserialize)]
+pub(crate) struct Message {
+    pub(crate) message: Option<String>,
+}
+
+/// `Typename: message`, or the type name alone.
+pub(crate) fn message(typename: &str, message: Option<String>) -> String {
+    match message {
+        Some(m) => format!("{typename}: {}", m.trim_end()),
+        None => typename.to_owned(),
+    }
+}
+
+/// What a status query found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Lookup<T> {
+    /// The object.
+    Found(T),
+    /// Dagster says it does not exist (or failed to load it): the message.
+    Missing(String),
+}

@@ -1,0 +1,32 @@
+//! The Dagster GraphQL operations, with typed answers.
+//!
+//! Each function sends one verified document (`src/dagster/queries/*.graphql`,
+//! checked against the pinned Dagster's schema by the runner's tests) and
+//! turns the answer's union (`__typename`) into a Rust value or an
+//! [`Error`](super::Error) of the right [`Kind`](super::Kind). Fields are
+//! optional where Dagster may leave them out, so an odd answer becomes an
+//! error, never a panic.
+
+mod answer;
+mod backfills;
+mod cancel;
+mod daemons;
+mod launch;
+mod locations;
+mod partitions;
+mod run_config;
+mod runs;
+mod tagged;
+
+pub use answer::{Lookup, Tag, tag};
+pub use backfills::{
+    Counts, Detail, Progress, TERMINAL_BACKFILL, backfill_detail, backfill_progress,
+};
+pub use cancel::cancel;
+pub use daemons::unhealthy_daemons;
+pub use launch::{launch_backfill, launch_run, reexecute_run};
+pub use locations::{Repository, Target, repositories};
+pub use partitions::{Partitions, asset_partitions, job_partitions, partition_tags};
+pub use run_config::validate_run_config;
+pub use runs::{RunClass, RunState, classify_run, run_status};
+pub use tagged::{Found, find_backfills, find_runs};
