@@ -4,14 +4,14 @@
 #![allow(clippy::print_stderr, clippy::print_stdout)]
 
 use std::fmt::Write as _;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use dagster_scripts::diagnostic::escape_path;
+use dagster_scripts::diagnostic::{draw, escape_path};
 use dagster_scripts::load::Limits;
-use dagster_scripts::report::{self, Format, Summary};
+use dagster_scripts::report::{self, Colour, Format, Summary};
 use dagster_scripts::schema::{SCHEMA_PATH, spec_schema_text};
 use dagster_scripts::settings::{DnsLabel, HttpUrl, ImageRef, SETTINGS_FILE, Settings};
 use dagster_scripts::spec::{IssueRef, Kind};
@@ -200,7 +200,7 @@ fn load_settings(file: Option<PathBuf>) -> Result<Settings, u8> {
         None => (PathBuf::from(SETTINGS_FILE), false),
     };
     Settings::load(&path, required).map_err(|d| {
-        eprint!("{}", report::human(&d));
+        eprint!("{}", draw::human(&d, colour()));
         2
     })
 }
@@ -246,7 +246,7 @@ fn main() -> ExitCode {
             Ok(mut s) => {
                 s.max_partitions = max_partitions.unwrap_or(s.max_partitions);
                 let summary = check::run(&s.paths.specs, &paths, &Limits::from_settings(&s));
-                let text = report::render(&summary, format);
+                let text = report::render(&summary, format, colour());
                 if format == Format::Human {
                     eprint!("{text}");
                     eprintln!("{}", summary.tally());
@@ -321,8 +321,27 @@ fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
+/// Whether diagnostics in the `human` format (written to stderr) are
+/// coloured: not when `NO_COLOR` is set (and not empty); else when
+/// `CLICOLOR_FORCE` is set and not `0`; else not when `CLICOLOR` is `0` or
+/// `TERM` is `dumb`; else when stderr is a terminal.
+fn colour() -> Colour {
+    let var = |name| std::env::var_os(name).filter(|v| !v.is_empty());
+    let on = if var("NO_COLOR").is_some() {
+        false
+    } else if var("CLICOLOR_FORCE").is_some_and(|v| v != "0") {
+        true
+    } else if var("CLICOLOR").is_some_and(|v| v == "0") || var("TERM").is_some_and(|v| v == "dumb")
+    {
+        false
+    } else {
+        std::io::stderr().is_terminal()
+    };
+    if on { Colour::Ansi } else { Colour::Plain }
+}
+
 fn report_problems(summary: &Summary, format: Format) -> u8 {
-    let text = report::render(summary, format);
+    let text = report::render(summary, format, colour());
     if format == Format::Human {
         eprint!("{text}");
         if !summary.files.is_empty() {
