@@ -136,7 +136,8 @@ pub struct Label {
     /// What this place is to the problem.
     pub text: String,
     /// The text of the line the span starts on and of its neighbours, by line
-    /// number: a drawing shows the line between two spans one line apart.
+    /// number: a drawing shows the line between two spans one line apart (a
+    /// label whose line is not here is not drawn).
     pub lines: Vec<(usize, String)>,
 }
 

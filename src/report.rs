@@ -92,7 +92,7 @@ pub fn render(summary: &Summary, format: Format, colour: Colour) -> String {
 }
 
 /// rustc-style, without colour: message, location, the line with a caret
-/// under the span, hint (see [`draw`](crate::diagnostic::draw)).
+/// under the span, hint (see [`crate::diagnostic::draw`]).
 ///
 /// Every text is shown on its own line: control and line-break characters in
 /// a path, message, hint or source line are shown escaped, so nothing a spec
