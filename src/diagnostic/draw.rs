@@ -515,10 +515,18 @@ error[E014]: `x` is not a name
     fn labels_are_escaped_like_every_text() {
         let lines = Lines::new("a: 1\nb: 2\n");
         let d = lines
-            .diagnostic(Path::new("a.yaml"), span(2, 1, 2), Code::DuplicateKey, "twice")
+            .diagnostic(
+                Path::new("a.yaml"),
+                span(2, 1, 2),
+                Code::DuplicateKey,
+                "twice",
+            )
             .with_label(lines.label(span(1, 1, 2), "key `a\n::error::x`\u{1b}[31m"));
         let drawn = plain(&d);
-        assert!(drawn.contains("| - key `a\\n::error::x`\\u{1b}[31m\n"), "{drawn}");
+        assert!(
+            drawn.contains("| - key `a\\n::error::x`\\u{1b}[31m\n"),
+            "{drawn}"
+        );
         assert!(!drawn.lines().any(|l| l.starts_with("::")), "{drawn}");
     }
 
