@@ -3,13 +3,13 @@
 //! (`dagster_scripts::cmd` holds each command's sequence), which never
 //! prints: this is the one place that hands it the terminal's streams.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use dagster_scripts::cmd::{self, Outcome, plan::PlanFormat};
-use dagster_scripts::diagnostic::report::Format;
+use dagster_scripts::diagnostic::report::{Colour, Format};
 use dagster_scripts::schema::SCHEMA_PATH;
 use dagster_scripts::settings::{DnsLabel, HttpUrl, ImageRef, Settings};
 use dagster_scripts::spec::{IssueRef, Kind};
@@ -213,7 +213,7 @@ struct SpecsArgs {
 impl SpecsArgs {
     /// The settings, with `--specs` applied; a bad settings file is reported to `err`.
     fn resolve(self, err: &mut impl Write) -> Result<Settings, Outcome> {
-        let mut s = cmd::load_settings(self.settings.as_deref(), err)?;
+        let mut s = cmd::load_settings(self.settings.as_deref(), colour(), err)?;
         s.paths.specs = self.specs.unwrap_or(s.paths.specs);
         cmd::warn_settings(&s, self.settings.as_deref(), err);
         Ok(s)
@@ -223,7 +223,7 @@ impl SpecsArgs {
 impl SettingsArgs {
     /// The settings, each flag applied; a bad settings file is reported to `err`.
     fn resolve(self, err: &mut impl Write) -> Result<Settings, Outcome> {
-        let mut s = cmd::load_settings(self.settings.as_deref(), err)?;
+        let mut s = cmd::load_settings(self.settings.as_deref(), colour(), err)?;
         s.paths.specs = self.specs.unwrap_or(s.paths.specs);
         s.paths.out = self.out.unwrap_or(s.paths.out);
         s.paths.templates = self.templates.unwrap_or(s.paths.templates);
@@ -248,6 +248,25 @@ fn main() -> ExitCode {
     })
 }
 
+/// Whether diagnostics in the `human` format (written to stderr) are
+/// coloured: not when `NO_COLOR` is set (and not empty); else when
+/// `CLICOLOR_FORCE` is set and not `0`; else not when `CLICOLOR` is `0` or
+/// `TERM` is `dumb`; else when stderr is a terminal.
+fn colour() -> Colour {
+    let var = |name| std::env::var_os(name).filter(|v| !v.is_empty());
+    let on = if var("NO_COLOR").is_some() {
+        false
+    } else if var("CLICOLOR_FORCE").is_some_and(|v| v != "0") {
+        true
+    } else if var("CLICOLOR").is_some_and(|v| v == "0") || var("TERM").is_some_and(|v| v == "dumb")
+    {
+        false
+    } else {
+        std::io::stderr().is_terminal()
+    };
+    if on { Colour::Ansi } else { Colour::Plain }
+}
+
 /// Runs `command`, its output to `out` and `err`.
 fn run(command: Command, out: &mut impl Write, err: &mut impl Write) -> Outcome {
     match command {
@@ -262,7 +281,7 @@ fn run(command: Command, out: &mut impl Write, err: &mut impl Write) -> Outcome 
                 Err(outcome) => return outcome,
             };
             s.max_partitions = max_partitions.unwrap_or(s.max_partitions);
-            cmd::check::check(&s, &paths, format.into(), out, err)
+            cmd::check::check(&s, &paths, format.into(), colour(), out, err)
         }
         Command::Render {
             check,
@@ -270,12 +289,12 @@ fn run(command: Command, out: &mut impl Write, err: &mut impl Write) -> Outcome 
             format,
         } => match settings.resolve(err) {
             Err(outcome) => outcome,
-            Ok(s) if check => cmd::render::check(&s, format.into(), out, err),
-            Ok(s) => cmd::render::render(&s, format.into(), out, err),
+            Ok(s) if check => cmd::render::check(&s, format.into(), colour(), out, err),
+            Ok(s) => cmd::render::render(&s, format.into(), colour(), out, err),
         },
         Command::Plan { settings, format } => match settings.resolve(err) {
             Err(outcome) => outcome,
-            Ok(s) => cmd::plan::plan(&s, format.into(), out, err),
+            Ok(s) => cmd::plan::plan(&s, format.into(), colour(), out, err),
         },
         Command::New {
             issue,

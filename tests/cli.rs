@@ -94,6 +94,47 @@ fn human_format_shows_location_source_caret_code_and_hint() {
     insta::assert_snapshot!(err);
 }
 
+/// Colour is for a terminal: forced by `CLICOLOR_FORCE`, never with
+/// `NO_COLOR`, `CLICOLOR=0` or when piped, and never in a format for programs.
+#[test]
+fn human_format_is_coloured_only_when_asked_and_never_piped() {
+    let dir = repo_with(&[("bad.yaml", BAD)]);
+    let run_with = |args: &[&str], env: &[(&str, &str)]| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_dagster-scripts"));
+        command.args(args).current_dir(dir.path());
+        for name in ["NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "TERM"] {
+            command.env_remove(name);
+        }
+        let (code, out, err) = outcome(&command.envs(env.iter().copied()).output().expect("runs"));
+        assert_eq!(code, 1, "{err}");
+        (out, err)
+    };
+    let coloured = |text: &str| text.contains('\u{1b}');
+    let (_, err) = run_with(&["check"], &[("CLICOLOR_FORCE", "1")]);
+    assert!(
+        err.contains("\u{1b}[1m\u{1b}[91merror[E011]\u{1b}[0m"),
+        "{err:?}"
+    );
+    let (_, err) = run_with(&["render"], &[("CLICOLOR_FORCE", "1")]);
+    assert!(coloured(&err), "{err:?}");
+    let plain = run_with(&["check"], &[]).1;
+    assert!(!coloured(&plain), "piped: {plain:?}");
+    for env in [
+        &[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")][..],
+        &[("CLICOLOR_FORCE", "0")],
+        &[("CLICOLOR", "0")],
+    ] {
+        assert_eq!(run_with(&["check"], env).1, plain, "{env:?}");
+    }
+    for format in ["json", "github", "gitlab"] {
+        let (out, err) = run_with(&["check", "--format", format], &[("CLICOLOR_FORCE", "1")]);
+        assert!(
+            !coloured(&out) && !coloured(&err),
+            "{format}: {out:?} {err:?}"
+        );
+    }
+}
+
 #[test]
 fn github_format_is_workflow_annotations() {
     let dir = repo_with(&[("bad.yaml", BAD)]);

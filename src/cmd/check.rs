@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::Outcome;
-use crate::diagnostic::report::{self, Format, Summary};
+use crate::diagnostic::report::{self, Colour, Format, Summary};
 use crate::diagnostic::{Diagnostic, Lines};
 use crate::discover::{Entry, bad_name, classify, discover, is_retired};
 use crate::parallel::parallel_map;
@@ -18,11 +18,12 @@ use crate::validate::SchemaValidator;
 use crate::validate::conflicts::{Claim, refuse_duplicates, text_of};
 
 /// `check` of the specs at `paths` (every spec under the settings' specs
-/// folder when there are none), reported in `format`.
+/// folder when there are none), reported in `format` (`human` in `colour`).
 pub fn check(
     settings: &Settings,
     paths: &[PathBuf],
     format: Format,
+    colour: Colour,
     out: &mut impl Write,
     err: &mut impl Write,
 ) -> Outcome {
@@ -31,7 +32,7 @@ pub fn check(
         paths,
         &Limits::from_settings(settings),
     );
-    let text = report::render(&summary, format);
+    let text = report::render(&summary, format, colour);
     if format == Format::Human {
         let _ = write!(err, "{text}");
         let _ = writeln!(err, "{}", summary.tally());

@@ -19,7 +19,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::diagnostic::escape_path;
-use crate::diagnostic::report::{self, Format, Summary};
+use crate::diagnostic::report::{self, Colour, Format, Summary};
 use crate::settings::{SETTINGS_FILE, Settings};
 use crate::write::{self, Existing};
 
@@ -48,14 +48,18 @@ impl Outcome {
 
 /// The settings file every command reads: `file` (which must exist), else
 /// `dagster-scripts.toml` if present, else the defaults. A bad file is a
-/// usage error, reported to `err` at its `file:line:col`.
-pub fn load_settings(file: Option<&Path>, err: &mut impl Write) -> Result<Settings, Outcome> {
+/// usage error, reported to `err` at its `file:line:col` (in `colour`).
+pub fn load_settings(
+    file: Option<&Path>,
+    colour: Colour,
+    err: &mut impl Write,
+) -> Result<Settings, Outcome> {
     let (path, required) = match file {
         Some(p) => (p.to_owned(), true),
         None => (PathBuf::from(SETTINGS_FILE), false),
     };
     Settings::load(&path, required).map_err(|d| {
-        let _ = write!(err, "{}", report::human(&d));
+        let _ = write!(err, "{}", crate::diagnostic::draw::human(&d, colour));
         Outcome::Error
     })
 }
@@ -70,14 +74,15 @@ pub fn warn_settings(settings: &Settings, file: Option<&Path>, err: &mut impl Wr
 }
 
 /// Reports the problems that stopped a render (or a plan): to `err` for
-/// people, to `out` in the other formats.
+/// people (in `colour`), to `out` in the other formats.
 fn report_problems(
     summary: &Summary,
     format: Format,
+    colour: Colour,
     out: &mut impl Write,
     err: &mut impl Write,
 ) -> Outcome {
-    let text = report::render(summary, format);
+    let text = report::render(summary, format, colour);
     if format == Format::Human {
         let _ = write!(err, "{text}");
         if !summary.files.is_empty() {

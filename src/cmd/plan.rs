@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use super::{Outcome, report_problems, with_existing};
-use crate::diagnostic::report::Format;
+use crate::diagnostic::report::{Colour, Format};
 use crate::pipeline;
 use crate::plan as comment;
 use crate::settings::Settings;
@@ -22,6 +22,7 @@ pub enum PlanFormat {
 pub fn plan(
     settings: &Settings,
     format: PlanFormat,
+    colour: Colour,
     out: &mut impl Write,
     err: &mut impl Write,
 ) -> Outcome {
@@ -29,7 +30,7 @@ pub fn plan(
         &settings.paths.out,
         err,
         |existing, err| match pipeline::build(settings, existing, None) {
-            Err(summary) => report_problems(&summary, Format::Human, out, err),
+            Err(summary) => report_problems(&summary, Format::Human, colour, out, err),
             Ok(build) => {
                 let entries = comment::plan(&build);
                 let text = match format {

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use super::{Outcome, inside_repository, io_error, report_problems, with_existing};
 use crate::diagnostic::escape_path;
-use crate::diagnostic::report::Format;
+use crate::diagnostic::report::{Colour, Format};
 use crate::pipeline::{self, Build};
 use crate::settings::Settings;
 use crate::write::{self, Existing, Staging};
@@ -17,6 +17,7 @@ use crate::write::{self, Existing, Staging};
 pub fn render(
     settings: &Settings,
     format: Format,
+    colour: Colour,
     out: &mut impl Write,
     err: &mut impl Write,
 ) -> Outcome {
@@ -30,7 +31,7 @@ pub fn render(
         Ok(lock) => with_existing(out_dir, err, |existing, err| {
             let staging = Staging::new(out_dir, &lock);
             match pipeline::build(settings, existing, Some(&staging)) {
-                Err(summary) => report_problems(&summary, format, out, err),
+                Err(summary) => report_problems(&summary, format, colour, out, err),
                 Ok(build) => apply(out_dir, &staging, &build, err),
             }
         }),
@@ -42,13 +43,14 @@ pub fn render(
 pub fn check(
     settings: &Settings,
     format: Format,
+    colour: Colour,
     out: &mut impl Write,
     err: &mut impl Write,
 ) -> Outcome {
     let out_dir = &settings.paths.out;
     with_existing(out_dir, err, |existing, err| {
         match pipeline::build(settings, existing, None) {
-            Err(summary) => report_problems(&summary, format, out, err),
+            Err(summary) => report_problems(&summary, format, colour, out, err),
             Ok(build) => compare(out_dir, &build, existing, out, err),
         }
     })

@@ -13,6 +13,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+#[cfg(feature = "compiler")]
+pub mod draw;
+
 /// A position in a file: 1-based line and column, the column counted in
 /// characters (as editors and CI annotations count them).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -122,6 +125,23 @@ pub struct Diagnostic {
     pub hint: Option<String>,
     /// The text of the line the span starts on, for showing with a caret.
     pub line_text: Option<String>,
+    /// Other places that explain the problem (the first copy of a duplicate
+    /// key), each drawn under its own line; none by default.
+    pub labels: Vec<Label>,
+}
+
+/// Another place in the file that explains a problem, with a few words on it
+/// ("first given here"). The `human` format draws it under its line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Label {
+    /// Where.
+    pub span: Span,
+    /// What this place is to the problem.
+    pub text: String,
+    /// The text of the line the span starts on and of its neighbours, by line
+    /// number: a drawing shows the line between two spans one line apart (a
+    /// label whose line is not here is not drawn).
+    pub lines: Vec<(usize, String)>,
 }
 
 impl Diagnostic {
@@ -134,12 +154,19 @@ impl Diagnostic {
             message: message.into(),
             hint: None,
             line_text: None,
+            labels: Vec::new(),
         }
     }
 
     /// Adds a hint.
     pub fn with_hint(mut self, hint: impl Into<String>) -> Diagnostic {
         self.hint = Some(hint.into());
+        self
+    }
+
+    /// Adds a labelled place (made by [`Lines::label`]).
+    pub fn with_label(mut self, label: Label) -> Diagnostic {
+        self.labels.push(label);
         self
     }
 
@@ -244,6 +271,19 @@ impl<'a> Lines<'a> {
             message: message.into(),
             hint: None,
             line_text: self.get(span.start.line).map(str::to_owned),
+            labels: Vec::new(),
+        }
+    }
+
+    /// A label at `span`, carrying the line it starts on and its neighbours.
+    pub fn label(&self, span: Span, text: impl Into<String>) -> Label {
+        let line = span.start.line;
+        Label {
+            span,
+            text: text.into(),
+            lines: (line.saturating_sub(1)..=line + 1)
+                .filter_map(|n| Some((n, self.get(n)?.to_owned())))
+                .collect(),
         }
     }
 

@@ -12,7 +12,8 @@ use std::fmt::Write as _;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::diagnostic::{Diagnostic, escape, escape_path, is_unprintable};
+pub use crate::diagnostic::draw::Colour;
+use crate::diagnostic::{Diagnostic, draw, is_unprintable};
 
 /// The output formats of `check` (and of `render` when specs are invalid).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,70 +77,28 @@ impl Summary {
     }
 }
 
-/// Renders every problem in `format`.
-pub fn render(summary: &Summary, format: Format) -> String {
+/// Renders every problem in `format`; `colour` applies to `human` only (the
+/// others are read by programs).
+pub fn render(summary: &Summary, format: Format, colour: Colour) -> String {
     match format {
-        Format::Human => summary.diagnostics().map(human).collect(),
+        Format::Human => summary
+            .diagnostics()
+            .map(|d| draw::human(d, colour))
+            .collect(),
         Format::Json => json_report(summary),
         Format::Github => summary.diagnostics().map(github).collect(),
         Format::Gitlab => gitlab(summary),
     }
 }
 
-/// rustc-style: message, location, the line with a caret under the span, hint.
+/// rustc-style, without colour: message, location, the line with a caret
+/// under the span, hint (see [`crate::diagnostic::draw`]).
 ///
 /// Every text is shown on its own line: control and line-break characters in
 /// a path, message, hint or source line are shown escaped, so nothing a spec
 /// holds can start a line that a CI log reads as a command.
 pub fn human(d: &Diagnostic) -> String {
-    let mut out = format!("error[{}]: {}\n", d.code, escape(&d.message));
-    let pos = d.pos();
-    let path = escape_path(&d.path);
-    match (&d.span, &d.line_text) {
-        (Some(span), Some(line)) => {
-            let number = pos.line.to_string();
-            let pad = " ".repeat(number.len());
-            // One column per character: tabs become spaces, control characters a visible mark.
-            let line: String = line
-                .chars()
-                .map(|c| {
-                    if c == '\t' {
-                        ' '
-                    } else if is_unprintable(c) {
-                        '\u{fffd}'
-                    } else {
-                        c
-                    }
-                })
-                .collect();
-            let width = if span.end.line == span.start.line {
-                span.end.col.saturating_sub(span.start.col).max(1)
-            } else {
-                1
-            };
-            let width = width.min(line.chars().count().saturating_sub(pos.col - 1).max(1));
-            let _ = writeln!(out, "{pad}--> {path}:{}:{}", pos.line, pos.col);
-            let _ = writeln!(out, "{pad} |");
-            let _ = writeln!(out, "{number} | {line}");
-            let _ = writeln!(
-                out,
-                "{pad} | {}{}",
-                " ".repeat(pos.col - 1),
-                "^".repeat(width)
-            );
-            if let Some(hint) = &d.hint {
-                let _ = writeln!(out, "{pad} = hint: {}", escape(hint));
-            }
-        }
-        _ => {
-            let _ = writeln!(out, "  --> {path}");
-            if let Some(hint) = &d.hint {
-                let _ = writeln!(out, "   = hint: {}", escape(hint));
-            }
-        }
-    }
-    out.push('\n');
-    out
+    draw::human(d, Colour::Plain)
 }
 
 fn diagnostic_json(d: &Diagnostic) -> Value {
