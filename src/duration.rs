@@ -1,7 +1,7 @@
 //! One duration grammar for both binaries: the compiler's `deadline` and the
 //! runner's `--timeout`, `--poll-interval`, `--retry-for` and
 //! `--request-timeout` are read by [`parse`], and what the compiler renders
-//! for the runner is written by [`format`], which [`parse`] always reads back.
+//! for the runner is written by [`format()`], which [`parse`] always reads back.
 //!
 //! A duration is either a whole number of seconds of at most 15 digits
 //! (`90`), or numbers of at most 9 digits with the units `d`, `h`, `m`, `s`,
@@ -9,7 +9,7 @@
 //! `500ms`). [`PATTERN`] says exactly that, so the JSON Schema and the parser
 //! give the same verdict. The bounds make the grammar closed: the longest
 //! duration written with units (about 2,850 years) still fits the
-//! 15-digit form, which is what [`format`] falls back to.
+//! 15-digit form, which is what [`format()`] falls back to.
 
 use std::time::Duration;
 
