@@ -492,3 +492,16 @@ fn schema_check(path: &std::path::Path) -> u8 {
 fn print(text: &str) {
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap's checks of the whole command tree (clashing names or shorts,
+    /// defaults a value parser refuses, ...), which a debug build otherwise
+    /// runs only for the subcommand a user happens to call.
+    #[test]
+    fn command_line_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}
