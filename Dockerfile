@@ -16,10 +16,13 @@ FROM ${RUST_IMAGE} AS build
 WORKDIR /src
 # Only what the runner's build reads: the workspace manifests and lock, the
 # library it shares with the compiler (built without the compiler feature) and
-# the runner crate.
+# the runner crate. Cargo loads every workspace member's manifest, so the
+# test-server crate (tests/dagster/, a dev-dependency) comes too; nothing of it
+# is built.
 COPY Cargo.toml Cargo.lock ./
 COPY src/ src/
 COPY runner/ runner/
+COPY tests/dagster/ tests/dagster/
 # crt-static on the glibc target links everything in: the binary needs no
 # loader and no shared library, so it runs in `scratch`. Its TLS roots are
 # compiled in (rustls with webpki-roots), so the image needs no CA bundle.

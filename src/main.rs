@@ -308,3 +308,16 @@ fn run(command: Command, out: &mut impl Write, err: &mut impl Write) -> Outcome 
         Command::Schema { check: true, path } => cmd::schema::check(&path, out, err),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap's checks of the whole command tree (clashing names or shorts,
+    /// defaults a value parser refuses, ...), which a debug build otherwise
+    /// runs only for the subcommand a user happens to call.
+    #[test]
+    fn command_line_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -9,10 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use dagster_test_server::dagster;
 use serde_json::Value;
-
-#[path = "dagster/server.rs"]
-mod dagster;
 
 use crate::support::{outcome, run, temp_dir, tools};
 
@@ -117,7 +115,7 @@ fn run_job(job: &Value, mount_root: &Path) -> (i32, String) {
 
 #[test]
 fn from_a_new_spec_to_a_finished_backfill_launched_once() {
-    let server = dagster::dagster();
+    let server = dagster();
     let repo = temp_dir();
     let d = repo.path();
 

@@ -7,6 +7,7 @@ mod corpus;
 mod e2e;
 mod gitops;
 mod hardening;
+mod msrv;
 mod network;
 mod plan_comment;
 mod policy;

@@ -136,7 +136,7 @@ fn yaml_text_filter(
     Ok(tera::Value::String(yaml_text(text, indent)))
 }
 
-/// See `yaml_text_filter`.
+/// The `yaml_text` template filter as a function: see `yaml_text_filter`.
 pub fn yaml_text(text: &str, indent: usize) -> String {
     let literal_safe = !text.is_empty()
         && !text.contains(is_unsafe)

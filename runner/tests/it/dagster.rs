@@ -8,9 +8,9 @@ use std::io::BufReader;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use dagster_test_server::{Server, dagster, prefixed_webserver, repo_root, venv};
 use serde_json::{Value, json};
 
-use crate::dagster_server::{Server, dagster, prefixed_webserver, repo_root, venv};
 use crate::fake::SEED;
 use crate::support::{command, read_until, run, spec_file, trial, wait};
 

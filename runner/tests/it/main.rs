@@ -12,9 +12,6 @@
 //! daemon, and one per core (libtest's default) would make the suite wait for
 //! those ticks one after another. `--test-threads` still overrides it.
 
-#[path = "../../../tests/dagster/server.rs"]
-mod dagster_server;
-
 mod cli;
 mod dagster;
 mod fake;

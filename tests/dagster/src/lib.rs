@@ -1,7 +1,9 @@
 //! Test support: one real Dagster per test binary, started on first use.
 //!
-//! Include it with `#[path = ".../tests/dagster/server.rs"] mod dagster;`. The
-//! first call to [`dagster`] creates the venv if needed (`venv.sh`, pinned to
+//! The one owner of the test server: the compiler's tests (`tests/e2e.rs`) and
+//! the runner's (`runner/tests/it/`) both take it as the dev-dependency
+//! `dagster-test-server`; the scripts it runs sit beside it in `tests/dagster/`.
+//! The first call to [`dagster`] creates the venv if needed (`venv.sh`, pinned to
 //! Dagster 1.13.27), starts `dagster dev` on 127.0.0.1 on a free port with the
 //! code locations in `workspace.yaml` and a fresh `DAGSTER_HOME` (telemetry
 //! off), and waits until every location has loaded. Later calls share it, so
@@ -10,9 +12,7 @@
 //! started through `serve.sh`, which stops its whole process group when this
 //! process exits and closes the pipe to it; nothing has to remember to stop it.
 //!
-//! It only uses std and serde_json, so any crate of the workspace can include it.
-
-#![allow(dead_code)]
+//! It only uses std and serde_json.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
