@@ -20,8 +20,8 @@
 //!    template to one manifest (a Job and its ConfigMap), checked against
 //!    Kubernetes' rules ([`kube`]); plus the kustomization and the
 //!    NetworkPolicy.
-//! 5. **write** ([`write`](mod@write)): what `out/` holds, the changes to make, and
-//!    making them atomically under a lock.
+//! 5. **write** ([`write`](mod@write)): what `out/` holds, the changes to
+//!    make, and making them atomically under a lock.
 //!
 //! [`pipeline`] chains discover to render into what `out/` should hold,
 //! on every core ([`parallel`]); [`plan`] turns that into a pull-request
