@@ -2,8 +2,7 @@
 CARGO ?= cargo
 
 # cargo-deny, built once from crates.io into target/ (a version bump builds the
-# new one beside it). Its release profile is fat LTO in one codegen unit, a
-# long single-threaded step a checker run twice per build does not need.
+# new one beside it); about 6 minutes on two cores.
 DENY_VERSION = 0.20.2
 DENY = target/tools/cargo-deny-$(DENY_VERSION)/bin/cargo-deny
 
@@ -35,8 +34,7 @@ advisories: $(DENY)
 	.ci/advisories $(DENY)
 
 $(DENY):
-	CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-		$(CARGO) install --locked --quiet cargo-deny@$(DENY_VERSION) --root target/tools/cargo-deny-$(DENY_VERSION)
+	$(CARGO) install --locked --quiet cargo-deny@$(DENY_VERSION) --root target/tools/cargo-deny-$(DENY_VERSION)
 
 # Committed artefacts must match what the tool generates, and the examples must pass.
 drift:
