@@ -4,6 +4,7 @@
 mod agreement;
 mod cli;
 mod corpus;
+mod dependencies;
 mod e2e;
 mod gitops;
 mod hardening;
