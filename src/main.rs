@@ -212,8 +212,8 @@ struct SpecsArgs {
 
 impl SpecsArgs {
     /// The settings, with `--specs` applied; a bad settings file is reported to `err`.
-    fn resolve(self, err: &mut impl Write) -> Result<Settings, Outcome> {
-        let mut s = cmd::load_settings(self.settings.as_deref(), colour(), err)?;
+    fn resolve(self, colour: Colour, err: &mut impl Write) -> Result<Settings, Outcome> {
+        let mut s = cmd::load_settings(self.settings.as_deref(), colour, err)?;
         s.paths.specs = self.specs.unwrap_or(s.paths.specs);
         cmd::warn_settings(&s, self.settings.as_deref(), err);
         Ok(s)
@@ -222,8 +222,8 @@ impl SpecsArgs {
 
 impl SettingsArgs {
     /// The settings, each flag applied; a bad settings file is reported to `err`.
-    fn resolve(self, err: &mut impl Write) -> Result<Settings, Outcome> {
-        let mut s = cmd::load_settings(self.settings.as_deref(), colour(), err)?;
+    fn resolve(self, colour: Colour, err: &mut impl Write) -> Result<Settings, Outcome> {
+        let mut s = cmd::load_settings(self.settings.as_deref(), colour, err)?;
         s.paths.specs = self.specs.unwrap_or(s.paths.specs);
         s.paths.out = self.out.unwrap_or(s.paths.out);
         s.paths.templates = self.templates.unwrap_or(s.paths.templates);
@@ -239,7 +239,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut out = std::io::stdout();
     let mut err = std::io::stderr();
-    let outcome = run(cli.command, &mut out, &mut err);
+    let outcome = run(cli.command, colour(), &mut out, &mut err);
     let _ = out.flush();
     ExitCode::from(match outcome {
         Outcome::Success => 0,
@@ -267,8 +267,8 @@ fn colour() -> Colour {
     if on { Colour::Ansi } else { Colour::Plain }
 }
 
-/// Runs `command`, its output to `out` and `err`.
-fn run(command: Command, out: &mut impl Write, err: &mut impl Write) -> Outcome {
+/// Runs `command`, its output to `out` and `err` (human diagnostics in `colour`).
+fn run(command: Command, colour: Colour, out: &mut impl Write, err: &mut impl Write) -> Outcome {
     match command {
         Command::Check {
             paths,
@@ -276,31 +276,31 @@ fn run(command: Command, out: &mut impl Write, err: &mut impl Write) -> Outcome 
             format,
             max_partitions,
         } => {
-            let mut s = match settings.resolve(err) {
+            let mut s = match settings.resolve(colour, err) {
                 Ok(s) => s,
                 Err(outcome) => return outcome,
             };
             s.max_partitions = max_partitions.unwrap_or(s.max_partitions);
-            cmd::check::check(&s, &paths, format.into(), colour(), out, err)
+            cmd::check::check(&s, &paths, format.into(), colour, out, err)
         }
         Command::Render {
             check,
             settings,
             format,
-        } => match settings.resolve(err) {
+        } => match settings.resolve(colour, err) {
             Err(outcome) => outcome,
-            Ok(s) if check => cmd::render::check(&s, format.into(), colour(), out, err),
-            Ok(s) => cmd::render::render(&s, format.into(), colour(), out, err),
+            Ok(s) if check => cmd::render::check(&s, format.into(), colour, out, err),
+            Ok(s) => cmd::render::render(&s, format.into(), colour, out, err),
         },
-        Command::Plan { settings, format } => match settings.resolve(err) {
+        Command::Plan { settings, format } => match settings.resolve(colour, err) {
             Err(outcome) => outcome,
-            Ok(s) => cmd::plan::plan(&s, format.into(), colour(), out, err),
+            Ok(s) => cmd::plan::plan(&s, format.into(), colour, out, err),
         },
         Command::New {
             issue,
             kind,
             settings,
-        } => match settings.resolve(err) {
+        } => match settings.resolve(colour, err) {
             Err(outcome) => outcome,
             Ok(s) => cmd::new::new(&issue, kind.into(), &s.paths.specs, out, err),
         },

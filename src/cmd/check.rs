@@ -6,8 +6,8 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::Outcome;
-use crate::diagnostic::report::{self, Colour, Format, Summary};
+use super::{Outcome, write_report};
+use crate::diagnostic::report::{Colour, Format, Summary};
 use crate::diagnostic::{Diagnostic, Lines};
 use crate::discover::{Entry, bad_name, classify, discover, is_retired};
 use crate::parallel::parallel_map;
@@ -32,12 +32,8 @@ pub fn check(
         paths,
         &Limits::from_settings(settings),
     );
-    let text = report::render(&summary, format, colour);
-    if format == Format::Human {
-        let _ = write!(err, "{text}");
+    if write_report(&summary, format, colour, out, err) {
         let _ = writeln!(err, "{}", summary.tally());
-    } else {
-        let _ = out.write_all(text.as_bytes());
     }
     Outcome::of(&summary)
 }

@@ -73,6 +73,25 @@ pub fn warn_settings(settings: &Settings, file: Option<&Path>, err: &mut impl Wr
     }
 }
 
+/// Writes `summary` in `format`: the human format to `err` (in `colour`),
+/// for people, and returns true; the others to `out`, for tools.
+fn write_report(
+    summary: &Summary,
+    format: Format,
+    colour: Colour,
+    out: &mut impl Write,
+    err: &mut impl Write,
+) -> bool {
+    let text = report::render(summary, format, colour);
+    if format == Format::Human {
+        let _ = err.write_all(text.as_bytes());
+        true
+    } else {
+        let _ = out.write_all(text.as_bytes());
+        false
+    }
+}
+
 /// Reports the problems that stopped a render (or a plan): to `err` for
 /// people (in `colour`), to `out` in the other formats.
 fn report_problems(
@@ -82,15 +101,11 @@ fn report_problems(
     out: &mut impl Write,
     err: &mut impl Write,
 ) -> Outcome {
-    let text = report::render(summary, format, colour);
-    if format == Format::Human {
-        let _ = write!(err, "{text}");
+    if write_report(summary, format, colour, out, err) {
         if !summary.files.is_empty() {
             let _ = writeln!(err, "{}", summary.tally());
         }
         let _ = writeln!(err, "nothing was written");
-    } else {
-        let _ = out.write_all(text.as_bytes());
     }
     Outcome::of(summary)
 }
