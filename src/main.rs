@@ -241,11 +241,7 @@ fn main() -> ExitCode {
     let mut err = std::io::stderr();
     let outcome = run(cli.command, colour(), &mut out, &mut err);
     let _ = out.flush();
-    ExitCode::from(match outcome {
-        Outcome::Success => 0,
-        Outcome::Failure => 1,
-        Outcome::Error => 2,
-    })
+    ExitCode::from(outcome.code())
 }
 
 /// Whether diagnostics in the `human` format (written to stderr) are

@@ -10,6 +10,7 @@
 //! about it.
 
 pub mod check;
+pub mod connect;
 pub mod new;
 pub mod plan;
 pub mod render;
@@ -30,8 +31,24 @@ pub enum Outcome {
     Success,
     /// A spec is invalid, or with `--check` something is stale.
     Failure,
-    /// A usage error, or a file or directory could not be read or written.
+    /// A usage error, or a file or directory could not be read or written
+    /// (or Dagster could not be asked).
     Error,
+    /// Something asked for is still running or was never launched
+    /// (`status`): not a failure yet, not a success either.
+    Pending,
+}
+
+impl Outcome {
+    /// The process exit code: 0 success, 1 failure, 2 error, 3 pending.
+    pub fn code(self) -> u8 {
+        match self {
+            Outcome::Success => 0,
+            Outcome::Failure => 1,
+            Outcome::Error => 2,
+            Outcome::Pending => 3,
+        }
+    }
 }
 
 impl Outcome {

@@ -80,6 +80,9 @@ pub struct Dagster {
     /// The port the webserver's pods listen on (the Service's `targetPort`),
     /// which is what a NetworkPolicy sees; the URL's port when unset.
     pub target_port: Option<Port>,
+    /// Base URL of Dagster's UI, for links in `status` and plans (Dagster+:
+    /// `https://ORG.dagster.cloud/DEPLOYMENT`); `url` when unset.
+    pub ui_url: Option<HttpUrl>,
 }
 
 /// `[dagster]` as written, checked as a whole into [`Dagster`].
@@ -91,6 +94,7 @@ struct DagsterFile {
     namespace: Option<DnsLabel>,
     pod_labels: BTreeMap<LabelKey, LabelValue>,
     target_port: Option<Port>,
+    ui_url: Option<HttpUrl>,
 }
 
 impl Default for DagsterFile {
@@ -102,6 +106,7 @@ impl Default for DagsterFile {
             namespace: d.namespace,
             pod_labels: d.pod_labels,
             target_port: d.target_port,
+            ui_url: d.ui_url,
         }
     }
 }
@@ -119,11 +124,17 @@ impl TryFrom<DagsterFile> for Dagster {
             namespace: f.namespace,
             pod_labels: f.pod_labels,
             target_port: f.target_port,
+            ui_url: f.ui_url,
         })
     }
 }
 
 impl Dagster {
+    /// Base URL of Dagster's UI, without a trailing `/`: `ui_url`, else `url`.
+    pub fn ui_base(&self) -> &str {
+        self.ui_url.as_ref().unwrap_or(&self.url).as_str().trim_end_matches('/')
+    }
+
     /// The port the NetworkPolicy lets runner pods reach: `target_port`, else the URL's.
     pub fn pod_port(&self) -> u16 {
         self.target_port
@@ -222,6 +233,7 @@ impl Default for Dagster {
             namespace: None,
             pod_labels: BTreeMap::new(),
             target_port: None,
+            ui_url: None,
         }
     }
 }

@@ -1,0 +1,35 @@
+//! The Dagster client as the compiler sets it up, for the commands that ask
+//! Dagster what requests became or would become (`status`, `plan
+//! --resolve`): the same client the runner uses, reads only, every wait
+//! bounded by one deadline.
+
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+use std::time::Duration;
+
+use crate::dagster::{Client, Stop, Transport};
+use crate::settings::HttpUrl;
+
+/// What the compiler calls itself in each request.
+const USER_AGENT: &str = concat!("dagster-scripts/", env!("CARGO_PKG_VERSION"));
+
+/// How long one request may take before it is retried.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The environment variable holding a Dagster+ API token (read-only is enough).
+pub const TOKEN_VAR: &str = "DAGSTER_API_TOKEN";
+
+/// A client for the Dagster webserver at `url` (its base URL; `/graphql` is
+/// appended), with the token in `DAGSTER_API_TOKEN` if set, that gives up
+/// after `timeout` in all. A token sent over plain http to a host outside
+/// the cluster is warned about on `err`.
+pub fn client(url: &HttpUrl, timeout: Duration, err: &mut impl Write) -> Client {
+    let token = std::env::var(TOKEN_VAR).ok().filter(|t| !t.is_empty());
+    if let Some(w) = url.parsed().token_warning(token.is_some()) {
+        let _ = writeln!(err, "warning: {w}");
+    }
+    let transport = Transport::new(&url.parsed().endpoint(), token, USER_AGENT);
+    let stop = Stop::new(timeout, Arc::new(AtomicUsize::new(0)));
+    Client::new(transport, stop, timeout, REQUEST_TIMEOUT.min(timeout))
+}
