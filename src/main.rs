@@ -6,6 +6,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use dagster_scripts::cmd::{self, Outcome, plan::PlanFormat};
@@ -197,6 +198,37 @@ struct SettingsArgs {
     /// Base URL of the Dagster webserver, as the Job reaches it [settings: dagster.url].
     #[arg(long, value_name = "URL")]
     dagster_url: Option<HttpUrl>,
+}
+
+/// How the commands that ask Dagster (`status`, `plan --resolve`) reach it.
+#[derive(Args)]
+struct DagsterArgs {
+    /// Base URL of the Dagster webserver to ask, when this machine reaches it at another address than the Jobs do (a port-forward, an ingress) [default: settings dagster.url]. A Dagster+ token is read from DAGSTER_API_TOKEN.
+    #[arg(long = "dagster", value_name = "URL", env = "DAGSTER_URL")]
+    url: Option<HttpUrl>,
+    /// Give up asking Dagster after this long, retries included (e.g. 30s, 2m).
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    timeout: Duration,
+}
+
+impl DagsterArgs {
+    /// A client for the Dagster these flags (else `settings`) name; a token
+    /// sent in clear text is warned about on `err`.
+    fn client(
+        &self,
+        settings: &Settings,
+        err: &mut impl Write,
+    ) -> dagster_scripts::dagster::Client {
+        let url = self.url.as_ref().unwrap_or(&settings.dagster.url);
+        cmd::connect::client(url, self.timeout, err)
+    }
+}
+
+/// A duration as the settings write it (`90s`, `5m`, `1h30m`).
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    dagster_scripts::duration::parse(s)
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("`{s}` is not a duration: write e.g. 30s, 5m or 1h30m"))
 }
 
 /// The settings `check` and `new` read: the same file as `render`, and where the specs are.

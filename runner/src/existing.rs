@@ -28,9 +28,6 @@ use crate::handle::Handle;
 use crate::log::{Event, Logger};
 use crate::tags;
 
-/// Tags Dagster puts on a copy of a backfill or run (a re-execution).
-const PARENT_TAGS: [&str; 2] = ["dagster/parent_backfill_id", "dagster/parent_run_id"];
-
 /// One launch carrying a request's hash.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Launch {
@@ -64,27 +61,15 @@ pub fn of_request(client: &Client, hash: &str) -> Result<Vec<Launch>, Error> {
 }
 
 /// The request's own launches among `group` (launches that carry one
-/// request hash), earliest first: Dagster's copies of a launch in the group
-/// (re-executions, which name their parent) left out. The first is the
-/// request's launch; the others are twins.
+/// request hash), earliest first, by the one rule every caller shares
+/// ([`ops::originals`]). The first is the request's launch; the others are
+/// twins.
 pub fn originals(group: &[Launch]) -> Vec<&Launch> {
-    let ids: Vec<&str> = group.iter().map(|l| l.found.id.as_str()).collect();
-    let mut out: Vec<&Launch> = group
-        .iter()
-        .filter(|l| {
-            !PARENT_TAGS
-                .iter()
-                .filter_map(|t| ops::tag(&l.found.tags, t))
-                .any(|parent| ids.contains(&parent))
-        })
-        .collect();
-    out.sort_by(|a, b| {
-        a.found
-            .created
-            .total_cmp(&b.found.created)
-            .then_with(|| a.found.id.cmp(&b.found.id))
-    });
-    out
+    let found: Vec<Found> = group.iter().map(|l| l.found.clone()).collect();
+    ops::originals(&found)
+        .into_iter()
+        .filter_map(|f| group.iter().find(|l| l.found.id == f.id))
+        .collect()
 }
 
 /// The ids of the twins among `launches` (any mix of requests): every

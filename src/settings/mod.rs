@@ -132,7 +132,11 @@ impl TryFrom<DagsterFile> for Dagster {
 impl Dagster {
     /// Base URL of Dagster's UI, without a trailing `/`: `ui_url`, else `url`.
     pub fn ui_base(&self) -> &str {
-        self.ui_url.as_ref().unwrap_or(&self.url).as_str().trim_end_matches('/')
+        self.ui_url
+            .as_ref()
+            .unwrap_or(&self.url)
+            .as_str()
+            .trim_end_matches('/')
     }
 
     /// The port the NetworkPolicy lets runner pods reach: `target_port`, else the URL's.

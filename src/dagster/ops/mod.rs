@@ -29,4 +29,4 @@ pub use locations::{Repository, Target, repositories};
 pub use partitions::{Partitions, asset_partitions, job_partitions, partition_tags};
 pub use run_config::validate_run_config;
 pub use runs::{RunClass, RunState, classify_run, run_status};
-pub use tagged::{Found, find_backfills, find_runs};
+pub use tagged::{Found, PARENT_TAGS, find_backfills, find_runs, originals};

@@ -1,5 +1,6 @@
 //! Backfills and runs found by their tags: how an earlier launch of a
-//! request is found again.
+//! request is found again, and which of several launches carrying one
+//! request hash is the request's own ([`originals`]).
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -134,4 +135,73 @@ pub fn find_runs(
         .collect();
     found.sort_by(|a, b| a.created.total_cmp(&b.created));
     Ok(found)
+}
+
+/// Tags Dagster puts on a copy of a backfill or run (a re-execution), naming
+/// the launch it copies.
+pub const PARENT_TAGS: [&str; 2] = ["dagster/parent_backfill_id", "dagster/parent_run_id"];
+
+/// The request's own launches among `group` (launches that carry one request
+/// hash), earliest first (Dagster's creation time, ties broken by id):
+/// Dagster's copies of a launch in the group (re-executions, which name their
+/// parent) left out. The first is the request's launch; any others are
+/// concurrent twins. Every caller that asks "what did this request launch"
+/// (the runner before launching, `status`, `plan --resolve`) uses this one
+/// rule, so they agree.
+pub fn originals(group: &[Found]) -> Vec<&Found> {
+    let ids: Vec<&str> = group.iter().map(|f| f.id.as_str()).collect();
+    let mut out: Vec<&Found> = group
+        .iter()
+        .filter(|f| {
+            !PARENT_TAGS
+                .iter()
+                .filter_map(|t| super::tag(&f.tags, t))
+                .any(|parent| ids.contains(&parent))
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        a.created
+            .total_cmp(&b.created)
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(id: &str, created: f64, tags: &[(&str, &str)]) -> Found {
+        Found {
+            id: id.to_owned(),
+            created,
+            status: String::new(),
+            tags: tags
+                .iter()
+                .map(|(k, v)| Tag {
+                    key: (*k).to_owned(),
+                    value: (*v).to_owned(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_earliest_launch_is_the_requests_and_copies_of_it_are_not_twins() {
+        let group = [
+            found("b", 2.0, &[]),
+            found("copy", 0.5, &[("dagster/parent_backfill_id", "a")]),
+            found("a", 1.0, &[]),
+            found("c", 2.0, &[]),
+        ];
+        let ids: Vec<&str> = originals(&group).iter().map(|f| f.id.as_str()).collect();
+        assert_eq!(ids, ["a", "b", "c"]);
+        // A copy of a launch outside the group is an original of its own.
+        let lone = [found(
+            "copy",
+            0.5,
+            &[("dagster/parent_run_id", "elsewhere")],
+        )];
+        assert_eq!(originals(&lone).len(), 1);
+    }
 }
