@@ -31,7 +31,9 @@
 //! outcome to an exit code. [`duration`], [`url`], [`hash`] and
 //! [`pointer`](mod@pointer) are shared by both binaries, and so is the
 //! Dagster GraphQL client (`dagster`, behind the `dagster` feature), which
-//! the runner launches and follows through.
+//! the runner launches and follows through, and the resolution of a request
+//! against Dagster (`resolve`, same feature), which the runner launches and
+//! `plan --resolve` shows.
 
 // Shared by both binaries: the model and its reader, and what they use.
 pub mod diagnostic;
@@ -44,6 +46,10 @@ pub mod url;
 // The Dagster GraphQL client: the runner launches and follows through it.
 #[cfg(feature = "dagster")]
 pub mod dagster;
+
+// What a request resolves to in Dagster: the runner launches it, `plan --resolve` shows it.
+#[cfg(feature = "dagster")]
+pub mod resolve;
 
 // The stages, in pipeline order.
 #[cfg(feature = "compiler")]

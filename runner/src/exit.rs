@@ -9,6 +9,7 @@
 use std::fmt;
 
 use dagster_scripts::dagster::{self, Kind};
+use dagster_scripts::resolve::{self, Cause};
 
 /// The runner's exit codes, as documented in `--help` and `runner/README.md`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -137,6 +138,18 @@ impl From<dagster::Error> for Error {
     }
 }
 
+/// A request that did not resolve, by its cause: a wrong spec exits 2, a
+/// refusal 3, and a failure to ask Dagster as the client's failures do.
+impl From<resolve::Error> for Error {
+    fn from(e: resolve::Error) -> Error {
+        match e.cause {
+            Cause::Spec => Error::invalid(e.message),
+            Cause::Rejected => Error::rejected(e.message),
+            Cause::Dagster(e) => e.into(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,6 +169,17 @@ mod tests {
         .map(|s| s.code())
         .collect();
         assert_eq!(codes, [0, 1, 2, 3, 4, 5, 143]);
+    }
+
+    #[test]
+    fn a_refusal_to_resolve_keeps_its_exit_code_and_message() {
+        let e: Error = resolve::Error::spec("too many").at("/tags").into();
+        assert_eq!(
+            (e.status, e.message.as_str()),
+            (Status::Invalid, "too many")
+        );
+        let e: Error = resolve::Error::rejected("no such job").into();
+        assert_eq!(e.status, Status::Rejected);
     }
 
     #[test]

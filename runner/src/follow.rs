@@ -178,7 +178,7 @@ fn failed_partitions(client: &Client, id: &str) -> Result<Vec<String>, Error> {
             .map(|(k, _)| k)
             .collect());
     }
-    existing::failed_partitions(client, id)
+    Ok(existing::failed_partitions(client, id)?)
 }
 
 fn poll_run(

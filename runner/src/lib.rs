@@ -7,18 +7,18 @@
 //! (what to launch, resolved against Dagster) → [`launch`] → [`follow`] → an
 //! [`exit::Status`]. Everything that talks to Dagster goes through the root
 //! library's client ([`dagster_scripts::dagster`]), set up by [`client`];
-//! everything a person sees goes through [`log`].
+//! everything a person sees goes through [`log`]. Resolution ([`resolve`],
+//! [`existing`], [`handle`], [`tags`]) lives in the root library, which
+//! `dagster-scripts plan --resolve` shares, so both resolve a spec alike.
 
 pub mod args;
 pub mod client;
 pub mod command;
-pub mod existing;
 pub mod exit;
 pub mod follow;
-pub mod handle;
 pub mod launch;
 pub mod log;
-pub mod resolve;
 pub mod run;
 pub mod signals;
-pub mod tags;
+
+pub use dagster_scripts::resolve::{self, existing, handle, tags};

@@ -10,6 +10,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use dagster_scripts::resolve::{Note, Notes};
 use serde_json::{Map, Value};
 
 /// How events are written.
@@ -196,6 +197,22 @@ pub fn format_utc(secs: u64) -> String {
         rem / 60 % 60,
         rem % 60
     )
+}
+
+/// What resolving tells is an event in the log, its ids as fields.
+impl Notes for Logger {
+    fn note(&self, note: Note) {
+        let level = if note.warning {
+            Level::Warn
+        } else {
+            Level::Info
+        };
+        let mut event = Event::new(level, note.name, note.message);
+        for (key, ids) in note.ids {
+            event = event.with(key, ids);
+        }
+        self.emit(event);
+    }
 }
 
 #[cfg(test)]

@@ -2,14 +2,11 @@
 
 use serde_json::{Map, Value, json};
 
-use dagster_scripts::dagster::{Client, ops};
-use dagster_scripts::spec::{AssetBackfill, Backfill, Spec};
-
 use super::location::target;
 use super::partitions::select;
-use super::{Action, Plan, where_facts};
-use crate::exit::Error;
-use crate::tags;
+use super::{Action, Error, Plan, tags, where_facts};
+use crate::dagster::{Client, ops};
+use crate::spec::{AssetBackfill, Backfill, Spec};
 
 /// `backfillParams`: `params` with the launch's tags, title and description.
 pub(super) fn backfill_params(
@@ -34,16 +31,18 @@ pub fn job(
     cap: u64,
 ) -> Result<Plan, Error> {
     let target = target(client, b.job_name.as_str(), b.repository_name.as_deref())?;
-    let available = ops::job_partitions(client, &target)?;
+    let available = ops::job_partitions(client, &target).map_err(Error::about("/job_name"))?;
     let keys = select(
         &b.tags.partitions,
         &available,
         &format!("job {}", target.job),
         cap,
-    )?;
+    )
+    .map_err(|e| e.at("/job_name"))?;
     // Dagster takes a backfill's run config unchecked and fails every run.
     if let Some(config) = &b.run_config {
-        ops::validate_run_config(client, &target, &Value::Object(config.clone()))?;
+        ops::validate_run_config(client, &target, &Value::Object(config.clone()))
+            .map_err(Error::about("/run_config"))?;
     }
     let mut params = Map::new();
     params.insert(
@@ -73,20 +72,25 @@ pub fn assets(
     cap: u64,
 ) -> Result<Plan, Error> {
     let mut keys: Option<Vec<String>> = None;
-    for asset in &a.assets {
+    for (i, asset) in a.assets.iter().enumerate() {
         let what = format!("asset {asset}");
-        let available = ops::asset_partitions(client, asset.as_str())?.ok_or_else(|| {
-            Error::rejected(format!(
-                "{what} is not partitioned; an asset backfill needs partitions"
-            ))
-        })?;
-        let selected = select(&a.tags.partitions, &available, &what, cap)?;
+        let at = format!("/assets/{i}");
+        let available = ops::asset_partitions(client, asset.as_str())
+            .map_err(Error::about(&at))?
+            .ok_or_else(|| {
+                Error::rejected(format!(
+                    "{what} is not partitioned; an asset backfill needs partitions"
+                ))
+                .at(&at)
+            })?;
+        let selected = select(&a.tags.partitions, &available, &what, cap).map_err(|e| e.at(&at))?;
         match &keys {
             Some(first) if *first != selected => {
                 return Err(Error::rejected(format!(
                     "{what} selects other partitions than {}",
                     a.assets[0]
-                )));
+                ))
+                .at(&at));
             }
             _ => keys = Some(selected),
         }

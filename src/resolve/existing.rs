@@ -20,13 +20,10 @@
 
 use std::collections::BTreeMap;
 
-use dagster_scripts::dagster::Client;
-use dagster_scripts::dagster::ops::{self, Found};
-
-use crate::exit::Error;
-use crate::handle::Handle;
-use crate::log::{Event, Logger};
-use crate::tags;
+use super::handle::Handle;
+use super::{Note, Notes, tags};
+use crate::dagster::ops::{self, Found};
+use crate::dagster::{Client, Error};
 
 /// One launch carrying a request's hash.
 #[derive(Clone, Debug, PartialEq)]
@@ -98,27 +95,26 @@ fn twins(launches: &[Found]) -> Vec<String> {
 
 /// The earlier launch of the request with this hash, if there is one: the
 /// earliest of its own launches (see [`originals`]).
-pub fn find(client: &Client, log: &Logger, hash: &str) -> Result<Option<Handle>, Error> {
+pub fn find(client: &Client, notes: &dyn Notes, hash: &str) -> Result<Option<Handle>, Error> {
     let group = of_request(client, hash)?;
     let originals = originals(&group);
     let Some(first) = originals.first() else {
         return Ok(None);
     };
     if group.len() > 1 {
-        log.emit(
-            Event::warn(
-                "duplicates",
-                format!(
-                    "{} launches carry this request's hash; following the earliest, {}",
-                    group.len(),
-                    first.handle
-                ),
-            )
-            .with(
-                "launches",
-                group.iter().map(|l| l.found.id.clone()).collect::<Vec<_>>(),
+        notes.note(Note {
+            warning: true,
+            name: "duplicates",
+            message: format!(
+                "{} launches carry this request's hash; following the earliest, {}",
+                group.len(),
+                first.handle
             ),
-        );
+            ids: vec![(
+                "launches",
+                group.iter().map(|l| l.found.id.clone()).collect(),
+            )],
+        });
     }
     Ok(Some(first.handle.clone()))
 }

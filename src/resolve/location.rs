@@ -7,11 +7,12 @@
 //! `repository@location` (Dagster's own spelling in UI URLs), as a code
 //! location name, then as a repository name. Within the first tier that
 //! matches, more than one candidate is an error listing them: never a guess.
+//! A job found nowhere is an error at the spec's `job_name`; one found, but
+//! not where `repository_name` says, at `repository_name`.
 
-use dagster_scripts::dagster::Client;
-use dagster_scripts::dagster::ops::{self, Repository, Target};
-
-use crate::exit::Error;
+use super::Error;
+use crate::dagster::Client;
+use crate::dagster::ops::{self, Repository, Target};
 
 /// Where `job` lives, given the spec's optional `repository_name`.
 pub fn target(client: &Client, job: &str, wanted: Option<&str>) -> Result<Target, Error> {
@@ -66,7 +67,8 @@ pub fn resolve(
         many => Err(Error::rejected(format!(
             "job {job} is ambiguous: it exists in {}; set repository_name to one of them (`repository@location`)",
             list(many)
-        ))),
+        ))
+        .at("/job_name")),
     }
 }
 
@@ -96,12 +98,14 @@ fn not_found(
                     list(&known)
                 }
             ))
+            .at("/job_name")
         }
         (Some(wanted), false) => Error::rejected(format!(
             "job {job} not found in code location or repository `{wanted}`; it exists in {}",
             list(holders)
-        )),
-        (None, false) => Error::rejected(format!("job {job} not found")),
+        ))
+        .at("/repository_name"),
+        (None, false) => Error::rejected(format!("job {job} not found")).at("/job_name"),
     }
 }
 
@@ -152,7 +156,8 @@ mod tests {
     #[test]
     fn ambiguous_and_unknown_jobs_are_rejected_with_candidates() {
         let e = resolve(&lab(), "ingestion_job", None).unwrap_err();
-        assert_eq!(e.status, crate::exit::Status::Rejected);
+        assert_eq!(e.cause, crate::resolve::Cause::Rejected);
+        assert_eq!(e.pointer.as_deref(), Some("/job_name"));
         assert!(
             e.message.contains(
                 "__repository__@luchtmeetnet_ingestion, luchtmeetnet_ingestion@legacy_location"
@@ -161,11 +166,13 @@ mod tests {
         );
         let e = resolve(&lab(), "nope_job", None).unwrap_err();
         assert!(e.message.contains("not found in any code location"), "{e}");
+        assert_eq!(e.pointer.as_deref(), Some("/job_name"));
         let e = resolve(&lab(), "cleanup_job", Some("legacy_location")).unwrap_err();
         assert!(
             e.message
                 .contains("it exists in __repository__@luchtmeetnet_ingestion"),
             "{e}"
         );
+        assert_eq!(e.pointer.as_deref(), Some("/repository_name"));
     }
 }

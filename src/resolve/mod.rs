@@ -1,5 +1,6 @@
-//! The resolve stage: what to launch for a spec, resolved against Dagster
-//! but not yet sent.
+//! Resolution: what to launch for a spec, resolved against Dagster but not
+//! yet sent, shared by the runner (which then launches it) and `plan
+//! --resolve` (which only shows it).
 //!
 //! Building a [`Plan`] asks Dagster everything a launch depends on: where the
 //! job lives ([`location`]), which partition keys exist ([`partitions`]),
@@ -8,23 +9,32 @@
 //! does not fit the spec. The same plan is what `--dry-run` prints
 //! ([`dry_run`]) and what the launch sends, so the dry run shows exactly what
 //! would happen.
+//!
+//! Only queries are sent here, never a mutation. A refusal is an [`Error`]
+//! naming the spec's value it is about; what is worth telling but no
+//! refusal goes to a [`Notes`]. What a request launched before is found by
+//! [`existing`], by the [`tags`] every launch carries.
 
 pub mod backfill;
 pub mod dry_run;
+pub mod error;
+pub mod existing;
+pub mod handle;
 pub mod location;
+pub mod notes;
 pub mod partitions;
 pub mod reexecute;
 pub mod run;
+pub mod tags;
 
 use serde_json::Value;
 
-use dagster_scripts::dagster::Client;
-use dagster_scripts::dagster::ops::Target;
-use dagster_scripts::spec::Spec;
+use crate::dagster::Client;
+use crate::dagster::ops::Target;
+use crate::spec::Spec;
 
-use crate::exit::Error;
-use crate::log::Logger;
-use crate::tags;
+pub use error::{Cause, Error};
+pub use notes::{Kept, Note, Notes};
 
 /// The mutation a plan sends.
 #[derive(Clone, Debug, PartialEq)]
@@ -58,7 +68,7 @@ pub struct Plan {
 /// at most `cap` partitions.
 pub fn plan(
     client: &Client,
-    log: &Logger,
+    notes: &dyn Notes,
     spec: &Spec,
     hash: &str,
     cap: u64,
@@ -68,7 +78,7 @@ pub fn plan(
         Spec::Backfill(b) => backfill::job(client, spec, b, tags, cap),
         Spec::Run(r) => run::job(client, r, tags),
         Spec::AssetBackfill(a) => backfill::assets(client, spec, a, tags, cap),
-        Spec::Reexecute(x) => reexecute::parent(client, log, spec, x, tags),
+        Spec::Reexecute(x) => reexecute::parent(client, notes, spec, x, tags),
     }
 }
 

@@ -4,14 +4,18 @@
 //! joined with `|` (seen in the lab: `x_time, a_station` gives
 //! `NL01497|2024-01-01`). The selection is the cartesian product of what each
 //! dimension names; every selected key must exist in Dagster, and the runner
-//! refuses before launching when one does not, listing the missing keys.
+//! refuses before launching when one does not, listing the missing keys,
+//! and pointing at the first value of the spec that Dagster does not have.
 
 use std::collections::{BTreeMap, HashSet};
 
-use dagster_scripts::spec::{Dimension, PartitionKey};
+use super::Error;
+use crate::dagster::ops::Partitions;
+use crate::pointer::push_pointer;
+use crate::spec::{Dimension, PartitionKey};
 
-use crate::exit::Error;
-use dagster_scripts::dagster::ops::Partitions;
+/// Where a backfill's dimensions are in a spec.
+const DIMENSIONS: &str = "/tags/partitions";
 
 /// How many missing keys a message lists before it only counts.
 const SHOWN: usize = 20;
@@ -30,13 +34,14 @@ pub fn select(
             "{what} has no partitions in Dagster; a backfill needs partitioned targets"
         )));
     }
-    let mut by_name: BTreeMap<&str, &Dimension> = BTreeMap::new();
-    for d in dims {
-        if by_name.insert(d.name().as_str(), d).is_some() {
-            return Err(Error::invalid(format!(
-                "dimension {} is named twice",
-                d.name()
-            )));
+    // Each dimension with its place in the spec, by name.
+    let mut by_name: BTreeMap<&str, (usize, &Dimension)> = BTreeMap::new();
+    for (i, d) in dims.iter().enumerate() {
+        if by_name.insert(d.name().as_str(), (i, d)).is_some() {
+            return Err(
+                Error::spec(format!("dimension {} is named twice", d.name()))
+                    .at(format!("{DIMENSIONS}/{i}/name")),
+            );
         }
     }
     let names: Vec<&str> = by_name.keys().copied().collect();
@@ -46,7 +51,8 @@ pub fn select(
                 "{what} has one partition dimension, the spec names {}: {}",
                 dims.len(),
                 names.join(", ")
-            )));
+            ))
+            .at(DIMENSIONS));
         }
     } else if names
         != available
@@ -59,11 +65,12 @@ pub fn select(
             "{what} is partitioned by {}; the spec names {} (name every dimension; `all: true` selects all of one)",
             available.dimensions.join(", "),
             names.join(", ")
-        )));
+        ))
+        .at(DIMENSIONS));
     }
 
     let mut per_dimension: Vec<Vec<String>> = Vec::with_capacity(by_name.len());
-    for (index, dim) in by_name.values().enumerate() {
+    for (index, (_, dim)) in by_name.values().enumerate() {
         let values = match dim {
             Dimension::Dates(range) => range.days().map(|d| d.to_string()).collect(),
             Dimension::Values(list) => list.values.iter().map(|v| v.as_str().to_owned()).collect(),
@@ -76,9 +83,10 @@ pub fn select(
         .try_fold(1usize, |n, v| n.checked_mul(v.len()))
         .unwrap_or(usize::MAX);
     if u64::try_from(total).unwrap_or(u64::MAX) > cap {
-        return Err(Error::invalid(format!(
+        return Err(Error::spec(format!(
             "the spec selects {total} partitions; at most {cap} per request (max_partitions, DAGSTER_SCRIPTS_MAX_PARTITIONS)"
-        )));
+        ))
+        .at(DIMENSIONS));
     }
     let mut keys = vec![String::new()];
     for values in &per_dimension {
@@ -101,17 +109,64 @@ pub fn select(
         .filter(|k| !known.contains(k.as_str()))
         .collect();
     if !missing.is_empty() {
-        return Err(missing_keys(what, &missing));
+        let places: Vec<(usize, &Dimension)> = by_name.values().copied().collect();
+        return Err(missing_keys(what, &missing).at(first_unknown(&places, available)));
     }
     Ok(keys)
 }
 
+/// The pointer to the first value of `dims` (with their places in the spec,
+/// in key order) that no key of `available` has in that dimension; the
+/// dimensions as a whole when each value exists but not their combination.
+fn first_unknown(dims: &[(usize, &Dimension)], available: &Partitions) -> String {
+    for (position, (i, dim)) in dims.iter().enumerate() {
+        let known: HashSet<&str> = available
+            .keys
+            .iter()
+            .filter_map(|k| {
+                if dims.len() == 1 {
+                    Some(k.as_str())
+                } else {
+                    k.split('|').nth(position)
+                }
+            })
+            .collect();
+        let at = format!("{DIMENSIONS}/{i}");
+        match dim {
+            Dimension::Values(list) => {
+                if let Some(j) = list.values.iter().position(|v| !known.contains(v.as_str())) {
+                    return format!("{at}/values/{j}");
+                }
+            }
+            Dimension::Dates(range) => {
+                if let Some(day) = range
+                    .days()
+                    .find(|d| !known.contains(d.to_string().as_str()))
+                {
+                    let field = if day == range.start_date {
+                        "start_date"
+                    } else {
+                        "end_date"
+                    };
+                    return format!("{at}/{field}");
+                }
+            }
+            Dimension::All(_) => {}
+        }
+    }
+    DIMENSIONS.to_owned()
+}
+
+/// Where a run's partition is in a spec.
+const PARTITION: &str = "/tags/partition";
+
 /// The full key of one partition, checked against `available`.
 pub fn one_key(key: &PartitionKey, available: &Partitions, what: &str) -> Result<String, Error> {
     if available.keys.is_empty() {
-        return Err(Error::rejected(format!(
-            "{what} is not partitioned; leave `partition` out"
-        )));
+        return Err(
+            Error::rejected(format!("{what} is not partitioned; leave `partition` out"))
+                .at(PARTITION),
+        );
     }
     let full = match key {
         PartitionKey::Key(k) => k.as_str().to_owned(),
@@ -129,7 +184,8 @@ pub fn one_key(key: &PartitionKey, available: &Partitions, what: &str) -> Result
                     "{what} is partitioned by {}; the spec names {}",
                     available.dimensions.join(", "),
                     names.join(", ")
-                )));
+                ))
+                .at(PARTITION));
             }
             map.values()
                 .map(|v| v.as_str())
@@ -138,7 +194,23 @@ pub fn one_key(key: &PartitionKey, available: &Partitions, what: &str) -> Result
         }
     };
     if !available.keys.contains(&full) {
-        return Err(missing_keys(what, &[&full]));
+        let at = match key {
+            PartitionKey::Key(_) => PARTITION.to_owned(),
+            PartitionKey::PerDimension(map) => map
+                .iter()
+                .enumerate()
+                .find(|(position, (_, v))| {
+                    !available
+                        .keys
+                        .iter()
+                        .any(|k| k.split('|').nth(*position) == Some(v.as_str()))
+                })
+                .map_or_else(
+                    || PARTITION.to_owned(),
+                    |(_, (name, _))| push_pointer(PARTITION, name.as_str()),
+                ),
+        };
+        return Err(missing_keys(what, &[&full]).at(at));
     }
     Ok(full)
 }
@@ -237,7 +309,9 @@ mod tests {
             { "name": "stations", "values": ["NL01497", "NL99999"] },
         ]));
         let e = select(&d, &lab(), "job x", 100_000).unwrap_err();
-        assert_eq!(e.status, crate::exit::Status::Rejected);
+        assert_eq!(e.cause, crate::resolve::Cause::Rejected);
+        // The first value Dagster does not have, in key order: the last day.
+        assert_eq!(e.pointer.as_deref(), Some("/tags/partitions/0/end_date"));
         assert!(e.message.starts_with("3 partition key(s)"), "{e}");
         assert!(
             e.message
@@ -258,6 +332,57 @@ mod tests {
                 .unwrap_err()
                 .message
                 .contains("no partitions")
+        );
+    }
+
+    #[test]
+    fn a_refusal_points_at_the_first_value_dagster_lacks() {
+        let pointer = |d: serde_json::Value| {
+            select(&dims(d), &lab(), "job x", 100_000)
+                .unwrap_err()
+                .pointer
+        };
+        assert_eq!(
+            pointer(serde_json::json!([
+                { "name": "stations", "values": ["NL01497", "NL99999"] },
+                { "name": "daily", "start_date": "2024-01-31", "end_date": "2024-02-01" },
+            ]))
+            .as_deref(),
+            Some("/tags/partitions/0/values/1")
+        );
+        assert_eq!(
+            pointer(serde_json::json!([
+                { "name": "daily", "start_date": "2023-12-31", "end_date": "2024-01-31" },
+                { "name": "stations", "all": true },
+            ]))
+            .as_deref(),
+            Some("/tags/partitions/0/start_date")
+        );
+        assert_eq!(
+            pointer(serde_json::json!([
+                { "name": "daily", "start_date": "2024-01-31", "end_date": "2024-01-31" },
+                { "name": "daily", "values": ["x"] },
+            ]))
+            .as_deref(),
+            Some("/tags/partitions/1/name")
+        );
+        assert_eq!(
+            pointer(serde_json::json!([
+                { "name": "daily", "start_date": "2024-01-31", "end_date": "2024-01-31" },
+            ]))
+            .as_deref(),
+            Some("/tags/partitions")
+        );
+        let key: PartitionKey = serde_json::from_value(
+            serde_json::json!({ "stations": "NL99999", "daily": "2024-01-31" }),
+        )
+        .unwrap();
+        assert_eq!(
+            one_key(&key, &lab(), "job x")
+                .unwrap_err()
+                .pointer
+                .as_deref(),
+            Some("/tags/partition/stations")
         );
     }
 

@@ -3,21 +3,30 @@
 
 use serde_json::{Map, Value, json};
 
-use dagster_scripts::dagster::Client;
-use dagster_scripts::dagster::ops::{self, Found, Lookup, TERMINAL_BACKFILL};
-use dagster_scripts::spec::{Reexecute, Spec};
-
 use super::backfill::backfill_params;
-use super::{Action, Plan, where_facts};
-use crate::existing::{self, OfIssue};
-use crate::exit::Error;
-use crate::log::{Event, Logger};
-use crate::tags;
+use super::existing::{self, OfIssue};
+use super::{Action, Error, Note, Notes, Plan, tags, where_facts};
+use crate::dagster::Client;
+use crate::dagster::ops::{self, Found, Lookup, TERMINAL_BACKFILL};
+use crate::spec::{Reexecute, Spec};
+
+/// Where the issue to re-execute is in a spec: every refusal is about it.
+const RERUN_OF: &str = "/rerun_of";
 
 /// Re-executes the newest launch of the issue `x.rerun_of` names.
 pub fn parent(
     client: &Client,
-    log: &Logger,
+    notes: &dyn Notes,
+    spec: &Spec,
+    x: &Reexecute,
+    tags: Vec<(String, String)>,
+) -> Result<Plan, Error> {
+    newest(client, notes, spec, x, tags).map_err(|e| e.at(RERUN_OF))
+}
+
+fn newest(
+    client: &Client,
+    notes: &dyn Notes,
     spec: &Spec,
     x: &Reexecute,
     tags: Vec<(String, String)>,
@@ -42,23 +51,21 @@ pub fn parent(
         }
     };
     if backfills.len() + runs.len() > 1 {
-        log.emit(
-            Event::info(
-                "rerun_of",
-                format!(
-                    "rerun_of {issue}: {} launches found; re-executing the newest",
-                    backfills.len() + runs.len()
-                ),
-            )
-            .with(
-                "backfills",
-                backfills.iter().map(|f| f.id.clone()).collect::<Vec<_>>(),
-            )
-            .with(
-                "runs",
-                runs.iter().map(|f| f.id.clone()).collect::<Vec<_>>(),
+        notes.note(Note {
+            warning: false,
+            name: "rerun_of",
+            message: format!(
+                "rerun_of {issue}: {} launches found; re-executing the newest",
+                backfills.len() + runs.len()
             ),
-        );
+            ids: vec![
+                (
+                    "backfills",
+                    backfills.iter().map(|f| f.id.clone()).collect(),
+                ),
+                ("runs", runs.iter().map(|f| f.id.clone()).collect()),
+            ],
+        });
     }
     match parent {
         Parent::Run(run) => {

@@ -2,26 +2,25 @@
 
 use serde_json::{Value, json};
 
-use dagster_scripts::dagster::{Client, ops};
-use dagster_scripts::spec::JobRun;
-
 use super::location::target;
 use super::partitions::one_key;
-use super::{Action, Plan, where_facts};
-use crate::exit::Error;
-use crate::tags;
+use super::{Action, Error, Plan, tags, where_facts};
+use crate::dagster::{Client, ops};
+use crate::spec::JobRun;
 
 /// A run of a job; a partitioned job's run names its partition.
 pub fn job(client: &Client, r: &JobRun, mut tags: Vec<(String, String)>) -> Result<Plan, Error> {
     let target = target(client, r.job_name.as_str(), r.repository_name.as_deref())?;
-    let available = ops::job_partitions(client, &target)?;
+    let available = ops::job_partitions(client, &target).map_err(Error::about("/job_name"))?;
     let what = format!("job {}", target.job);
     let mut keys = Vec::new();
     match (&r.tags.partition, available.keys.is_empty()) {
         (Some(key), _) => {
             // launchRun does not check partition tags; the runner must.
             let key = one_key(key, &available, &what)?;
-            for t in ops::partition_tags(client, &target, &key)? {
+            for t in ops::partition_tags(client, &target, &key)
+                .map_err(Error::about("/tags/partition"))?
+            {
                 tags.push((t.key, t.value));
             }
             keys.push(key);
@@ -29,7 +28,8 @@ pub fn job(client: &Client, r: &JobRun, mut tags: Vec<(String, String)>) -> Resu
         (None, false) => {
             return Err(Error::rejected(format!(
                 "{what} is partitioned: a run needs `tags.partition` (Dagster fails a partitioned run without one)"
-            )));
+            ))
+            .at("/tags"));
         }
         (None, true) => {}
     }
@@ -38,7 +38,13 @@ pub fn job(client: &Client, r: &JobRun, mut tags: Vec<(String, String)>) -> Resu
         "executionMetadata": { "tags": tags::to_input(&tags) },
     });
     let config = Value::Object(r.run_config.clone().unwrap_or_default());
-    ops::validate_run_config(client, &target, &config)?;
+    // Without a run_config, the job's own required config is what is missing.
+    let at = if r.run_config.is_some() {
+        "/run_config"
+    } else {
+        "/job_name"
+    };
+    ops::validate_run_config(client, &target, &config).map_err(Error::about(at))?;
     if let Some(config) = &r.run_config {
         params["runConfigData"] = Value::Object(config.clone());
     }

@@ -8,7 +8,7 @@
 //! than 100 characters or containing `%`, `*` or `"`, so the title is made to
 //! fit.
 
-use dagster_scripts::spec::Spec;
+use crate::spec::Spec;
 
 /// The spec hash: a 64-hex-digit identity of the request.
 pub const REQUEST: &str = "dagster-scripts/request";
