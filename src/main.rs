@@ -75,7 +75,7 @@ enum Command {
     },
     /// Show what `render` would change in out/, as Markdown for a pull-request comment.
     #[command(
-        after_help = "Exit codes:\n  0  the plan was printed (with or without changes)\n  1  a spec is invalid\n  2  usage error, a template error, or a file could not be read"
+        after_help = "Exit codes:\n  0  the plan was printed (with or without changes; with --resolve, also when Dagster could not be asked)\n  1  a spec is invalid, or with --resolve Dagster refuses a request (an unknown job, partition key or run config)\n  2  usage error, a template error, or a file could not be read"
     )]
     Plan {
         #[command(flatten)]
@@ -83,6 +83,11 @@ enum Command {
         /// Markdown for people, JSON for tools.
         #[arg(long, value_enum, default_value_t = PlanFormatArg::Markdown)]
         format: PlanFormatArg,
+        /// Also ask Dagster (queries only, nothing is launched) what each added or changed request resolves to, as the runner would: its code location, partition keys and run config checked (a refusal is a problem at the spec's line, exit 1), how many of its partitions already succeeded, backfills in flight on the same partitions, and whether the merge launches new work or re-follows a launch. If Dagster cannot be asked, the plan is printed without this, with a note.
+        #[arg(long)]
+        resolve: bool,
+        #[command(flatten)]
+        dagster: DagsterArgs,
     },
     /// Start a request: write specs/<kind>-<issue>.yaml with <placeholders> to fill in.
     #[command(
@@ -320,9 +325,23 @@ fn run(command: Command, colour: Colour, out: &mut impl Write, err: &mut impl Wr
             Ok(s) if check => cmd::render::check(&s, format.into(), colour, out, err),
             Ok(s) => cmd::render::render(&s, format.into(), colour, out, err),
         },
-        Command::Plan { settings, format } => match settings.resolve(colour, err) {
+        Command::Plan {
+            settings,
+            format,
+            resolve,
+            dagster,
+        } => match settings.resolve(colour, err) {
             Err(outcome) => outcome,
-            Ok(s) => cmd::plan::plan(&s, format.into(), colour, out, err),
+            Ok(s) if resolve => {
+                let client = dagster.client(&s, err);
+                let url = dagster.url.as_ref().unwrap_or(&s.dagster.url).to_string();
+                let ask = cmd::plan::Ask {
+                    client: &client,
+                    url: &url,
+                };
+                cmd::plan::plan(&s, format.into(), colour, Some(ask), out, err)
+            }
+            Ok(s) => cmd::plan::plan(&s, format.into(), colour, None, out, err),
         },
         Command::New {
             issue,

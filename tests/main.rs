@@ -11,6 +11,7 @@ mod hardening;
 mod msrv;
 mod network;
 mod plan_comment;
+mod plan_resolve;
 mod policy;
 mod render;
 mod roundtrip;

@@ -152,3 +152,107 @@ fn the_plan_comment_holds_no_link_image_or_html_whatever_specs_say() {
         );
     }
 }
+
+/// What Dagster says (`plan --resolve`) is written as inertly as what specs
+/// say: hostile backfill titles, ids, statuses, notes and reasons, and the
+/// URL and error of an unreachable Dagster, each only inside a code span.
+#[test]
+fn what_dagster_says_in_the_plan_comment_holds_no_link_image_or_html() {
+    use dagster_scripts::dagster::ops::Target;
+    use dagster_scripts::plan::markdown_resolved;
+    use dagster_scripts::plan::resolved::{Asked, Effect, InFlight, Resolution, Resolved};
+    use dagster_scripts::resolve::handle::Handle;
+
+    let hostile = |i: usize| HOSTILE[i % HOSTILE.len()].to_owned();
+    let row = |i: usize, effect: Effect| Resolved {
+        file: format!("f{i}.yaml"),
+        request: "0".repeat(64),
+        kind: "backfill",
+        target: Some(Target {
+            location: hostile(i + 1),
+            repository: hostile(i + 2),
+            job: hostile(i + 3),
+        }),
+        partitions: 4,
+        succeeded: Some(2),
+        effect,
+        in_flight: vec![InFlight {
+            id: hostile(i + 4),
+            title: Some(hostile(i + 5)),
+            status: hostile(i + 6),
+            shared: 3,
+        }],
+        notes: vec![hostile(i + 7)],
+    };
+    let answered = Resolution {
+        dagster: hostile(8),
+        asked: Asked::Answered(
+            (0..HOSTILE.len())
+                .map(|i| {
+                    let effect = match i % 3 {
+                        0 => Effect::Follows {
+                            launch: Handle::Backfill(hostile(i)),
+                            status: hostile(i + 9),
+                        },
+                        1 => Effect::Nothing(hostile(i)),
+                        _ => Effect::Launches("backfill"),
+                    };
+                    row(i, effect)
+                })
+                .collect(),
+        ),
+    };
+    let unreachable = Resolution {
+        dagster: hostile(3),
+        asked: Asked::Unreachable(hostile(4)),
+    };
+    for (resolution, rows_wanted) in [(answered, HOSTILE.len() + 1), (unreachable, 0)] {
+        let md = markdown_resolved(&resolution);
+        let mut code_spans = Vec::new();
+        let mut texts = Vec::new();
+        let mut rows = Vec::new();
+        let mut cells = 0;
+        for event in Parser::new_ext(&md, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH) {
+            match event {
+                Event::Html(h) | Event::InlineHtml(h) => panic!("raw HTML {h:?} in:\n{md}"),
+                Event::Start(Tag::Link { dest_url, .. }) => panic!("a link to {dest_url}:\n{md}"),
+                Event::Start(Tag::Image { dest_url, .. }) => panic!("an image {dest_url}:\n{md}"),
+                Event::Start(Tag::TableRow | Tag::TableHead) => cells = 0,
+                Event::Start(Tag::TableCell) => cells += 1,
+                Event::End(
+                    pulldown_cmark::TagEnd::TableRow | pulldown_cmark::TagEnd::TableHead,
+                ) => rows.push(cells),
+                Event::Code(c) => code_spans.push(c.into_string()),
+                Event::Text(t) => texts.push(t.into_string()),
+                _ => {}
+            }
+        }
+        assert_eq!(rows.len(), rows_wanted, "{rows:?}\n{md}");
+        assert!(
+            rows.iter().all(|&n| n == 6),
+            "a row lost or gained cells: {rows:?}\n{md}"
+        );
+        for value in HOSTILE {
+            let shown: String = value
+                .chars()
+                .flat_map(|c| {
+                    if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
+                        c.escape_default().collect::<Vec<_>>()
+                    } else {
+                        vec![c]
+                    }
+                })
+                .collect();
+            if rows_wanted > 0 {
+                assert!(
+                    code_spans.iter().any(|c| *c == shown),
+                    "{value:?} is not a code span of its own: {code_spans:?}\n{md}"
+                );
+            }
+            let piece: String = shown.trim().chars().take(6).collect();
+            for t in &texts {
+                assert!(!t.contains(&piece), "{value:?} shows as text {t:?}:\n{md}");
+            }
+        }
+    }
+}

@@ -101,6 +101,7 @@ codes! {
     Manifest = "E022", "manifest", "A rendered manifest breaks a rule: a name that is not a DNS label, a Job that does not mount its ConfigMap, a spec that does not survive quoting, a character Kubernetes' YAML reader takes for a line break left unescaped.";
     Conflict = "E023", "conflict", "Two specs would be rendered to the same file or are one request, a `rerun_of` names an issue two specs answer, or `out/` holds something the tool did not write under that name (another file, a directory, a symlink).";
     FileName = "E024", "file-name", "A spec's file or folder name is not UTF-8 or holds a control or line-break character (it could not be shown on one line of a log).";
+    Dagster = "E025", "dagster", "`plan --resolve`: Dagster refuses the request as the runner would send it (no such job or code location, a partition key it does not have, a run config that does not fit the job, nothing to re-execute).";
     Internal = "E099", "internal", "The schema and the typed model disagree: a bug in dagster-scripts.";
 }
 

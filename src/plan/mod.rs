@@ -8,15 +8,21 @@
 //! mentions, raw HTML), and its values come from specs: every value is
 //! written as a code span, fenced with more backticks than it holds, with
 //! `|` escaped for the table and no line break or control character left
-//! raw, so nothing a spec says can act there.
+//! raw, so nothing a spec says can act there. What Dagster says (`plan
+//! --resolve`, [`resolved`]) is written the same way.
+
+pub mod resolved;
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use serde_json::json;
+use serde_json::{Value, json};
+
+use resolved::{Asked, Effect, Resolution, Resolved};
 
 use crate::pipeline::Build;
 use crate::render::{KUSTOMIZATION, Meta, NETWORK_POLICY};
+use crate::resolve::handle::Handle;
 use crate::write::{Change, changes};
 
 /// One Job that `render` would add, change or remove.
@@ -143,5 +149,157 @@ pub fn json(entries: &[Entry]) -> String {
     let mut text = serde_json::to_string_pretty(&json!({ "version": 1, "changes": entries }))
         .unwrap_or_default();
     text.push('\n');
+    text
+}
+
+/// The plan as JSON with what Dagster said (`plan --resolve`): [`json`]'s
+/// document, each added or changed request with a `resolved` object (when
+/// Dagster answered), and a `dagster` object saying whom was asked and
+/// whether it answered.
+pub fn json_resolved(entries: &[Entry], resolution: &Resolution) -> String {
+    let (asked, error, answers) = match &resolution.asked {
+        Asked::Answered(r) => (true, None, r.as_slice()),
+        Asked::Unreachable(why) => (false, Some(why), &[][..]),
+    };
+    let changes: Vec<Value> = entries
+        .iter()
+        .map(|e| {
+            let mut v = serde_json::to_value(e).unwrap_or_default();
+            if let (Some(r), Value::Object(map)) =
+                (answers.iter().find(|r| r.file == e.file), &mut v)
+            {
+                map.insert("resolved".into(), resolved_json(r));
+            }
+            v
+        })
+        .collect();
+    let document = json!({
+        "version": 1,
+        "changes": changes,
+        "dagster": { "url": resolution.dagster, "asked": asked, "error": error },
+    });
+    let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+fn resolved_json(r: &Resolved) -> Value {
+    let (effect, launch, why) = match &r.effect {
+        Effect::Follows { launch, status } => {
+            let kind = match launch {
+                Handle::Backfill(_) => "backfill",
+                Handle::Run(_) => "run",
+            };
+            (
+                "refollows",
+                json!({ "type": kind, "id": launch.id(), "status": status }),
+                None,
+            )
+        }
+        Effect::Launches(_) => ("launches", Value::Null, None),
+        Effect::Nothing(why) => ("nothing", Value::Null, Some(why)),
+    };
+    json!({
+        "request": r.request,
+        "kind": r.kind,
+        "target": r.target.as_ref().map(|t| json!({ "location": t.location, "repository": t.repository, "job": t.job })),
+        "partitions": r.partitions,
+        "succeeded": r.succeeded,
+        "effect": effect,
+        "launch": launch,
+        "why": why,
+        "in_flight": r.in_flight.iter().map(|f| json!({ "id": f.id, "title": f.title, "status": f.status, "shared": f.shared })).collect::<Vec<_>>(),
+        "notes": r.notes,
+    })
+}
+
+/// What Dagster said, as a section for the end of the Markdown comment:
+/// per request, what the merge does there, or a note that Dagster could
+/// not be asked.
+pub fn markdown_resolved(resolution: &Resolution) -> String {
+    let url = code(&resolution.dagster);
+    let answers = match &resolution.asked {
+        Asked::Unreachable(why) => {
+            return format!(
+                "\n> **Dagster at {url} could not be asked** ({}): this plan does not say what the merge launches or re-runs.\n",
+                code(why)
+            );
+        }
+        Asked::Answered(answers) => answers,
+    };
+    let mut text = format!("\n#### In Dagster ({url})\n\n");
+    if answers.is_empty() {
+        text.push_str("No request to launch: nothing is added or changed.\n");
+        return text;
+    }
+    text.push_str(
+        "| file | where | partitions | already succeeded | the merge | in flight |\n| --- | --- | --- | --- | --- | --- |\n",
+    );
+    for r in answers {
+        let place = r
+            .target
+            .as_ref()
+            .map(|t| code(&format!("{}@{}", t.repository, t.location)))
+            .unwrap_or_default();
+        let succeeded = r.succeeded.map(|n| n.to_string()).unwrap_or_default();
+        let effect = match &r.effect {
+            Effect::Follows { launch, status } => format!(
+                "re-follows {} {} ({}), launched already: launches nothing new",
+                match launch {
+                    Handle::Backfill(_) => "backfill",
+                    Handle::Run(_) => "run",
+                },
+                code(launch.id()),
+                code(status)
+            ),
+            Effect::Launches(what) => {
+                let mut t = format!("launches new work: a {what}");
+                if r.partitions > 0 {
+                    t.push_str(&format!(" of {} partitions", r.partitions));
+                }
+                match r.succeeded {
+                    Some(n) if n > 0 => t.push_str(&format!(", re-runs {n} already done")),
+                    _ => {}
+                }
+                t
+            }
+            Effect::Nothing(why) => format!("launches nothing: {}", code(why)),
+        };
+        let in_flight: Vec<String> = r
+            .in_flight
+            .iter()
+            .map(|f| {
+                let name = f
+                    .title
+                    .as_deref()
+                    .map(|t| format!("{} ", code(t)))
+                    .unwrap_or_default();
+                format!(
+                    "backfill {name}{} ({}) targets {} of these partitions",
+                    code(&f.id),
+                    code(&f.status),
+                    f.shared
+                )
+            })
+            .collect();
+        text.push_str(&format!(
+            "| {} | {place} | {} | {succeeded} | {effect} | {} |\n",
+            code(&r.file),
+            r.partitions,
+            in_flight.join("; ")
+        ));
+    }
+    let notes: Vec<String> = answers
+        .iter()
+        .flat_map(|r| {
+            r.notes
+                .iter()
+                .map(move |n| format!("- {}: {}\n", code(&r.file), code(n)))
+        })
+        .collect();
+    if !notes.is_empty() {
+        text.push_str("\n");
+        text.extend(notes);
+    }
     text
 }

@@ -57,6 +57,7 @@ pub fn job(
     Ok(Plan {
         kind: "backfill",
         facts: where_facts(&target),
+        target: Some(target),
         keys,
         tags,
         action,
@@ -119,6 +120,7 @@ pub fn assets(
     Ok(Plan {
         kind: "asset_backfill",
         facts,
+        target: None,
         keys,
         tags,
         action,

@@ -56,6 +56,8 @@ pub struct Plan {
     pub kind: &'static str,
     /// Where and what, for people: `(label, value)` in display order.
     pub facts: Vec<(&'static str, String)>,
+    /// Where the job lives, for a request of a job's partitions or run.
+    pub target: Option<Target>,
     /// The partition keys launched, if any.
     pub keys: Vec<String>,
     /// Every tag of the launch.

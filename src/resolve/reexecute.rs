@@ -97,6 +97,7 @@ fn newest(
             Ok(Plan {
                 kind: "reexecute",
                 facts,
+                target: None,
                 keys: Vec::new(),
                 tags,
                 action,
@@ -185,6 +186,7 @@ fn reexecute_backfill(
     Ok(Plan {
         kind: "reexecute",
         facts,
+        target: detail.target,
         keys,
         tags,
         action,

@@ -51,6 +51,7 @@ pub fn job(client: &Client, r: &JobRun, mut tags: Vec<(String, String)>) -> Resu
     Ok(Plan {
         kind: "run",
         facts: where_facts(&target),
+        target: Some(target),
         keys,
         tags,
         action: Action::Run(params),

@@ -75,7 +75,11 @@ pub fn job_partition_statuses(
 }
 
 /// For each of `keys`, whether asset `asset` has been materialized in it.
-pub fn asset_materialized(client: &Client, asset: &str, keys: &[String]) -> Result<Vec<bool>, Error> {
+pub fn asset_materialized(
+    client: &Client,
+    asset: &str,
+    keys: &[String],
+) -> Result<Vec<bool>, Error> {
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct Data {
@@ -97,9 +101,9 @@ pub fn asset_materialized(client: &Client, asset: &str, keys: &[String]) -> Resu
         json!({ "assetKey": { "path": path }, "partitions": keys }),
     )?;
     let a = data.asset_node_or_error;
-    let found = a.latest_materialization_by_partition.ok_or_else(|| {
-        Error::refused(format!("{what}: {}", message(&a.typename, a.message)))
-    })?;
+    let found = a
+        .latest_materialization_by_partition
+        .ok_or_else(|| Error::refused(format!("{what}: {}", message(&a.typename, a.message))))?;
     if found.len() != keys.len() {
         return Err(Error::unexpected(format!(
             "{what}: {} answers for {} partitions",
@@ -177,9 +181,9 @@ pub fn active_backfills(client: &Client) -> Result<Vec<Active>, Error> {
         json!({ "limit": ACTIVE_LIMIT }),
     )?;
     let a = data.partition_backfills_or_error;
-    let results = a.results.ok_or_else(|| {
-        Error::unexpected(format!("{what}: {}", message(&a.typename, a.message)))
-    })?;
+    let results = a
+        .results
+        .ok_or_else(|| Error::unexpected(format!("{what}: {}", message(&a.typename, a.message))))?;
     Ok(results
         .into_iter()
         .map(|e| Active {

@@ -25,7 +25,9 @@ pub use backfills::{
 };
 pub use cancel::cancel;
 pub use daemons::unhealthy_daemons;
-pub use history::{ACTIVE_LIMIT, Active, active_backfills, asset_materialized, job_partition_statuses};
+pub use history::{
+    ACTIVE_LIMIT, Active, active_backfills, asset_materialized, job_partition_statuses,
+};
 pub use launch::{launch_backfill, launch_run, reexecute_run};
 pub use locations::{Repository, Target, repositories};
 pub use partitions::{Partitions, asset_partitions, job_partitions, partition_tags};

@@ -1,0 +1,404 @@
+//! `plan --resolve`: each request the plan adds or changes, asked of Dagster
+//! the way the runner would resolve it, and never launched.
+//!
+//! For each one: the shared resolution ([`crate::resolve`]: the job's code
+//! location, every partition key, the run config), then what Dagster
+//! already did to those partitions (how many succeeded), which backfills
+//! not yet ended target them, and whether a launch already carries the
+//! request's hash. That last answer is what the merge does: a request
+//! Dagster has seen is only followed again (a change to `reason` launches
+//! nothing); any other launches new work, re-running what already succeeded.
+//!
+//! Only queries are sent. A request Dagster refuses becomes a diagnostic at
+//! the spec's value the refusal names; a Dagster that cannot be asked at all
+//! leaves the plan as it is without `--resolve`, with a note saying why.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use super::Entry;
+use crate::dagster::ops::{self, Active, Target};
+use crate::dagster::{self, Client};
+use crate::diagnostic::report::Summary;
+use crate::diagnostic::{Code, Diagnostic, Lines, Span};
+use crate::read::{Limits, Loaded, load, read_capped, yaml};
+use crate::resolve::handle::Handle;
+use crate::resolve::{self, Action, Kept, existing, tags};
+use crate::spec::Spec;
+
+/// What asking Dagster found, for the comment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Resolution {
+    /// The Dagster asked (its base URL, as given).
+    pub dagster: String,
+    /// Its answers, or why there are none.
+    pub asked: Asked,
+}
+
+/// Whether Dagster answered.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Asked {
+    /// Every added or changed request resolved: one each, in plan order.
+    Answered(Vec<Resolved>),
+    /// Dagster could not be asked (unreachable, not GraphQL, the deadline): why.
+    Unreachable(String),
+}
+
+/// One request, resolved.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Resolved {
+    /// Its file in `out/` (the plan entry's).
+    pub file: String,
+    /// Its request hash.
+    pub request: String,
+    /// The request kind.
+    pub kind: &'static str,
+    /// Where the job lives, for a request of a job.
+    pub target: Option<Target>,
+    /// How many partitions it selects.
+    pub partitions: usize,
+    /// How many of them already succeeded, when Dagster could say.
+    pub succeeded: Option<usize>,
+    /// What the merge does.
+    pub effect: Effect,
+    /// Backfills not yet ended that target some of the same partitions.
+    pub in_flight: Vec<InFlight>,
+    /// What else resolving had to say (several launches carry the hash, ...).
+    pub notes: Vec<String>,
+}
+
+/// What merging a request does in Dagster.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Effect {
+    /// A launch already carries the request's hash: the Job follows it again.
+    Follows {
+        /// The backfill or run.
+        launch: Handle,
+        /// Its status now.
+        status: String,
+    },
+    /// Nothing carries the hash: the Job launches this.
+    Launches(&'static str),
+    /// The Job launches nothing (a re-execution with nothing left to do): why.
+    Nothing(String),
+}
+
+/// A backfill not yet ended that targets some of a request's partitions.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InFlight {
+    /// Its id.
+    pub id: String,
+    /// Its title, if it has one.
+    pub title: Option<String>,
+    /// Its status.
+    pub status: String,
+    /// How many of the request's partitions it targets too.
+    pub shared: usize,
+}
+
+/// Resolves every added or changed request of `entries` against the
+/// Dagster at `dagster` (through `client`), each spec read again with
+/// `limits` (its partitions capped at `limits.max_partitions`). The
+/// problems Dagster finds, located in the specs, are the error.
+pub fn resolve(
+    client: &Client,
+    dagster: &str,
+    entries: &[Entry],
+    limits: &Limits,
+) -> Result<Resolution, Summary> {
+    let mut asker = Asker {
+        client,
+        active: None,
+    };
+    let mut answered = Vec::new();
+    let mut problems = Summary::default();
+    let unreachable = |why: String| Resolution {
+        dagster: dagster.to_owned(),
+        asked: Asked::Unreachable(why),
+    };
+    for entry in entries.iter().filter(|e| e.action != "remove") {
+        let Some(meta) = &entry.after else { continue };
+        let path = Path::new(&meta.source);
+        let loaded =
+            match read_capped(path).and_then(|b| load(path, &b, limits, None).map_err(first)) {
+                Ok(l) => l,
+                Err(d) => {
+                    problems.files.push((path.to_owned(), vec![d]));
+                    continue;
+                }
+            };
+        match asker.one(&entry.file, &loaded.spec, limits.max_partitions) {
+            Ok(r) => {
+                answered.push(r);
+                problems.files.push((path.to_owned(), Vec::new()));
+            }
+            Err(e) if e.is_unreachable() => return Ok(unreachable(e.message)),
+            Err(e) => problems
+                .files
+                .push((path.to_owned(), vec![locate(path, &loaded, &e, dagster)])),
+        }
+    }
+    if problems.diagnostics().next().is_some() {
+        return Err(problems);
+    }
+    Ok(Resolution {
+        dagster: dagster.to_owned(),
+        asked: Asked::Answered(answered),
+    })
+}
+
+/// The first of a spec's problems (there is one at least; the build read it
+/// without any, so this is a file changed since).
+fn first(mut d: Vec<Diagnostic>) -> Diagnostic {
+    d.truncate(1);
+    d.pop().unwrap_or_else(|| {
+        Diagnostic::file(
+            Path::new(""),
+            Code::Internal,
+            "a spec failed to load without a problem",
+        )
+    })
+}
+
+/// The refusal `e` as a diagnostic at the spec's value it names.
+fn locate(path: &Path, loaded: &Loaded, e: &resolve::Error, dagster: &str) -> Diagnostic {
+    let lines = Lines::new(&loaded.text);
+    let pointer = e.pointer.as_deref().unwrap_or("");
+    // A scalar is shown itself; a mapping or list (`run_config`) by its key,
+    // whose line names it.
+    let span = yaml::parse(&loaded.text, path, &lines)
+        .0
+        .map(|doc| match doc.value.pointer(pointer) {
+            Some(v) if v.is_object() || v.is_array() => doc.spans.key(pointer),
+            _ => doc.spans.value(pointer),
+        })
+        .unwrap_or_else(|| Span::at(crate::diagnostic::Pos { line: 1, col: 1 }));
+    let hint = e.hint.clone().unwrap_or_else(|| {
+        format!(
+            "the runner would refuse this too: Dagster at {dagster} was asked; fix the spec, or deploy the code it needs before merging"
+        )
+    });
+    lines
+        .diagnostic(path, span, Code::Dagster, e.message.clone())
+        .with_hint(hint)
+}
+
+/// Asks Dagster about one request after another, reading the backfills in
+/// progress once.
+struct Asker<'a> {
+    client: &'a Client,
+    active: Option<Vec<Active>>,
+}
+
+impl Asker<'_> {
+    fn one(&mut self, file: &str, spec: &Spec, cap: u64) -> Result<Resolved, resolve::Error> {
+        let hash = spec.request_hash();
+        let kept = Kept::default();
+        let plan = resolve::plan(self.client, &kept, spec, &hash, cap)?;
+        let group = existing::of_request(self.client, &hash)?;
+        let effect = match existing::originals(&group).first() {
+            Some(first) => Effect::Follows {
+                launch: first.handle.clone(),
+                status: first.found.status.clone(),
+            },
+            None => match &plan.action {
+                Action::Backfill(_) => Effect::Launches("backfill"),
+                Action::Run(_) => Effect::Launches("run"),
+                Action::ReexecuteRun(_) => Effect::Launches("re-execution"),
+                Action::Nothing(why) => Effect::Nothing(why.clone()),
+            },
+        };
+        let mut notes: Vec<String> = Vec::new();
+        if group.len() > 1 {
+            notes.push(format!(
+                "{} launches carry this request's hash; the Job follows the earliest",
+                group.len()
+            ));
+        }
+        let succeeded = match self.succeeded(spec, &plan) {
+            Ok(n) => n,
+            Err(e) if e.kind() == dagster::Kind::Refused => {
+                notes.push(format!(
+                    "how many partitions already succeeded is not known: {e}"
+                ));
+                None
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let in_flight = self.in_flight(spec, &plan, &hash)?;
+        notes.extend(kept.take().into_iter().map(|n| n.message));
+        Ok(Resolved {
+            file: file.to_owned(),
+            request: hash,
+            kind: plan.kind,
+            target: plan.target.clone(),
+            partitions: plan.keys.len(),
+            succeeded,
+            effect,
+            in_flight,
+            notes,
+        })
+    }
+
+    /// How many of the plan's partitions already succeeded: a job's by its
+    /// partition statuses, assets' by their materializations (in every asset).
+    fn succeeded(
+        &self,
+        spec: &Spec,
+        plan: &resolve::Plan,
+    ) -> Result<Option<usize>, dagster::Error> {
+        if plan.keys.is_empty() || matches!(spec, Spec::Reexecute(_)) {
+            return Ok(None);
+        }
+        if let Spec::AssetBackfill(a) = spec {
+            let mut all = vec![true; plan.keys.len()];
+            for asset in &a.assets {
+                let done = ops::asset_materialized(self.client, asset.as_str(), &plan.keys)?;
+                for (all, done) in all.iter_mut().zip(done) {
+                    *all &= done;
+                }
+            }
+            return Ok(Some(all.iter().filter(|&&d| d).count()));
+        }
+        let Some(target) = &plan.target else {
+            return Ok(None);
+        };
+        let statuses = ops::job_partition_statuses(self.client, target)?;
+        Ok(Some(count_succeeded(&plan.keys, &statuses)))
+    }
+
+    /// The backfills not yet ended, other than this request's own, that
+    /// target some of the plan's partitions of the same job or assets.
+    fn in_flight(
+        &mut self,
+        spec: &Spec,
+        plan: &resolve::Plan,
+        hash: &str,
+    ) -> Result<Vec<InFlight>, resolve::Error> {
+        if plan.keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let active = match &self.active {
+            Some(a) => a,
+            None => self.active.insert(ops::active_backfills(self.client)?),
+        };
+        let assets: Vec<&str> = match spec {
+            Spec::AssetBackfill(a) => a.assets.iter().map(|k| k.as_str()).collect(),
+            _ => Vec::new(),
+        };
+        Ok(overlapping(
+            active,
+            plan.target.as_ref(),
+            &assets,
+            &plan.keys,
+            hash,
+        ))
+    }
+}
+
+/// How many of `keys` last ran successfully, by `statuses` (partition, status).
+pub fn count_succeeded(keys: &[String], statuses: &[(String, Option<String>)]) -> usize {
+    let done: HashSet<&str> = statuses
+        .iter()
+        .filter(|(_, s)| s.as_deref() == Some("SUCCESS"))
+        .map(|(k, _)| k.as_str())
+        .collect();
+    keys.iter().filter(|k| done.contains(k.as_str())).count()
+}
+
+/// Among `active` backfills, those not carrying request `hash` that target
+/// some of `keys` of the job at `target` (or of one of `assets`), each with
+/// how many of them.
+pub fn overlapping(
+    active: &[Active],
+    target: Option<&Target>,
+    assets: &[&str],
+    keys: &[String],
+    hash: &str,
+) -> Vec<InFlight> {
+    let wanted: HashSet<&str> = keys.iter().map(String::as_str).collect();
+    active
+        .iter()
+        .filter(|b| ops::tag(&b.tags, tags::REQUEST) != Some(hash))
+        .filter(|b| match (target, &b.target) {
+            (Some(t), Some(theirs)) => t == theirs,
+            _ => b.assets.iter().any(|a| assets.contains(&a.as_str())),
+        })
+        .filter_map(|b| {
+            let shared = b
+                .partitions
+                .iter()
+                .filter(|k| wanted.contains(k.as_str()))
+                .collect::<HashSet<_>>()
+                .len();
+            (shared > 0).then(|| InFlight {
+                id: b.id.clone(),
+                title: b.title.clone(),
+                status: b.status.clone(),
+                shared,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dagster::ops::Tag;
+
+    fn keys(k: &[&str]) -> Vec<String> {
+        k.iter().map(|k| (*k).to_owned()).collect()
+    }
+
+    fn job(name: &str) -> Target {
+        Target {
+            location: "loc".into(),
+            repository: "__repository__".into(),
+            job: name.into(),
+        }
+    }
+
+    #[test]
+    fn only_the_selected_partitions_that_last_succeeded_count() {
+        let statuses = vec![
+            ("a".to_owned(), Some("SUCCESS".to_owned())),
+            ("b".to_owned(), Some("FAILURE".to_owned())),
+            ("c".to_owned(), None),
+            ("z".to_owned(), Some("SUCCESS".to_owned())),
+        ];
+        assert_eq!(count_succeeded(&keys(&["a", "b", "c", "d"]), &statuses), 1);
+        assert_eq!(count_succeeded(&[], &statuses), 0);
+    }
+
+    #[test]
+    fn a_backfill_in_flight_counts_when_it_shares_partitions_of_the_same_target() {
+        let active =
+            |id: &str, target: Option<Target>, assets: &[&str], parts: &[&str], hash: &str| {
+                Active {
+                    id: id.into(),
+                    status: "REQUESTED".into(),
+                    title: Some(format!("title {id}")),
+                    target,
+                    assets: assets.iter().map(|a| (*a).to_owned()).collect(),
+                    partitions: keys(parts),
+                    tags: vec![Tag {
+                        key: tags::REQUEST.into(),
+                        value: hash.into(),
+                    }],
+                }
+            };
+        let all = [
+            active("same", Some(job("j")), &[], &["a", "b", "x", "a"], "other"),
+            active("own", Some(job("j")), &[], &["a"], "mine"),
+            active("other_job", Some(job("k")), &[], &["a"], "other"),
+            active("disjoint", Some(job("j")), &[], &["x"], "other"),
+            active("assets", None, &["m/n"], &["b"], "other"),
+        ];
+        let found = overlapping(&all, Some(&job("j")), &[], &keys(&["a", "b"]), "mine");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!((found[0].id.as_str(), found[0].shared), ("same", 2));
+        let found = overlapping(&all, None, &["m/n"], &keys(&["a", "b"]), "mine");
+        let ids: Vec<&str> = found.iter().map(|f| f.id.as_str()).collect();
+        assert_eq!(ids, ["assets"]);
+    }
+}

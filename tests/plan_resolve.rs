@@ -1,0 +1,317 @@
+//! `plan --resolve` against the real Dagster: refusals located on the spec's
+//! lines, partition counts and what already succeeded, whether the merge
+//! launches new work or re-follows a launch (after the real runner launched
+//! it), a backfill in flight on the same partitions, and the plain plan
+//! with a note when Dagster cannot be reached.
+//!
+//! Each test takes partitions no other test of this binary uses, since
+//! they share one Dagster.
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use dagster_test_server::dagster;
+use serde_json::{Value, json};
+
+use crate::support::{outcome, repo_with, run, tools};
+
+/// A backfill of `ingestion_job` for `issue` over `days` (first, last) and `stations`.
+fn ingestion(issue: &str, days: (&str, &str), stations: &[&str], reason: &str) -> String {
+    format!(
+        "job_name: ingestion_job
+repository_name: luchtmeetnet_ingestion
+tags:
+  name: \"{issue}\"
+  reason: {reason}
+  partitions:
+  - name: daily
+    start_date: '{}'
+    end_date: '{}'
+  - name: stations
+    values: [{}]
+",
+        days.0,
+        days.1,
+        stations.join(", ")
+    )
+}
+
+/// `plan --resolve` in `dir` against the test Dagster, in `format`.
+fn plan(dir: &Path, format: &str) -> (i32, String, String) {
+    let url = &dagster().base_url;
+    outcome(&run(
+        dir,
+        &["plan", "--resolve", "--dagster", url, "--format", format],
+    ))
+}
+
+/// The JSON plan's `resolved` object of the change to `file`.
+fn resolved<'a>(doc: &'a Value, file: &str) -> &'a Value {
+    doc["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .find(|c| c["file"] == file)
+        .map(|c| &c["resolved"])
+        .unwrap_or_else(|| panic!("no change to {file}: {doc:#}"))
+}
+
+/// Runs the real runner on the spec at `spec` against the test Dagster,
+/// `extra` flags first; its exit code and log.
+fn runner(spec: &Path, extra: &[&str]) -> (i32, String) {
+    let mut cmd = Command::new(crate::e2e::runner());
+    cmd.args(extra)
+        .args(["--poll-interval", "1s", "--timeout", "8m"])
+        .arg(spec)
+        .env("DAGSTER_URL", &dagster().base_url)
+        .env_remove("DAGSTER_API_TOKEN");
+    let out = tools::output(&mut cmd, Duration::from_secs(600));
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn refusals_are_problems_on_the_lines_of_the_spec() {
+    let unknown_job = ingestion("92001", ("2024-04-01", "2024-04-01"), &["NL01497"], "x")
+        .replace("job_name: ingestion_job", "job_name: no_such_job");
+    let unknown_station = ingestion(
+        "92002",
+        ("2024-04-01", "2024-04-01"),
+        &["NL01497", "NL99999"],
+        "x",
+    );
+    let bad_config = "kind: run
+job_name: cleanup_job
+repository_name: luchtmeetnet_ingestion
+run_config:
+  ops:
+    cleanup:
+      config:
+        no_such_field: 1
+tags:
+  name: \"92003\"
+  reason: x
+";
+    let dir = repo_with(&[
+        ("a-job.yaml", unknown_job.as_bytes()),
+        ("b-station.yaml", unknown_station.as_bytes()),
+        ("c-config.yaml", bad_config.as_bytes()),
+    ]);
+    let (code, out, err) = plan(dir.path(), "markdown");
+    // Shown with --nocapture: what the author sees.
+    eprintln!("{err}");
+    assert_eq!(code, 1, "{err}\n{out}");
+    assert_eq!(out, "", "no plan is printed when Dagster refuses a request");
+    // job_name's value on line 1, the second station on line 11, the
+    // run_config key on line 4.
+    for (place, what) in [
+        (
+            "specs/a-job.yaml:1:11",
+            "job no_such_job not found in any code location",
+        ),
+        (
+            "specs/b-station.yaml:11:23",
+            "1 partition key(s) do not exist in job ingestion_job: 2024-04-01|NL99999",
+        ),
+        (
+            "specs/c-config.yaml:4:1",
+            "validating the run config of job cleanup_job",
+        ),
+    ] {
+        assert!(err.contains(place), "{place} missing:\n{err}");
+        assert!(err.contains(what), "{what} missing:\n{err}");
+    }
+    assert_eq!(err.matches("E025").count(), 3, "{err}");
+    assert!(err.contains("refuses 3 requests"), "{err}");
+}
+
+#[test]
+fn a_request_launched_already_is_re_followed_and_a_new_station_launches_again() {
+    let server = dagster();
+    let days = ("2024-04-10", "2024-04-11");
+    let dir = repo_with(&[(
+        "backfill-92010.yaml",
+        ingestion("92010", days, &["NL01497"], "first").as_bytes(),
+    )]);
+    let spec = dir.path().join("specs/backfill-92010.yaml");
+    let file = "backfill-92010.yaml";
+
+    // Before anything ran: two partitions, none done, the merge launches.
+    let (code, out, err) = plan(dir.path(), "json");
+    assert_eq!(code, 0, "{err}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["dagster"]["asked"], true, "{doc:#}");
+    let r = resolved(&doc, file);
+    assert_eq!(
+        (&r["partitions"], &r["succeeded"], &r["effect"]),
+        (&json!(2), &json!(0), &json!("launches")),
+        "{r:#}"
+    );
+    assert_eq!(r["target"]["location"], "luchtmeetnet_ingestion", "{r:#}");
+
+    // The merge: render, and the Job's runner launches and finishes it.
+    let (code, _, err) = outcome(&run(dir.path(), &["render"]));
+    assert_eq!(code, 0, "{err}");
+    let (code, log) = runner(&spec, &[]);
+    assert_eq!(code, 0, "{log}");
+    let request = r["request"].as_str().unwrap();
+    let launched = server.backfills_tagged("dagster-scripts/request", request);
+    assert_eq!(launched.len(), 1, "{launched:?}");
+    let id = launched[0]["id"].as_str().unwrap();
+
+    // Only the reason changes: the same request, followed again.
+    fs::write(&spec, ingestion("92010", days, &["NL01497"], "second")).unwrap();
+    let (code, out, err) = plan(dir.path(), "json");
+    assert_eq!(code, 0, "{err}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["changes"][0]["action"], "change", "{doc:#}");
+    let r = resolved(&doc, file);
+    assert_eq!(r["effect"], "refollows", "{r:#}");
+    assert_eq!(
+        r["request"], request,
+        "reason is not part of the request hash"
+    );
+    assert_eq!(
+        r["launch"],
+        json!({ "type": "backfill", "id": id, "status": "COMPLETED_SUCCESS" })
+    );
+    assert_eq!(r["succeeded"], 2, "{r:#}");
+    let (code, md, err) = plan(dir.path(), "markdown");
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        md.contains(&format!(
+            "re-follows backfill `{id}` (`COMPLETED_SUCCESS`), launched already: launches nothing new"
+        )),
+        "{md}"
+    );
+
+    // A new station: a new request, which re-runs the two already done.
+    fs::write(
+        &spec,
+        ingestion("92010", days, &["NL01497", "NL01912"], "second"),
+    )
+    .unwrap();
+    let (code, md, err) = plan(dir.path(), "markdown");
+    eprintln!("{md}");
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        md.contains(
+            "| 4 | 2 | launches new work: a backfill of 4 partitions, re-runs 2 already done |"
+        ),
+        "{md}"
+    );
+    assert!(md.contains("#### In Dagster (`http://127.0.0.1:"), "{md}");
+}
+
+#[test]
+fn a_backfill_in_flight_on_the_same_partitions_is_named() {
+    let server = dagster();
+    let sensors = |n: usize| -> String {
+        (0..n)
+            .map(|i| format!("S{i:04}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let spec = |issue: &str, n: usize| {
+        format!(
+            "job_name: wide_job
+tags:
+  name: \"{issue}\"
+  reason: x
+  partitions:
+  - name: daily
+    start_date: '2024-01-07'
+    end_date: '2024-01-07'
+  - name: sensors
+    values: [{}]
+",
+            sensors(n)
+        )
+    };
+    let first = repo_with(&[("backfill-92020.yaml", spec("92020", 60).as_bytes())]);
+    let (code, log) = runner(
+        &first.path().join("specs/backfill-92020.yaml"),
+        &["--no-wait"],
+    );
+    assert_eq!(code, 0, "{log}");
+    let launched = server.backfills_tagged("dagster-scripts/issue", "92020");
+    assert_eq!(launched.len(), 1, "{launched:?}");
+    let id = launched[0]["id"].as_str().unwrap().to_owned();
+
+    let second = repo_with(&[("backfill-92021.yaml", spec("92021", 10).as_bytes())]);
+    let (code, out, err) = plan(second.path(), "json");
+    let (_, md, _) = plan(second.path(), "markdown");
+    eprintln!("{md}");
+    // Stop the 60 runs before asserting: other tests share this Dagster.
+    server.query(
+        "mutation($id: String!) { cancelPartitionBackfill(backfillId: $id) { __typename } }",
+        json!({ "id": id }),
+    );
+    assert_eq!(code, 0, "{err}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let r = resolved(&doc, "backfill-92021.yaml");
+    let in_flight = r["in_flight"].as_array().unwrap();
+    assert_eq!(in_flight.len(), 1, "{r:#}");
+    assert_eq!(in_flight[0]["id"], id.as_str());
+    assert_eq!(in_flight[0]["shared"], 10);
+    assert_eq!(in_flight[0]["title"], "dagster-scripts: backfill 92020");
+    assert!(
+        md.contains(&format!(
+            "backfill `dagster-scripts: backfill 92020` `{id}` (`REQUESTED`) targets 10 of these partitions"
+        )),
+        "{md}"
+    );
+}
+
+#[test]
+fn an_unreachable_dagster_leaves_the_plain_plan_with_a_note() {
+    // A port nothing listens on: bound, then closed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let text = ingestion("92030", ("2024-04-20", "2024-04-20"), &["NL01497"], "x");
+    let dir = repo_with(&[("backfill-92030.yaml", text.as_bytes())]);
+    let (code, plain, _) = outcome(&run(dir.path(), &["plan"]));
+    assert_eq!(code, 0);
+    let (code, md, err) = outcome(&run(
+        dir.path(),
+        &["plan", "--resolve", "--dagster", &url, "--timeout", "3s"],
+    ));
+    assert_eq!(code, 0, "exits as the plain plan does: {err}");
+    let note = md
+        .strip_prefix(plain.as_str())
+        .unwrap_or_else(|| panic!("{md}"));
+    assert!(
+        note.starts_with(&format!("\n> **Dagster at `{url}` could not be asked** (`")),
+        "{note}"
+    );
+    assert!(
+        err.contains(&format!("warning: Dagster at {url} could not be asked: ")),
+        "{err}"
+    );
+    let (code, json, _) = outcome(&run(
+        dir.path(),
+        &[
+            "plan",
+            "--resolve",
+            "--dagster",
+            &url,
+            "--timeout",
+            "3s",
+            "--format",
+            "json",
+        ],
+    ));
+    assert_eq!(code, 0);
+    let doc: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(doc["dagster"]["asked"], false, "{doc:#}");
+    assert!(doc["dagster"]["error"].is_string(), "{doc:#}");
+    assert!(doc["changes"][0].get("resolved").is_none(), "{doc:#}");
+}
