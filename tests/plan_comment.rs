@@ -245,7 +245,7 @@ fn what_dagster_says_in_the_plan_comment_holds_no_link_image_or_html() {
                 .collect();
             if rows_wanted > 0 {
                 assert!(
-                    code_spans.iter().any(|c| *c == shown),
+                    code_spans.contains(&shown),
                     "{value:?} is not a code span of its own: {code_spans:?}\n{md}"
                 );
             }

@@ -102,8 +102,6 @@ tags:
         ("c-config.yaml", bad_config.as_bytes()),
     ]);
     let (code, out, err) = plan(dir.path(), "markdown");
-    // Shown with --nocapture: what the author sees.
-    eprintln!("{err}");
     assert_eq!(code, 1, "{err}\n{out}");
     assert_eq!(out, "", "no plan is printed when Dagster refuses a request");
     // job_name's value on line 1, the second station on line 11, the
@@ -196,7 +194,6 @@ fn a_request_launched_already_is_re_followed_and_a_new_station_launches_again() 
     )
     .unwrap();
     let (code, md, err) = plan(dir.path(), "markdown");
-    eprintln!("{md}");
     assert_eq!(code, 0, "{err}");
     assert!(
         md.contains(
@@ -245,7 +242,6 @@ tags:
     let second = repo_with(&[("backfill-92021.yaml", spec("92021", 10).as_bytes())]);
     let (code, out, err) = plan(second.path(), "json");
     let (_, md, _) = plan(second.path(), "markdown");
-    eprintln!("{md}");
     // Stop the 60 runs before asserting: other tests share this Dagster.
     server.query(
         "mutation($id: String!) { cancelPartitionBackfill(backfillId: $id) { __typename } }",

@@ -152,7 +152,7 @@ pub fn json(entries: &[Entry]) -> String {
     text
 }
 
-/// The plan as JSON with what Dagster said (`plan --resolve`): [`json`]'s
+/// The plan as JSON with what Dagster said (`plan --resolve`): [`json()`]'s
 /// document, each added or changed request with a `resolved` object (when
 /// Dagster answered), and a `dagster` object saying whom was asked and
 /// whether it answered.
@@ -298,7 +298,7 @@ pub fn markdown_resolved(resolution: &Resolution) -> String {
         })
         .collect();
     if !notes.is_empty() {
-        text.push_str("\n");
+        text.push('\n');
         text.extend(notes);
     }
     text
