@@ -10,7 +10,9 @@
 //! nothing); any other launches new work, re-running what already succeeded.
 //!
 //! Only queries are sent. A request Dagster refuses becomes a diagnostic at
-//! the spec's value the refusal names; a Dagster that cannot be asked at all
+//! the spec's value the refusal names (unless a launch already carries its
+//! hash: the runner follows that before resolving anything, so the plan only
+//! notes the refusal); a Dagster that cannot be asked at all
 //! leaves the plan as it is without `--resolve`, with a note saying why.
 
 use std::collections::HashSet;
@@ -193,28 +195,50 @@ struct Asker<'a> {
 impl Asker<'_> {
     fn one(&mut self, file: &str, spec: &Spec, cap: u64) -> Result<Resolved, resolve::Error> {
         let hash = spec.request_hash();
-        let kept = Kept::default();
-        let plan = resolve::plan(self.client, &kept, spec, &hash, cap)?;
+        let mut notes: Vec<String> = Vec::new();
+        // The runner looks for a launch carrying the hash first, and follows
+        // it even when the spec no longer resolves (a job renamed since).
         let group = existing::of_request(self.client, &hash)?;
-        let effect = match existing::originals(&group).first() {
-            Some(first) => Effect::Follows {
+        let follows = existing::originals(&group)
+            .first()
+            .map(|first| Effect::Follows {
                 launch: first.handle.clone(),
                 status: first.found.status.clone(),
-            },
-            None => match &plan.action {
-                Action::Backfill(_) => Effect::Launches("backfill"),
-                Action::Run(_) => Effect::Launches("run"),
-                Action::ReexecuteRun(_) => Effect::Launches("re-execution"),
-                Action::Nothing(why) => Effect::Nothing(why.clone()),
-            },
-        };
-        let mut notes: Vec<String> = Vec::new();
+            });
         if group.len() > 1 {
             notes.push(format!(
                 "{} launches carry this request's hash; the Job follows the earliest",
                 group.len()
             ));
         }
+        let kept = Kept::default();
+        let (plan, follows) = match (resolve::plan(self.client, &kept, spec, &hash, cap), follows) {
+            (Ok(plan), follows) => (plan, follows),
+            (Err(e), Some(follows)) if !e.is_unreachable() => {
+                notes.push(format!(
+                    "the spec no longer resolves ({}); the Job follows the launch that carries its hash all the same",
+                    e.message
+                ));
+                return Ok(Resolved {
+                    file: file.to_owned(),
+                    request: hash,
+                    kind: spec.kind().as_str(),
+                    target: None,
+                    partitions: 0,
+                    succeeded: None,
+                    effect: follows,
+                    in_flight: Vec::new(),
+                    notes,
+                });
+            }
+            (Err(e), _) => return Err(e),
+        };
+        let effect = follows.unwrap_or_else(|| match &plan.action {
+            Action::Backfill(_) => Effect::Launches("backfill"),
+            Action::Run(_) => Effect::Launches("run"),
+            Action::ReexecuteRun(_) => Effect::Launches("re-execution"),
+            Action::Nothing(why) => Effect::Nothing(why.clone()),
+        });
         let succeeded = match self.succeeded(spec, &plan) {
             Ok(n) => n,
             Err(e) if e.kind() == dagster::Kind::Refused => {
