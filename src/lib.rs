@@ -85,4 +85,7 @@ pub mod drift;
 pub mod scaffold;
 
 #[cfg(feature = "compiler")]
+pub mod retire;
+
+#[cfg(feature = "compiler")]
 pub mod cmd;

@@ -97,6 +97,18 @@ enum Command {
         #[command(flatten)]
         settings: SpecsArgs,
     },
+    /// Move finished requests' specs into the specs folder's done/ (kept byte for byte, the schema modeline fixed); then run `render`.
+    #[command(
+        long_about = "Move finished requests' specs from the specs folder into its done/ folder, at the same sub-path: `render` then leaves their Jobs out of out/ (run it next), `check` still validates them. Each file is kept byte for byte except a relative schema path in its yaml-language-server modeline, rewritten to point at the same schema from done/. A spec outside the specs folder or already in done/, a symbolic link, a file that is not a valid spec, or one whose destination exists is refused and left where it is; the others still move.",
+        after_help = "Exit codes:\n  0  every spec named was moved (each `FROM -> TO` is printed)\n  1  a file is not a valid spec (its problems are shown; it was not moved)\n  2  usage error, a path refused (outside the specs folder, retired already, a symlink, not a spec file, the destination exists), or a file could not be read or written"
+    )]
+    Retire {
+        /// The spec files to retire, e.g. specs/backfill-34543.yaml.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        settings: SpecsArgs,
+    },
     /// Print the JSON Schema of a spec, or check that the committed copy is current.
     #[command(
         after_help = "Exit codes:\n  0  printed, or the committed schema is current\n  1  --check: the committed schema is stale (a diff is printed)\n  2  usage error, or the file could not be read"
@@ -331,6 +343,10 @@ fn run(command: Command, colour: Colour, out: &mut impl Write, err: &mut impl Wr
         } => match settings.resolve(colour, err) {
             Err(outcome) => outcome,
             Ok(s) => cmd::new::new(&issue, kind.into(), &s.paths.specs, out, err),
+        },
+        Command::Retire { paths, settings } => match settings.resolve(colour, err) {
+            Err(outcome) => outcome,
+            Ok(s) => cmd::retire::retire(&s, &paths, colour, out, err),
         },
         Command::Schema { check: false, .. } => cmd::schema::print(out),
         Command::Schema { check: true, path } => cmd::schema::check(&path, out, err),

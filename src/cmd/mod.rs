@@ -14,6 +14,7 @@ pub mod connect;
 pub mod new;
 pub mod plan;
 pub mod render;
+pub mod retire;
 pub mod schema;
 
 use std::io::Write;
