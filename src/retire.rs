@@ -149,7 +149,8 @@ pub fn prepare(specs: &Path, path: &Path, limits: &Limits) -> Result<Move, Refus
             "retire specs that live in the specs folder itself, not through a linked folder",
         ));
     }
-    let bytes = read_capped(path).map_err(|d| refuse(d.message, "make the file readable"))?;
+    let bytes = read_capped(path)
+        .map_err(|d| refuse(d.message, "a spec is a readable regular file of at most 1 MiB"))?;
     load(path, &bytes, limits, None).map_err(Refusal::Invalid)?;
 
     let to = specs.join(RETIRED).join(&relative);

@@ -13,6 +13,7 @@ mod network;
 mod plan_comment;
 mod policy;
 mod render;
+mod retire;
 mod roundtrip;
 mod runner_contract;
 mod support;
