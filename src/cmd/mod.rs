@@ -15,6 +15,7 @@ pub mod new;
 pub mod plan;
 pub mod render;
 pub mod schema;
+pub mod status;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
