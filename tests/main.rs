@@ -15,6 +15,7 @@ mod policy;
 mod render;
 mod roundtrip;
 mod runner_contract;
+mod status;
 mod support;
 mod template_errors;
 mod trust;
