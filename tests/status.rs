@@ -377,7 +377,7 @@ fn only_queries_are_sent_and_one_document_per_round() {
         sent[1]
     );
     for document in &sent {
-        let operation = document.trim_start().split_whitespace().next();
+        let operation = document.split_whitespace().next();
         assert_eq!(operation, Some("query"), "{document}");
         assert!(!document.contains("mutation"), "{document}");
     }

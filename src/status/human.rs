@@ -108,3 +108,51 @@ fn row(r: &Request) -> [String; 9] {
         launch,
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dagster::ops::LaunchType;
+    use crate::spec::Kind;
+    use crate::status::{Launched, State};
+
+    #[test]
+    fn no_terminal_escape_or_workflow_command_from_an_answer_reaches_a_line() {
+        let hostile = "\u{1b}[31mred\r\n::error::owned\u{2028}::set-output";
+        let report = Report {
+            dagster: "http://127.0.0.1:3000".into(),
+            requests: vec![Request {
+                path: "specs/a.yaml".into(),
+                issue: hostile.into(),
+                kind: Kind::Backfill,
+                hash: "0".repeat(64),
+                retired: false,
+                dimensions: Vec::new(),
+                state: State::Failed,
+                launch: Some(Launched {
+                    kind: LaunchType::Backfill,
+                    id: "x".into(),
+                    url: "http://127.0.0.1:3000/runs/b/x".into(),
+                    status: hostile.into(),
+                    requester: Some(hostile.into()),
+                    created: 0,
+                    started: None,
+                    ended: None,
+                }),
+                partitions: None,
+                failed_partitions: vec![hostile.into()],
+                partition_statuses: None,
+                twins: 0,
+                more_launches: false,
+            }],
+        };
+        let text = render(&report);
+        assert!(!text.contains('\u{1b}') && !text.contains('\r'), "{text:?}");
+        assert!(!text.contains('\u{2028}'), "{text:?}");
+        assert!(text.lines().all(|l| !l.starts_with("::")), "{text}");
+        assert!(
+            text.contains("\\u{1b}[31mred\\r\\n::error::owned"),
+            "{text}"
+        );
+    }
+}

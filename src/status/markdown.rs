@@ -74,6 +74,24 @@ pub fn render(report: &Report) -> String {
         row(&mut text, r);
     }
     for r in &report.requests {
+        if r.twins > 0 {
+            let _ = writeln!(
+                text,
+                "\n{}: {} other launches carry this request's hash (concurrent twins); the earliest is reported.",
+                inline(&r.path),
+                r.twins
+            );
+        }
+        if r.more_launches {
+            let _ = writeln!(
+                text,
+                "\n{}: Dagster lists more than {} launches with this request's hash; only the newest were read.",
+                inline(&r.path),
+                crate::dagster::ops::LIMIT
+            );
+        }
+    }
+    for r in &report.requests {
         details(&mut text, r);
     }
     text
