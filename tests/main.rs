@@ -16,6 +16,7 @@ mod render;
 mod retire;
 mod roundtrip;
 mod runner_contract;
+mod status;
 mod support;
 mod template_errors;
 mod trust;

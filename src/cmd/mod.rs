@@ -16,6 +16,7 @@ pub mod plan;
 pub mod render;
 pub mod retire;
 pub mod schema;
+pub mod status;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
