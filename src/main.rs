@@ -43,7 +43,7 @@ Only queries are sent: status never launches, cancels or re-executes anything.";
     long_about = "Compile reviewed YAML requests into Kubernetes Jobs that launch Dagster backfills and runs.\n\n\
 One file under specs/ is one request (a backfill, a job run, an asset backfill, or a re-execution). \
 `new` starts one, `check` validates specs (pre-commit, CI), `render` writes the Kubernetes manifests \
-into out/ (`render --check` in CI), `plan` shows what a change does, `status` asks Dagster what each request became, and `schema` prints \
+into out/ (`render --check` in CI), `plan` shows what a change does, `status` asks Dagster what each request became, `retire` moves finished ones to specs/done/, and `schema` prints \
 the JSON Schema editors use.",
     after_help = EXIT_CODES,
 )]
