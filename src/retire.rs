@@ -149,8 +149,12 @@ pub fn prepare(specs: &Path, path: &Path, limits: &Limits) -> Result<Move, Refus
             "retire specs that live in the specs folder itself, not through a linked folder",
         ));
     }
-    let bytes = read_capped(path)
-        .map_err(|d| refuse(d.message, "a spec is a readable regular file of at most 1 MiB"))?;
+    let bytes = read_capped(path).map_err(|d| {
+        refuse(
+            d.message,
+            "a spec is a readable regular file of at most 1 MiB",
+        )
+    })?;
     load(path, &bytes, limits, None).map_err(Refusal::Invalid)?;
 
     let to = specs.join(RETIRED).join(&relative);
@@ -379,7 +383,10 @@ fn schema_value(comment: &str) -> Option<(usize, &str)> {
             })
         };
         if let Some(at) = value_at {
-            let value = comment[at..].split(char::is_whitespace).next().unwrap_or("");
+            let value = comment[at..]
+                .split(char::is_whitespace)
+                .next()
+                .unwrap_or("");
             if !value.is_empty() {
                 return Some((at, value));
             }
@@ -426,7 +433,10 @@ mod tests {
         );
         assert_eq!(
             (old.as_str(), new.as_str()),
-            ("../schema/spec.schema.json", "../../schema/spec.schema.json")
+            (
+                "../schema/spec.schema.json",
+                "../../schema/spec.schema.json"
+            )
         );
         // Same folder, a sub-folder, a fragment, the `$schema:` form, CRLF, a BOM.
         let cases = [
@@ -492,7 +502,10 @@ mod tests {
     #[test]
     fn relative_paths_between_folders() {
         let rel = |a: &str, b: &str| relative_path(Path::new(a), Path::new(b));
-        assert_eq!(rel("/r/specs/done", "/r/schema/s.json"), "../../schema/s.json");
+        assert_eq!(
+            rel("/r/specs/done", "/r/schema/s.json"),
+            "../../schema/s.json"
+        );
         assert_eq!(rel("/r/specs/done", "/r/specs/done/s.json"), "s.json");
         assert_eq!(rel("/r", "/r"), ".");
         assert_eq!(normalize(Path::new("/r/../../a/./b")), Path::new("/a/b"));

@@ -103,11 +103,7 @@ fn moves_byte_for_byte_fixes_the_modeline_still_checks_and_leaves_render() {
     };
     assert_eq!(
         moved("specs/done/run-34560.yaml"),
-        fix(
-            &before[0].1,
-            "$schema=../schema/",
-            "$schema=../../schema/"
-        )
+        fix(&before[0].1, "$schema=../schema/", "$schema=../../schema/")
     );
     assert_eq!(
         moved("specs/done/team/run-34561.yaml"),
@@ -123,7 +119,10 @@ fn moves_byte_for_byte_fixes_the_modeline_still_checks_and_leaves_render() {
         "a URL is left as it is"
     );
     let schema = fs::canonicalize(d.join("schema/spec.schema.json")).expect("schema");
-    for p in ["specs/done/run-34560.yaml", "specs/done/team/run-34561.yaml"] {
+    for p in [
+        "specs/done/run-34560.yaml",
+        "specs/done/team/run-34561.yaml",
+    ] {
         let target = modeline_target(&d.join(p));
         assert_eq!(
             fs::canonicalize(&target).ok().as_ref(),
@@ -198,13 +197,21 @@ fn refuses_what_must_not_move_and_moves_nothing_of_it() {
     let d = dir.path();
     fs::write(d.join("run-elsewhere.yaml"), fs::read(d.join(RUN)).unwrap()).unwrap();
     fs::create_dir_all(d.join("specs/done")).unwrap();
-    fs::write(d.join("specs/done/run-1.yaml"), fs::read(d.join(RUN)).unwrap()).unwrap();
+    fs::write(
+        d.join("specs/done/run-1.yaml"),
+        fs::read(d.join(RUN)).unwrap(),
+    )
+    .unwrap();
     fs::write(d.join("specs/notes.txt"), "not a spec\n").unwrap();
     fs::write(d.join("specs/bad-1.yaml"), "job_nme: x\n").unwrap();
     fs::write(d.join("specs/huge.yaml"), vec![b'#'; 2 * 1024 * 1024]).unwrap();
     std::os::unix::fs::symlink("run-34560.yaml", d.join("specs/link.yaml")).unwrap();
     fs::create_dir(d.join("elsewhere")).unwrap();
-    fs::write(d.join("elsewhere/run-9.yaml"), fs::read(d.join(RUN)).unwrap()).unwrap();
+    fs::write(
+        d.join("elsewhere/run-9.yaml"),
+        fs::read(d.join(RUN)).unwrap(),
+    )
+    .unwrap();
     std::os::unix::fs::symlink("../elsewhere", d.join("specs/linked")).unwrap();
     let fifo = std::process::Command::new("mkfifo")
         .arg(d.join("specs/pipe.yaml"))
@@ -213,7 +220,12 @@ fn refuses_what_must_not_move_and_moves_nothing_of_it() {
     assert!(fifo.success());
 
     refused(d, "run-elsewhere.yaml", 2, "not in the specs folder");
-    refused(d, "specs/../run-elsewhere.yaml", 2, "not in the specs folder");
+    refused(
+        d,
+        "specs/../run-elsewhere.yaml",
+        2,
+        "not in the specs folder",
+    );
     refused(d, "specs/done/run-1.yaml", 2, "retired already");
     refused(d, "specs", 2, "this is the specs folder");
     refused(d, "specs/team", 2, "a folder, not a spec file");

@@ -43,9 +43,7 @@ pub fn retire(
         let shown = escape_path(path);
         let m = match retire::prepare(specs, path, &limits) {
             Ok(m) => m,
-            Err(Refusal::Refused {
-                message, hint, ..
-            }) => {
+            Err(Refusal::Refused { message, hint, .. }) => {
                 let _ = writeln!(err, "error: {shown}: {message}; it was not moved");
                 if !hint.is_empty() {
                     let _ = writeln!(err, "  hint: {hint}");
