@@ -136,6 +136,11 @@ fn user_repo() -> UserRepo {
             "repo.git",
         ],
     );
+    // GitLab takes push options (`-o ci.skip`); a bare repository must be told to.
+    git(
+        &origin.path().join("repo.git"),
+        &["config", "receive.advertisePushOptions", "true"],
+    );
     git(
         d,
         &[
