@@ -342,9 +342,8 @@ fn modeline_schema(text: &str) -> Option<(usize, usize)> {
         if trimmed.is_empty() {
             continue;
         }
-        let Some(comment) = trimmed.strip_prefix('#') else {
-            return None;
-        };
+        // The document has started: no modeline below this.
+        let comment = trimmed.strip_prefix('#')?;
         if !is_modeline(comment) {
             continue;
         }

@@ -757,3 +757,24 @@ fn scheduled_jobs_run_on_the_schedule_only_with_least_privilege() {
         pipeline["dagster-scripts:render"]["resource_group"]
     );
 }
+
+/// GitLab's scripts are not linted by actionlint: shellcheck them here.
+#[test]
+fn gitlab_scripts_pass_shellcheck() {
+    for job in [
+        "dagster-scripts:plan",
+        "dagster-scripts:report",
+        "dagster-scripts:retire",
+    ] {
+        let dir = tempfile::tempdir().expect("temp");
+        let file = dir.path().join("script.sh");
+        fs::write(&file, format!("#!/bin/bash\n{}\n", gitlab_lines(job))).expect("script");
+        let out = tools::output(
+            tools::command("shellcheck")
+                .args(["--shell=bash"])
+                .arg(&file),
+            std::time::Duration::from_secs(60),
+        );
+        assert!(out.status.success(), "shellcheck {job}:\n{}", text(&out));
+    }
+}
