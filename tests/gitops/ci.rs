@@ -409,7 +409,7 @@ fn gitlab_pipeline_checks_plans_and_renders_in_order() {
 
 /// A user repository: the seed spec rendered into out/ and committed on main,
 /// with the compiler where the CI files' install step leaves it.
-fn user_repo() -> tempfile::TempDir {
+pub(super) fn user_repo() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("user repo");
     let d = dir.path();
     git(d, &["init", "-q"]);

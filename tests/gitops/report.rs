@@ -778,3 +778,53 @@ fn gitlab_scripts_pass_shellcheck() {
         assert!(out.status.success(), "shellcheck {job}:\n{}", text(&out));
     }
 }
+
+/// The plan step runs `plan --resolve` when `DAGSTER_URL` is set and plain
+/// `plan` (without an empty `DAGSTER_URL` in its environment) when it is
+/// not. What `--resolve` does is the resolve tests' business: a stand-in
+/// for `dagster-scripts` records how it was called, then runs the real
+/// binary without the flag.
+#[test]
+fn github_plan_step_resolves_only_with_a_dagster_url() {
+    let user = super::ci::user_repo();
+    let u = user.path();
+    let shim = tempfile::tempdir().expect("shim");
+    let log = shim.path().join("calls");
+    let script = format!(
+        "#!/bin/bash\nprintf '%s DAGSTER_URL=%s\\n' \"$*\" \"${{DAGSTER_URL-unset}}\" >> '{}'\n\
+         args=()\nfor a in \"$@\"; do [ \"$a\" = --resolve ] || args+=(\"$a\"); done\n\
+         exec '{}' \"${{args[@]}}\"\n",
+        log.display(),
+        env!("CARGO_BIN_EXE_dagster-scripts")
+    );
+    let bin = shim.path().join("dagster-scripts");
+    fs::write(&bin, script).expect("shim");
+    fs::set_permissions(&bin, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+    let wf = load(WORKFLOW);
+    let step = step(&wf["jobs"]["plan"], "Plan against the base branch");
+    let lines = step["run"].as_str().expect("run");
+    for url in ["http://127.0.0.1:9", ""] {
+        let env = [
+            ("PATH", format!("{}:/usr/bin:/bin", shim.path().display())),
+            ("RUNNER_TEMP", shim.path().display().to_string()),
+            (
+                "GITHUB_STEP_SUMMARY",
+                shim.path().join("summary").display().to_string(),
+            ),
+            ("DAGSTER_URL", url.to_owned()),
+        ];
+        let out = bash(u, lines, &env);
+        assert!(out.status.success(), "plan step:\n{}", text(&out));
+    }
+    let calls = fs::read_to_string(&log).expect("calls");
+    assert_eq!(
+        calls,
+        "plan --resolve --out .dagster-scripts-base/out DAGSTER_URL=http://127.0.0.1:9\n\
+         plan --out .dagster-scripts-base/out DAGSTER_URL=unset\n"
+    );
+    let plan = fs::read_to_string(shim.path().join("plan.md")).expect("plan");
+    assert!(
+        plan.starts_with("<!-- dagster-scripts plan -->\n"),
+        "{plan}"
+    );
+}
