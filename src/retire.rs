@@ -57,7 +57,7 @@ pub enum Refusal {
         path: PathBuf,
         /// What is wrong, one sentence.
         message: String,
-        /// What to do about it.
+        /// What to do about it; empty when there is nothing useful to say.
         hint: &'static str,
     },
     /// The file is not a valid spec: its problems.
