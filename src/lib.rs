@@ -25,7 +25,8 @@
 //!
 //! [`pipeline`] chains discover to render into what `out/` should hold,
 //! on every core ([`parallel`]); [`plan`] turns that into a pull-request
-//! comment, [`drift`] into the diffs of `--check`. [`cmd`] holds each
+//! comment, [`drift`] into the diffs of `--check`; [`status`] asks Dagster
+//! what each request became. [`cmd`] holds each
 //! command's sequence (`check`, `render`, `plan`, `new` with [`scaffold`],
 //! `schema`); the binary only parses arguments, calls it and maps the
 //! outcome to an exit code. [`duration`], [`url`], [`hash`] and
@@ -89,6 +90,12 @@ pub mod drift;
 
 #[cfg(feature = "compiler")]
 pub mod scaffold;
+
+#[cfg(feature = "compiler")]
+pub mod retire;
+
+#[cfg(feature = "compiler")]
+pub mod status;
 
 #[cfg(feature = "compiler")]
 pub mod cmd;

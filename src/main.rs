@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use dagster_scripts::cmd::{self, Outcome, plan::PlanFormat};
+use dagster_scripts::cmd::{self, Outcome, plan::PlanFormat, status::StatusFormat};
 use dagster_scripts::diagnostic::report::{Colour, Format};
 use dagster_scripts::schema::SCHEMA_PATH;
 use dagster_scripts::settings::{DnsLabel, HttpUrl, ImageRef, Settings};
@@ -26,6 +26,15 @@ Exit codes:
   1  at least one spec is invalid (or, with --check, something is stale)
   2  usage error, or a file or directory could not be read";
 
+const STATUS_EXIT_CODES: &str = "\
+Exit codes:
+  0  every request listed has succeeded
+  1  a request failed or was canceled
+  2  usage error, a bad settings file, an invalid spec, or Dagster could not be asked
+  3  a request is still running or requested, or was never launched (and none failed)
+
+Only queries are sent: status never launches, cancels or re-executes anything.";
+
 #[derive(Parser)]
 #[command(
     name = "dagster-scripts",
@@ -34,8 +43,8 @@ Exit codes:
     long_about = "Compile reviewed YAML requests into Kubernetes Jobs that launch Dagster backfills and runs.\n\n\
 One file under specs/ is one request (a backfill, a job run, an asset backfill, or a re-execution). \
 `new` starts one, `check` validates specs (pre-commit, CI), `render` writes the Kubernetes manifests \
-into out/ (`render --check` in CI), `plan` shows what a change does, and `schema` prints the JSON Schema \
-editors use.",
+into out/ (`render --check` in CI), `plan` shows what a change does, `status` asks Dagster what each request became, `retire` moves finished ones to specs/done/, and `schema` prints \
+the JSON Schema editors use.",
     after_help = EXIT_CODES,
 )]
 struct Cli {
@@ -89,6 +98,19 @@ enum Command {
         #[command(flatten)]
         dagster: DagsterArgs,
     },
+    /// Ask Dagster what each request became: not launched, requested, running, succeeded, failed or canceled.
+    #[command(after_help = STATUS_EXIT_CODES)]
+    Status {
+        /// Spec files or folders to report on. Default: every spec under the specs folder, done/ included.
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        settings: SpecsArgs,
+        #[command(flatten)]
+        dagster: DagsterArgs,
+        /// human: a table on stdout; json: one document for tools; markdown: a pull-request comment (with the partition grid of two-dimensional backfills). Links into Dagster's UI start with [settings: dagster.ui_url], else the Dagster asked.
+        #[arg(long, value_enum, default_value_t = StatusFormatArg::Human)]
+        format: StatusFormatArg,
+    },
     /// Start a request: write specs/<kind>-<issue>.yaml with <placeholders> to fill in.
     #[command(
         after_help = "Exit codes:\n  0  the spec was written (its path is printed)\n  2  usage error, the file exists already, or it could not be written"
@@ -99,6 +121,18 @@ enum Command {
         /// The kind of request.
         #[arg(long, value_enum, default_value_t = KindArg::Backfill)]
         kind: KindArg,
+        #[command(flatten)]
+        settings: SpecsArgs,
+    },
+    /// Move finished requests' specs into the specs folder's done/ (kept byte for byte, the schema modeline fixed); then run `render`.
+    #[command(
+        long_about = "Move finished requests' specs from the specs folder into its done/ folder, at the same sub-path: `render` then leaves their Jobs out of out/ (run it next), `check` still validates them. Each file is kept byte for byte except a relative schema path in its yaml-language-server modeline, rewritten to point at the same schema from done/. A spec outside the specs folder or already in done/, a symbolic link, a file that is not a valid spec, or one whose destination exists is refused and left where it is; the others still move.",
+        after_help = "Exit codes:\n  0  every spec named was moved (each `FROM -> TO` is printed)\n  1  a file is not a valid spec (its problems are shown; it was not moved)\n  2  usage error, a path refused (outside the specs folder, retired already, a symlink, not a spec file, the destination exists), or a file could not be read or written"
+    )]
+    Retire {
+        /// The spec files to retire, e.g. specs/backfill-34543.yaml.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
         #[command(flatten)]
         settings: SpecsArgs,
     },
@@ -160,6 +194,26 @@ impl From<FormatArg> for Format {
             FormatArg::Json => Format::Json,
             FormatArg::Github => Format::Github,
             FormatArg::Gitlab => Format::Gitlab,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum StatusFormatArg {
+    /// An aligned table, for a terminal.
+    Human,
+    /// One JSON document, for tools.
+    Json,
+    /// A pull-request or issue comment.
+    Markdown,
+}
+
+impl From<StatusFormatArg> for StatusFormat {
+    fn from(f: StatusFormatArg) -> StatusFormat {
+        match f {
+            StatusFormatArg::Human => StatusFormat::Human,
+            StatusFormatArg::Json => StatusFormat::Json,
+            StatusFormatArg::Markdown => StatusFormat::Markdown,
         }
     }
 }
@@ -343,6 +397,25 @@ fn run(command: Command, colour: Colour, out: &mut impl Write, err: &mut impl Wr
             }
             Ok(s) => cmd::plan::plan(&s, format.into(), colour, None, out, err),
         },
+        Command::Status {
+            paths,
+            settings,
+            dagster,
+            format,
+        } => match settings.resolve(colour, err) {
+            Err(outcome) => outcome,
+            Ok(mut s) => {
+                // Links lead where this machine reaches Dagster, unless the settings name its UI.
+                if s.dagster.ui_url.is_none() {
+                    s.dagster.ui_url = dagster.url.clone();
+                }
+                let asking = cmd::status::Asking {
+                    client: dagster.client(&s, err),
+                    url: dagster.url.as_ref().unwrap_or(&s.dagster.url).to_string(),
+                };
+                cmd::status::status(&s, &paths, format.into(), &asking, colour, out, err)
+            }
+        },
         Command::New {
             issue,
             kind,
@@ -350,6 +423,10 @@ fn run(command: Command, colour: Colour, out: &mut impl Write, err: &mut impl Wr
         } => match settings.resolve(colour, err) {
             Err(outcome) => outcome,
             Ok(s) => cmd::new::new(&issue, kind.into(), &s.paths.specs, out, err),
+        },
+        Command::Retire { paths, settings } => match settings.resolve(colour, err) {
+            Err(outcome) => outcome,
+            Ok(s) => cmd::retire::retire(&s, &paths, colour, out, err),
         },
         Command::Schema { check: false, .. } => cmd::schema::print(out),
         Command::Schema { check: true, path } => cmd::schema::check(&path, out, err),

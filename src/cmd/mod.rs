@@ -14,7 +14,9 @@ pub mod connect;
 pub mod new;
 pub mod plan;
 pub mod render;
+pub mod retire;
 pub mod schema;
+pub mod status;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -21,11 +21,11 @@ use serde_json::{Value, json};
 use super::{git, text};
 use crate::support::{SEED, repo, tools};
 
-const WORKFLOW: &str = "ci/github/dagster-scripts.yml";
-const PIPELINE: &str = "ci/gitlab/dagster-scripts.gitlab-ci.yml";
+pub(super) const WORKFLOW: &str = "ci/github/dagster-scripts.yml";
+pub(super) const PIPELINE: &str = "ci/gitlab/dagster-scripts.gitlab-ci.yml";
 const MARKER: &str = "<!-- dagster-scripts plan -->";
 
-fn load(path: &str) -> Value {
+pub(super) fn load(path: &str) -> Value {
     let mut docs = tools::yaml_documents(&repo().join(path));
     assert_eq!(docs.len(), 1, "{path} holds one document");
     docs.remove(0)
@@ -83,7 +83,7 @@ fn runs(job: &Value) -> String {
         .join("\n")
 }
 
-fn step<'a>(job: &'a Value, name: &str) -> &'a Value {
+pub(super) fn step<'a>(job: &'a Value, name: &str) -> &'a Value {
     job["steps"]
         .as_array()
         .expect("steps")
@@ -115,7 +115,10 @@ fn github_workflow_checks_plans_and_renders_with_least_privilege() {
     );
 
     let jobs = wf["jobs"].as_object().expect("jobs");
-    assert_eq!(jobs.keys().collect::<Vec<_>>(), ["check", "plan", "render"]);
+    assert_eq!(
+        jobs.keys().collect::<Vec<_>>(),
+        ["check", "plan", "render", "report", "retire"]
+    );
     let (check, plan, render) = (&jobs["check"], &jobs["plan"], &jobs["render"]);
     assert_eq!(check["permissions"], json!({"contents": "read"}));
     assert_eq!(
@@ -139,8 +142,8 @@ fn github_workflow_checks_plans_and_renders_with_least_privilege() {
             let keeps_token = checkout["with"]["persist-credentials"] != false;
             assert_eq!(
                 keeps_token,
-                name == "render",
-                "{name}: only the job that pushes keeps the token"
+                name == "render" || name == "retire",
+                "{name}: only the jobs that push keep the token"
             );
         }
     }
@@ -168,7 +171,9 @@ fn github_workflow_checks_plans_and_renders_with_least_privilege() {
         .expect("run");
     let base_out = format!("{}/out", base["with"]["path"].as_str().expect("a path"));
     assert!(
-        planning.contains(&format!("dagster-scripts plan --out {base_out}")),
+        planning.contains(&format!(
+            "dagster-scripts plan \"${{resolve[@]}}\" --out {base_out}"
+        )) && planning.contains("resolve=(--resolve)"),
         "{planning}"
     );
     assert!(planning.contains(MARKER), "{planning}");
@@ -247,6 +252,21 @@ fn gitlab_pipeline_passes_gitlab_ci_schema() {
     );
 }
 
+/// What `extends` gives the job `name`: the hidden jobs' keys (each of them
+/// extended first), the job's own on top.
+fn extended(pipeline: &Value, name: &str) -> serde_json::Map<String, Value> {
+    let job = pipeline[name]
+        .as_object()
+        .unwrap_or_else(|| panic!("no job or hidden job {name}"));
+    let mut merged = match job.get("extends").and_then(Value::as_str) {
+        Some(base) => extended(pipeline, base),
+        None => serde_json::Map::new(),
+    };
+    merged.extend(job.clone());
+    merged.remove("extends");
+    merged
+}
+
 /// The pipeline's jobs (keys that are neither hidden nor global keywords).
 fn gitlab_jobs(pipeline: &Value) -> BTreeMap<String, Value> {
     const GLOBAL: [&str; 7] = [
@@ -259,22 +279,11 @@ fn gitlab_jobs(pipeline: &Value) -> BTreeMap<String, Value> {
         "cache",
     ];
     let mut jobs = BTreeMap::new();
-    for (name, job) in pipeline.as_object().expect("a mapping") {
+    for name in pipeline.as_object().expect("a mapping").keys() {
         if name.starts_with('.') || GLOBAL.contains(&name.as_str()) {
             continue;
         }
-        // What `extends` gives a job: the hidden job's keys, the job's own on top.
-        let mut merged = serde_json::Map::new();
-        if let Some(base) = job["extends"].as_str() {
-            merged.extend(
-                pipeline[base]
-                    .as_object()
-                    .unwrap_or_else(|| panic!("{name} extends a missing {base}"))
-                    .clone(),
-            );
-        }
-        merged.extend(job.as_object().expect("a job is a mapping").clone());
-        jobs.insert(name.clone(), Value::Object(merged));
+        jobs.insert(name.clone(), Value::Object(extended(pipeline, name)));
     }
     jobs
 }
@@ -291,14 +300,16 @@ fn script(job: &Value, key: &str) -> String {
 fn gitlab_pipeline_checks_plans_and_renders_in_order() {
     let pipeline = load(PIPELINE);
     let stages = strings(&pipeline["stages"]);
-    assert_eq!(stages, ["check", "plan", "render"]);
+    assert_eq!(stages, ["check", "plan", "render", "report", "retire"]);
     let jobs = gitlab_jobs(&pipeline);
     assert_eq!(
         jobs.keys().collect::<Vec<_>>(),
         [
             "dagster-scripts:check",
             "dagster-scripts:plan",
-            "dagster-scripts:render"
+            "dagster-scripts:render",
+            "dagster-scripts:report",
+            "dagster-scripts:retire"
         ]
     );
 
@@ -329,10 +340,13 @@ fn gitlab_pipeline_checks_plans_and_renders_in_order() {
         );
         let rules = job["rules"].as_array().expect("rules");
         assert_eq!(rules.len(), 1, "{name}");
-        assert!(
-            strings(&rules[0]["changes"]).contains(&"specs/**/*"),
-            "{name} must run on spec changes"
-        );
+        // The scheduled jobs (tests/gitops/report.rs) run whatever changed.
+        if rules[0]["if"] != "$CI_PIPELINE_SOURCE == \"schedule\"" {
+            assert!(
+                strings(&rules[0]["changes"]).contains(&"specs/**/*"),
+                "{name} must run on spec changes"
+            );
+        }
     }
 
     let check = &jobs["dagster-scripts:check"];
@@ -360,7 +374,11 @@ fn gitlab_pipeline_checks_plans_and_renders_in_order() {
     assert_eq!(plan["needs"], json!(["dagster-scripts:check"]));
     assert_eq!(plan["rules"][0]["if"], check["rules"][0]["if"]);
     let s = script(plan, "script");
-    assert!(s.contains("dagster-scripts plan --out"), "{s}");
+    assert!(
+        s.contains("dagster-scripts plan \"${resolve[@]}\" --out")
+            && s.contains("resolve=(--resolve)"),
+        "{s}"
+    );
     assert!(
         s.contains("merge_requests/$CI_MERGE_REQUEST_IID/notes"),
         "{s}"
@@ -391,7 +409,7 @@ fn gitlab_pipeline_checks_plans_and_renders_in_order() {
 
 /// A user repository: the seed spec rendered into out/ and committed on main,
 /// with the compiler where the CI files' install step leaves it.
-fn user_repo() -> tempfile::TempDir {
+pub(super) fn user_repo() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("user repo");
     let d = dir.path();
     git(d, &["init", "-q"]);
@@ -411,7 +429,7 @@ fn user_repo() -> tempfile::TempDir {
     dir
 }
 
-fn dagster_scripts(dir: &Path, args: &[&str]) -> std::process::Output {
+pub(super) fn dagster_scripts(dir: &Path, args: &[&str]) -> std::process::Output {
     let out = tools::output(
         std::process::Command::new(env!("CARGO_BIN_EXE_dagster-scripts"))
             .args(args)
@@ -428,7 +446,7 @@ fn dagster_scripts(dir: &Path, args: &[&str]) -> std::process::Output {
 
 /// Runs `lines` the way GitLab's runner and GitHub's `bash` shell do: one
 /// bash with `-e -o pipefail`, in `dir`, with `env` and git's identity.
-fn bash(dir: &Path, lines: &str, env: &[(&str, String)]) -> std::process::Output {
+pub(super) fn bash(dir: &Path, lines: &str, env: &[(&str, String)]) -> std::process::Output {
     let mut cmd = tools::command("bash");
     cmd.args(["--noprofile", "--norc", "-e", "-o", "pipefail", "-c", lines])
         .current_dir(dir)
@@ -441,7 +459,7 @@ fn bash(dir: &Path, lines: &str, env: &[(&str, String)]) -> std::process::Output
 
 /// A GitLab job's `before_script` and `script`, without the lines that need
 /// the CI image (apt-get) or the GitLab server (`git push`).
-fn gitlab_lines(job: &str) -> String {
+pub(super) fn gitlab_lines(job: &str) -> String {
     let jobs = gitlab_jobs(&load(PIPELINE));
     let job = &jobs[job];
     let lines = format!(

@@ -10,9 +10,11 @@
 mod ci;
 mod editors;
 mod examples;
+mod fake_api;
 mod image;
 mod lsp;
 mod precommit;
+mod report;
 
 use std::path::Path;
 use std::process::Output;

@@ -61,28 +61,6 @@ pub fn backfill_progress(client: &Client, id: &str) -> Result<Lookup<Progress>, 
         error: Option<Message>,
         message: Option<String>,
     }
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct StatusCount {
-        run_status: String,
-        count: u64,
-    }
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct AssetData {
-        asset_backfill_statuses: Vec<AssetStatus>,
-    }
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct AssetStatus {
-        num_partitions_targeted: Option<u64>,
-        num_partitions_in_progress: Option<u64>,
-        num_partitions_materialized: Option<u64>,
-        num_partitions_failed: Option<u64>,
-        in_progress: Option<bool>,
-        materialized: Option<bool>,
-        failed: Option<bool>,
-    }
     let what = format!("reading backfill {id}");
     let data: Data = client.query(
         &what,
@@ -93,11 +71,57 @@ pub fn backfill_progress(client: &Client, id: &str) -> Result<Lookup<Progress>, 
     let Some(status) = a.status else {
         return Ok(Lookup::Missing(message(&a.typename, a.message)));
     };
+    Ok(Lookup::Found(Progress {
+        status,
+        counts: count(
+            a.num_partitions,
+            a.partition_status_counts,
+            a.asset_backfill_data,
+        ),
+        error: a.error.and_then(|e| e.message),
+    }))
+}
+
+/// A job backfill's partitions counted by their latest run status.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct StatusCount {
+    run_status: String,
+    count: u64,
+}
+
+/// An asset backfill's per-asset counts.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct AssetData {
+    asset_backfill_statuses: Vec<AssetStatus>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AssetStatus {
+    num_partitions_targeted: Option<u64>,
+    num_partitions_in_progress: Option<u64>,
+    num_partitions_materialized: Option<u64>,
+    num_partitions_failed: Option<u64>,
+    in_progress: Option<bool>,
+    materialized: Option<bool>,
+    failed: Option<bool>,
+}
+
+/// Where a backfill's partitions are, from what Dagster says of it: its
+/// `numPartitions`, a job backfill's `partitionStatusCounts`, an asset
+/// backfill's `assetBackfillData`.
+pub(super) fn count(
+    num_partitions: Option<u64>,
+    by_status: Option<Vec<StatusCount>>,
+    assets: Option<AssetData>,
+) -> Counts {
     let mut counts = Counts {
-        total: a.num_partitions.unwrap_or(0),
+        total: num_partitions.unwrap_or(0),
         ..Counts::default()
     };
-    if let Some(assets) = a.asset_backfill_data {
+    if let Some(assets) = assets {
         let mut total = 0;
         for s in assets.asset_backfill_statuses {
             let flag = |b: Option<bool>| u64::from(b.unwrap_or(false));
@@ -112,7 +136,7 @@ pub fn backfill_progress(client: &Client, id: &str) -> Result<Lookup<Progress>, 
         }
         counts.total = counts.total.max(total);
     } else {
-        for c in a.partition_status_counts.unwrap_or_default() {
+        for c in by_status.unwrap_or_default() {
             match classify_run(&c.run_status) {
                 RunClass::Succeeded => counts.done += c.count,
                 RunClass::Failed => counts.failed += c.count,
@@ -121,11 +145,7 @@ pub fn backfill_progress(client: &Client, id: &str) -> Result<Lookup<Progress>, 
             }
         }
     }
-    Ok(Lookup::Found(Progress {
-        status,
-        counts,
-        error: a.error.and_then(|e| e.message),
-    }))
+    counts
 }
 
 /// A backfill's targets and per-partition results, read once.

@@ -49,7 +49,7 @@ pub fn job_partition_statuses(
     let what = format!("reading the partition statuses of job {}", target.job);
     let data: Data = client.query(
         &what,
-        include_str!("../queries/partition_statuses.graphql"),
+        include_str!("../queries/job_partition_statuses.graphql"),
         json!({
             "repositorySelector": target.repository_selector(),
             "partitionSetName": format!("{}_partition_set", target.job),

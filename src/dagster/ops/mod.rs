@@ -15,6 +15,7 @@ mod history;
 mod launch;
 mod locations;
 mod partitions;
+mod requests;
 mod run_config;
 mod runs;
 mod tagged;
@@ -31,6 +32,10 @@ pub use history::{
 pub use launch::{launch_backfill, launch_run, reexecute_run};
 pub use locations::{Repository, Target, repositories};
 pub use partitions::{Partitions, asset_partitions, job_partitions, partition_tags};
+pub use requests::{
+    BATCH, LIMIT, Launch, LaunchType, PartitionStatuses, Tagged, launches_document,
+    launches_tagged, partition_statuses, statuses_document,
+};
 pub use run_config::validate_run_config;
 pub use runs::{RunClass, RunState, classify_run, run_status};
 pub use tagged::{Found, PARENT_TAGS, find_backfills, find_runs, originals};

@@ -1,0 +1,460 @@
+//! `status`: what each request became in Dagster, seen from its spec.
+//!
+//! A request is found by the hash the runner tags its launches with
+//! (`dagster-scripts/request=<hash>`, [`Spec::request_hash`]); among the
+//! launches carrying one hash, the request's own is the earliest original
+//! ([`ops::originals`], the rule the runner follows too). What Dagster says
+//! of it becomes one [`State`] by the rules of [`state_of`]. Dagster is asked
+//! in batches ([`ops::launches_tagged`]): one round for every request's
+//! launches with their partition counts, a second only for the backfills
+//! whose partitions are listed one by one (failed keys, the grid).
+//!
+//! Only queries are sent: nothing here launches, cancels or re-executes.
+//! The formats are [`human`], [`json`] and [`markdown`] (with [`grid`]).
+
+pub mod grid;
+pub mod human;
+pub mod json;
+pub mod markdown;
+
+use serde::Serialize;
+
+use crate::dagster::ops::{self, Counts, LaunchType, Lookup, PartitionStatuses, RunClass};
+use crate::dagster::{Client, Error};
+use crate::spec::{Kind, Spec};
+
+/// The tag every launch of a request carries, with the request hash.
+pub const REQUEST_TAG: &str = "dagster-scripts/request";
+/// The tag naming who asked for a request.
+pub const REQUESTER_TAG: &str = "dagster-scripts/requester";
+
+/// What became of a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    /// Nothing in Dagster carries the request's hash.
+    NotLaunched,
+    /// Launched, nothing run yet (a backfill the daemon has not picked up, a queued run).
+    Requested,
+    /// Some of it has run or is running.
+    Running,
+    /// Every partition (or the run) succeeded.
+    Succeeded,
+    /// It ended with failures.
+    Failed,
+    /// It was cancelled.
+    Canceled,
+}
+
+impl State {
+    /// Every state, in the order reports count them.
+    pub const ALL: [State; 6] = [
+        State::Succeeded,
+        State::Failed,
+        State::Canceled,
+        State::Running,
+        State::Requested,
+        State::NotLaunched,
+    ];
+
+    /// The spelling of reports (`not_launched`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::NotLaunched => "not_launched",
+            State::Requested => "requested",
+            State::Running => "running",
+            State::Succeeded => "succeeded",
+            State::Failed => "failed",
+            State::Canceled => "canceled",
+        }
+    }
+
+    /// Whether nothing more will happen to it.
+    pub fn is_over(self) -> bool {
+        matches!(self, State::Succeeded | State::Failed | State::Canceled)
+    }
+}
+
+/// The state a launch's Dagster status (`RunStatus` of a run,
+/// `BulkActionStatus` of a backfill, with its partition `counts`) means.
+///
+/// A backfill Dagster still calls `REQUESTED` is *requested* until one of
+/// its partitions has run, then *running*; `COMPLETED` (deprecated) is a
+/// success only with no failed partition; `FAILING` ends failed. A status
+/// this version does not know is *running*: not over, never a success.
+pub fn state_of(kind: LaunchType, status: &str, counts: Option<Counts>) -> State {
+    let counts = counts.unwrap_or_default();
+    match kind {
+        LaunchType::Run => match status {
+            "SUCCESS" => State::Succeeded,
+            "FAILURE" => State::Failed,
+            "CANCELED" | "CANCELING" => State::Canceled,
+            "NOT_STARTED" | "QUEUED" => State::Requested,
+            _ => State::Running,
+        },
+        LaunchType::Backfill => match status {
+            "COMPLETED_SUCCESS" => State::Succeeded,
+            "COMPLETED" if counts.failed == 0 => State::Succeeded,
+            "COMPLETED" | "COMPLETED_FAILED" | "FAILED" | "FAILING" => State::Failed,
+            "CANCELED" | "CANCELING" => State::Canceled,
+            "REQUESTED" if counts.done + counts.failed + counts.in_progress == 0 => {
+                State::Requested
+            }
+            _ => State::Running,
+        },
+    }
+}
+
+/// A request to report on: its spec, and where it was found.
+#[derive(Clone, Debug)]
+pub struct Asked {
+    /// The spec file, as given or found, with `/`.
+    pub path: String,
+    /// The request.
+    pub spec: Spec,
+    /// Whether it lies under `specs/done/`.
+    pub retired: bool,
+}
+
+/// The launch that is the request's own.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Launched {
+    /// Backfill or run.
+    pub kind: LaunchType,
+    /// Its id in Dagster.
+    pub id: String,
+    /// Its page in Dagster's UI.
+    pub url: String,
+    /// Dagster's status (`BulkActionStatus` or `RunStatus`).
+    pub status: String,
+    /// Who asked (the `dagster-scripts/requester` tag).
+    pub requester: Option<String>,
+    /// When it was created, Unix seconds.
+    pub created: i64,
+    /// When it started, Unix seconds.
+    pub started: Option<i64>,
+    /// When it ended, Unix seconds.
+    pub ended: Option<i64>,
+}
+
+/// What became of one request.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Request {
+    /// The spec file, as given or found, with `/`.
+    pub path: String,
+    /// The issue it answers.
+    pub issue: String,
+    /// Its kind.
+    pub kind: Kind,
+    /// Its hash (the `dagster-scripts/request` tag).
+    pub hash: String,
+    /// Whether its spec lies under `specs/done/`.
+    pub retired: bool,
+    /// Its dimension names, when it selects partitions.
+    pub dimensions: Vec<String>,
+    /// What became of it.
+    pub state: State,
+    /// Its launch, if there is one.
+    pub launch: Option<Launched>,
+    /// Where a backfill's partitions are.
+    pub partitions: Option<Counts>,
+    /// The keys of the partitions whose latest run failed or was cancelled
+    /// (job backfills; Dagster does not list an asset backfill's).
+    pub failed_partitions: Vec<String>,
+    /// Each partition's latest run status, when it was read (for the grid).
+    pub partition_statuses: Option<PartitionStatuses>,
+    /// Other original launches carrying the same hash (concurrent twins).
+    pub twins: usize,
+    /// Dagster lists more launches with this hash than were read.
+    pub more_launches: bool,
+}
+
+/// The requests, and the Dagster they were asked of.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Report {
+    /// The base of links into Dagster's UI.
+    pub dagster: String,
+    /// One per spec, in the order given.
+    pub requests: Vec<Request>,
+}
+
+impl Report {
+    /// How many requests are in each state, in [`State::ALL`]'s order.
+    pub fn counts(&self) -> Vec<(State, usize)> {
+        State::ALL
+            .iter()
+            .map(|&s| (s, self.requests.iter().filter(|r| r.state == s).count()))
+            .collect()
+    }
+
+    /// The number of requests in `state`.
+    pub fn count(&self, state: State) -> usize {
+        self.requests.iter().filter(|r| r.state == state).count()
+    }
+}
+
+/// Asks Dagster (through `client`, queries only) what became of each of
+/// `asked`; links go to `ui_base`. With `grids`, the partitions of every
+/// two-dimensional backfill that has run are read one by one too (for the
+/// Markdown grid); otherwise only those of backfills with failures.
+pub fn gather(
+    client: &Client,
+    asked: Vec<Asked>,
+    ui_base: &str,
+    grids: bool,
+) -> Result<Report, Error> {
+    let hashes: Vec<String> = asked.iter().map(|a| a.spec.request_hash()).collect();
+    let values: Vec<&str> = hashes.iter().map(String::as_str).collect();
+    let tagged = ops::launches_tagged(client, REQUEST_TAG, &values)?;
+    let mut requests: Vec<Request> = asked
+        .into_iter()
+        .zip(hashes)
+        .zip(tagged)
+        .map(|((a, hash), t)| request(a, hash, &t, ui_base))
+        .collect();
+
+    let wanted: Vec<usize> = requests
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| wants_partitions(r, grids))
+        .map(|(i, _)| i)
+        .collect();
+    let ids: Vec<&str> = wanted
+        .iter()
+        .filter_map(|&i| requests[i].launch.as_ref().map(|l| l.id.as_str()))
+        .collect();
+    let statuses = ops::partition_statuses(client, &ids)?;
+    for (i, lookup) in wanted.into_iter().zip(statuses) {
+        if let Lookup::Found(partitions) = lookup {
+            let r = &mut requests[i];
+            r.failed_partitions = partitions
+                .iter()
+                .filter(|(_, s)| {
+                    s.as_deref()
+                        .is_some_and(|s| ops::classify_run(s) == RunClass::Failed)
+                })
+                .map(|(k, _)| k.clone())
+                .collect();
+            r.partition_statuses = Some(partitions);
+        }
+    }
+    Ok(Report {
+        dagster: ui_base.to_owned(),
+        requests,
+    })
+}
+
+/// Whether `r`'s partitions are read one by one: a job backfill with failed
+/// partitions (their keys are reported), or, for the grid, a two-dimensional
+/// one that has run at all.
+fn wants_partitions(r: &Request, grids: bool) -> bool {
+    let Some(launch) = &r.launch else {
+        return false;
+    };
+    let Some(c) = r.partitions else {
+        return false;
+    };
+    launch.kind == LaunchType::Backfill
+        && r.kind != Kind::AssetBackfill
+        && (c.failed > 0 || (grids && r.dimensions.len() == 2 && c.done + c.in_progress > 0))
+}
+
+/// One request, from its spec and the launches carrying its hash.
+fn request(asked: Asked, hash: String, tagged: &ops::Tagged, ui_base: &str) -> Request {
+    let found: Vec<ops::Found> = tagged.launches.iter().map(|l| l.found.clone()).collect();
+    let originals = ops::originals(&found);
+    let own = originals
+        .first()
+        .and_then(|f| tagged.launches.iter().find(|l| l.found.id == f.id));
+    let (state, launch, partitions) = match own {
+        None => (State::NotLaunched, None, None),
+        Some(l) => (
+            state_of(l.kind, &l.found.status, l.counts),
+            Some(Launched {
+                kind: l.kind,
+                id: l.found.id.clone(),
+                url: link(ui_base, l.kind, &l.found.id),
+                status: l.found.status.clone(),
+                requester: ops::tag(&l.found.tags, REQUESTER_TAG).map(str::to_owned),
+                created: seconds(l.found.created),
+                started: l.started.map(seconds),
+                ended: l.ended.map(seconds),
+            }),
+            l.counts,
+        ),
+    };
+    Request {
+        path: asked.path,
+        issue: asked.spec.issue().as_str().to_owned(),
+        kind: asked.spec.kind(),
+        dimensions: asked
+            .spec
+            .partitions()
+            .iter()
+            .map(|d| d.name().as_str().to_owned())
+            .collect(),
+        hash,
+        retired: asked.retired,
+        state,
+        launch,
+        partitions,
+        failed_partitions: Vec::new(),
+        partition_statuses: None,
+        twins: originals.len().saturating_sub(1),
+        more_launches: tagged.more,
+    }
+}
+
+/// A time Dagster gives as float seconds, in whole seconds.
+fn seconds(t: f64) -> i64 {
+    if t.is_finite() { t.floor() as i64 } else { 0 }
+}
+
+/// The page of a backfill or run in Dagster's UI at `base`: the routes of
+/// Dagster 1.13's UI (`/runs/b/:backfillId`, `/runs/:runId`), the id
+/// percent-encoded so that no answer can lead the link elsewhere.
+pub fn link(base: &str, kind: LaunchType, id: &str) -> String {
+    let mut encoded = String::with_capacity(id.len());
+    for b in id.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            encoded.push(char::from(b));
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    match kind {
+        LaunchType::Backfill => format!("{base}/runs/b/{encoded}"),
+        LaunchType::Run => format!("{base}/runs/{encoded}"),
+    }
+}
+
+/// Unix seconds as a UTC time to the minute (`2024-02-01 13:05 UTC`).
+pub fn utc(seconds: i64) -> String {
+    let days = seconds.div_euclid(86_400);
+    let minutes = seconds.rem_euclid(86_400) / 60;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        minutes / 60,
+        minutes % 60
+    )
+}
+
+/// A backfill's progress in words (`3/4 succeeded, 1 failed`), empty for a run.
+pub fn progress(r: &Request) -> String {
+    let Some(c) = r.partitions else {
+        return String::new();
+    };
+    let mut text = format!("{}/{} succeeded", c.done, c.total);
+    if c.failed > 0 {
+        text.push_str(&format!(", {} failed", c.failed));
+    }
+    if c.in_progress > 0 {
+        text.push_str(&format!(", {} in progress", c.in_progress));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counts(total: u64, done: u64, failed: u64, in_progress: u64) -> Option<Counts> {
+        Some(Counts {
+            total,
+            done,
+            failed,
+            in_progress,
+        })
+    }
+
+    #[test]
+    fn a_backfill_is_requested_until_a_partition_runs() {
+        let b = LaunchType::Backfill;
+        assert_eq!(
+            state_of(b, "REQUESTED", counts(4, 0, 0, 0)),
+            State::Requested
+        );
+        assert_eq!(state_of(b, "REQUESTED", None), State::Requested);
+        assert_eq!(state_of(b, "REQUESTED", counts(4, 0, 0, 1)), State::Running);
+        assert_eq!(state_of(b, "REQUESTED", counts(4, 1, 1, 0)), State::Running);
+    }
+
+    #[test]
+    fn a_backfill_ends_by_its_status_and_completed_by_its_failures() {
+        let b = LaunchType::Backfill;
+        assert_eq!(state_of(b, "COMPLETED_SUCCESS", None), State::Succeeded);
+        assert_eq!(
+            state_of(b, "COMPLETED", counts(4, 4, 0, 0)),
+            State::Succeeded
+        );
+        assert_eq!(state_of(b, "COMPLETED", counts(4, 3, 1, 0)), State::Failed);
+        for s in ["COMPLETED_FAILED", "FAILED", "FAILING"] {
+            assert_eq!(state_of(b, s, counts(4, 4, 0, 0)), State::Failed, "{s}");
+        }
+        for s in ["CANCELED", "CANCELING"] {
+            assert_eq!(state_of(b, s, None), State::Canceled, "{s}");
+        }
+        // A status this version does not know is never taken for an end.
+        assert_eq!(
+            state_of(b, "SOMETHING_NEW", counts(4, 4, 0, 0)),
+            State::Running
+        );
+    }
+
+    #[test]
+    fn a_run_is_requested_while_queued_and_running_once_started() {
+        let r = LaunchType::Run;
+        for (status, state) in [
+            ("NOT_STARTED", State::Requested),
+            ("QUEUED", State::Requested),
+            ("STARTING", State::Running),
+            ("STARTED", State::Running),
+            ("MANAGED", State::Running),
+            ("SUCCESS", State::Succeeded),
+            ("FAILURE", State::Failed),
+            ("CANCELING", State::Canceled),
+            ("CANCELED", State::Canceled),
+            ("", State::Running),
+        ] {
+            assert_eq!(state_of(r, status, None), state, "{status}");
+        }
+    }
+
+    #[test]
+    fn times_are_utc_to_the_minute() {
+        assert_eq!(utc(0), "1970-01-01 00:00 UTC");
+        assert_eq!(
+            utc(1_706_745_600 + 13 * 3600 + 5 * 60 + 59),
+            "2024-02-01 13:05 UTC"
+        );
+        assert_eq!(utc(951_782_400), "2000-02-29 00:00 UTC");
+        assert_eq!(utc(-60), "1969-12-31 23:59 UTC");
+    }
+
+    #[test]
+    fn links_follow_the_ui_routes_and_cannot_be_led_elsewhere() {
+        let base = "https://org.dagster.cloud/prod";
+        assert_eq!(
+            link(base, LaunchType::Backfill, "abcdefgh"),
+            "https://org.dagster.cloud/prod/runs/b/abcdefgh"
+        );
+        assert_eq!(
+            link(base, LaunchType::Run, "0f3c-9a"),
+            "https://org.dagster.cloud/prod/runs/0f3c-9a"
+        );
+        assert_eq!(
+            link(base, LaunchType::Run, "../../x?y#z) [a](b"),
+            "https://org.dagster.cloud/prod/runs/..%2F..%2Fx%3Fy%23z%29%20%5Ba%5D%28b"
+        );
+    }
+}
