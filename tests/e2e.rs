@@ -2,7 +2,9 @@
 //! `new` → edit → `check` → `render` → run the rendered Job's container
 //! exactly as Kubernetes would (its command, args and environment, the
 //! ConfigMap laid out as a mounted volume) against a real Dagster → the
-//! backfill happened, once, even when the Job runs twice.
+//! backfill happened, once, even when the Job runs twice → `status` reports
+//! it succeeded → `retire` moves the spec to `specs/done/` and its Job leaves
+//! `out/`. Before the merge, `plan --resolve` says the merge launches it.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -152,6 +154,18 @@ fn from_a_new_spec_to_a_finished_backfill_launched_once() {
         ),
     )
     .unwrap();
+    // plan --resolve, as CI comments it on the pull request: resolved
+    // against the real Dagster, nothing launched yet, so the merge launches.
+    let (code, plan, err) = outcome(&run(d, &["plan", "--resolve", "--format", "json"]));
+    assert_eq!(code, 0, "{err}");
+    let plan: Value = serde_json::from_str(&plan).unwrap();
+    assert_eq!(plan["dagster"]["asked"], true, "{plan}");
+    let resolved = &plan["changes"][0]["resolved"];
+    assert_eq!(resolved["effect"], "launches", "{plan}");
+    assert_eq!(resolved["partitions"], 2, "{plan}");
+    // status before the merge: never launched, which is "not yet" (exit 3).
+    let (code, _, err) = outcome(&run(d, &["status"]));
+    assert_eq!(code, 3, "{err}");
     let (code, _, err) = outcome(&run(d, &["render"]));
     assert_eq!(code, 0, "{err}");
     let manifest = d.join("out/backfill-91001.yaml");
@@ -206,4 +220,32 @@ fn from_a_new_spec_to_a_finished_backfill_launched_once() {
         1,
         "still one backfill"
     );
+
+    // The result goes back to git: status says it succeeded (exit 0), with
+    // the backfill and a link into Dagster's UI, as the scheduled CI job
+    // posts it on the pull request.
+    let (code, comment, err) = outcome(&run(d, &["status", "--format", "markdown"]));
+    assert_eq!(code, 0, "{err}");
+    let id = b["id"].as_str().unwrap();
+    assert!(comment.contains("succeeded"), "{comment}");
+    assert!(
+        comment.contains(&format!("{}/runs/b/{id}", server.base_url.trim_end_matches('/'))),
+        "{comment}"
+    );
+    // ... and the finished request retires: the spec moves to specs/done/
+    // (its modeline fixed), and its Job leaves out/.
+    let (code, _, err) = outcome(&run(d, &["retire", "specs/backfill-91001.yaml"]));
+    assert_eq!(code, 0, "{err}");
+    let retired = fs::read_to_string(d.join("specs/done/backfill-91001.yaml")).unwrap();
+    assert_eq!(
+        retired,
+        edited.replacen("$schema=../schema/", "$schema=../../schema/", 1)
+    );
+    let (code, _, err) = outcome(&run(d, &["render"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(!manifest.exists(), "the retired request's Job left out/");
+    let (code, _, err) = outcome(&run(d, &["check"]));
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = outcome(&run(d, &["status"]));
+    assert_eq!(code, 0, "a retired request's status is still known: {err}");
 }
