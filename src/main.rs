@@ -45,7 +45,7 @@ One file under specs/ is one request (a backfill, a job run, an asset backfill, 
 `new` starts one, `check` validates specs (pre-commit, CI), `render` writes the Kubernetes manifests \
 into out/ (`render --check` in CI), `plan` shows what a change does, `status` asks Dagster what each request became, `retire` moves finished ones to specs/done/, and `schema` prints \
 the JSON Schema editors use.",
-    after_help = "Exit codes (each command's --help says what they mean for it):\n  0  success\n  1  a spec is invalid, something is stale, or a request failed\n  2  usage error, a file could not be read, or Dagster could not be asked\n  3  status: a request is still running or was never launched",
+    after_help = "Exit codes (each command's --help says what they mean for it):\n  0  success\n  1  a spec is invalid, something is stale, or a request failed\n  2  usage error, a file could not be read, or Dagster could not be asked\n  3  status: a request is still running or was never launched"
 )]
 struct Cli {
     #[command(subcommand)]

@@ -229,7 +229,10 @@ fn from_a_new_spec_to_a_finished_backfill_launched_once() {
     let id = b["id"].as_str().unwrap();
     assert!(comment.contains("succeeded"), "{comment}");
     assert!(
-        comment.contains(&format!("{}/runs/b/{id}", server.base_url.trim_end_matches('/'))),
+        comment.contains(&format!(
+            "{}/runs/b/{id}",
+            server.base_url.trim_end_matches('/')
+        )),
         "{comment}"
     );
     // ... and the finished request retires: the spec moves to specs/done/

@@ -781,9 +781,10 @@ fn gitlab_scripts_pass_shellcheck() {
 
 /// The plan step runs `plan --resolve` when `DAGSTER_URL` is set and plain
 /// `plan` (without an empty `DAGSTER_URL` in its environment) when it is
-/// not. What `--resolve` does is the resolve tests' business: a stand-in
-/// for `dagster-scripts` records how it was called, then runs the real
-/// binary without the flag.
+/// not. A stand-in for `dagster-scripts` records how it was called, then
+/// runs the real binary (with a short `--timeout`): with a Dagster that
+/// cannot be reached, the comment is the plain plan with a note saying so.
+/// What `--resolve` finds in a reachable Dagster is `plan_resolve`'s business.
 #[test]
 fn github_plan_step_resolves_only_with_a_dagster_url() {
     let user = super::ci::user_repo();
@@ -792,7 +793,7 @@ fn github_plan_step_resolves_only_with_a_dagster_url() {
     let log = shim.path().join("calls");
     let script = format!(
         "#!/bin/bash\nprintf '%s DAGSTER_URL=%s\\n' \"$*\" \"${{DAGSTER_URL-unset}}\" >> '{}'\n\
-         args=()\nfor a in \"$@\"; do [ \"$a\" = --resolve ] || args+=(\"$a\"); done\n\
+         args=(\"$@\")\nfor a in \"$@\"; do [ \"$a\" = --resolve ] && args+=(--timeout 3s); done\n\
          exec '{}' \"${{args[@]}}\"\n",
         log.display(),
         env!("CARGO_BIN_EXE_dagster-scripts")
@@ -815,6 +816,12 @@ fn github_plan_step_resolves_only_with_a_dagster_url() {
         ];
         let out = bash(u, lines, &env);
         assert!(out.status.success(), "plan step:\n{}", text(&out));
+        let plan = fs::read_to_string(shim.path().join("plan.md")).expect("plan");
+        assert_eq!(
+            plan.contains("could not be asked"),
+            !url.is_empty(),
+            "DAGSTER_URL={url}:\n{plan}"
+        );
     }
     let calls = fs::read_to_string(&log).expect("calls");
     assert_eq!(
