@@ -25,11 +25,16 @@
 //!
 //! [`pipeline`] chains discover to render into what `out/` should hold,
 //! on every core ([`parallel`]); [`plan`] turns that into a pull-request
-//! comment, [`drift`] into the diffs of `--check`; [`status`] asks Dagster
-//! what each request became. [`cmd`] holds each
-//! command's sequence (`check`, `render`, `plan`, `new` with [`scaffold`],
+//! comment, [`drift`] into the diffs of `--check`.
+//!
+//! # After the merge: from Dagster back to git
+//!
+//! [`status`] asks Dagster what each request became (by the request hash
+//! its launches carry); [`retire`] moves a finished request's spec to
+//! `specs/done/`. [`cmd`] holds each command's sequence (`check`,
+//! `render`, `plan`, `status`, `retire`, `new` with [`scaffold`],
 //! `schema`); the binary only parses arguments, calls it and maps the
-//! outcome to an exit code. [`duration`], [`url`], [`hash`] and
+//! outcome to an exit code. [`duration`], [`url`], [`utc`], [`hash`] and
 //! [`pointer`](mod@pointer) are shared by both binaries, and so is the
 //! Dagster GraphQL client (`dagster`, behind the `dagster` feature), which
 //! the runner launches and follows through, and the resolution of a request
@@ -43,6 +48,7 @@ pub mod hash;
 pub mod pointer;
 pub mod spec;
 pub mod url;
+pub mod utc;
 
 // The Dagster GraphQL client: the runner launches and follows through it.
 #[cfg(feature = "dagster")]
