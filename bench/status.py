@@ -37,7 +37,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TAG = "dagster-scripts/request"
-ONE = (ROOT / "src/dagster/queries/launches_tagged.graphql").read_text()
+ONE = (ROOT / "bench/status_naive.graphql").read_text()
 STATUSES = (ROOT / "src/dagster/queries/partition_statuses.graphql").read_text()
 
 
