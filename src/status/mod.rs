@@ -206,7 +206,7 @@ impl Report {
 /// The rounds: the instance's backfills listed once (matched to requests by
 /// their hash tag here); the runs tagged with the hash of each request whose
 /// kind launches a run; the details of each request's own backfill; the
-/// partitions of those [`wants_partitions`] picks.
+/// partitions of the job backfills with failures (or, for the grid, that have run).
 pub fn gather(
     client: &Client,
     asked: Vec<Asked>,
