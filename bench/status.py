@@ -16,8 +16,11 @@ What it does, in order:
      the naive peer over the same N, each through a counting proxy on
      127.0.0.1, interleaved, RUNS times, and prints the medians as Markdown.
 
+With --old-bin, another build of `status` (e.g. an earlier version) is
+measured too, on the same instance, and shown in two more columns.
+
 usage: python3 bench/status.py --bin target/release/dagster-scripts \
-           --venv target/venv-dagster [--sizes 10,100,1000] [--runs 3]
+           --venv target/venv-dagster [--sizes 10,100,1000] [--runs 3] [--old-bin PATH]
 """
 
 import argparse
@@ -37,7 +40,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TAG = "dagster-scripts/request"
-ONE = (ROOT / "src/dagster/queries/launches_tagged.graphql").read_text()
+ONE = (ROOT / "bench/status_naive.graphql").read_text()
 STATUSES = (ROOT / "src/dagster/queries/partition_statuses.graphql").read_text()
 
 
@@ -175,6 +178,7 @@ def main() -> int:
     p.add_argument("--venv", required=True, type=Path)
     p.add_argument("--sizes", default="10,100,1000")
     p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--old-bin", type=Path)
     args = p.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     work = Path(tempfile.mkdtemp(prefix="status-bench-"))
@@ -190,9 +194,9 @@ def main() -> int:
                 name, text = spec(i)
                 (specs / name).write_text(text)
             repos[size] = specs.parent
-        def status(size: int, dagster: str) -> tuple[int, dict]:
+        def status(size: int, dagster: str, binary: Path = args.bin) -> tuple[int, dict]:
             out = subprocess.run(
-                [str(args.bin.resolve()), "status", "--format", "json", "--dagster", dagster, "--timeout", "10m"],
+                [str(binary.resolve()), "status", "--format", "json", "--dagster", dagster, "--timeout", "10m"],
                 cwd=repos[size], capture_output=True, text=True,
             )
             return out.returncode, json.loads(out.stdout)
@@ -210,7 +214,7 @@ def main() -> int:
 
         rows = []
         for size in sizes:
-            ours, peer = [], []
+            ours, peer, old = [], [], []
             order = [r["request"] for r in status(size, url)[1]["requests"]]
             for _ in range(args.runs):
                 c = Counter(url)
@@ -218,20 +222,32 @@ def main() -> int:
                 code, report = status(size, c.url)
                 ours.append((time.perf_counter() - t, c.count))
                 c.server.shutdown()
+                if args.old_bin:
+                    c = Counter(url)
+                    t = time.perf_counter()
+                    old_code, old_report = status(size, c.url, args.old_bin)
+                    old.append((time.perf_counter() - t, c.count))
+                    c.server.shutdown()
+                    # `dagster` is the URL asked (each run's own proxy); the rest must agree.
+                    same = lambda r: {k: v for k, v in r.items() if k != "dagster"}
+                    if (old_code, same(old_report)) != (code, same(report)):
+                        print(f"the old build answers differently at {size}", file=sys.stderr)
                 c = Counter(url)
                 t = time.perf_counter()
                 naive(c.url + "/graphql", order)
                 peer.append((time.perf_counter() - t, c.count))
                 c.server.shutdown()
             counts = report["counts"]
-            rows.append((size, ours, peer, counts, code))
-        print("| requests | states | `status`: requests sent | `status`: wall | naive peer: requests sent | naive peer: wall | ratio (wall) |")
-        print("| ---: | --- | ---: | ---: | ---: | ---: | ---: |")
-        for size, ours, peer, counts, code in rows:
+            rows.append((size, ours, peer, old, counts, code))
+        extra = " old build: requests sent | old build: wall |" if args.old_bin else ""
+        print(f"| requests | states | `status`: requests sent | `status`: wall |{extra} naive peer: requests sent | naive peer: wall | ratio (wall) |")
+        print("| ---: | --- | ---: | ---: |" + (" ---: | ---: |" if args.old_bin else "") + " ---: | ---: | ---: |")
+        for size, ours, peer, old, counts, code in rows:
             w_ours = statistics.median(w for w, _ in ours)
             w_peer = statistics.median(w for w, _ in peer)
             states = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items() if v)
-            print(f"| {size:,} | {states} (exit {code}) | {ours[0][1]} | {w_ours:.2f} s | {peer[0][1]:,} | {w_peer:.2f} s | {w_peer / w_ours:.1f}x |")
+            cols = f" {old[0][1]} | {statistics.median(w for w, _ in old):.2f} s |" if old else ""
+            print(f"| {size:,} | {states} (exit {code}) | {ours[0][1]} | {w_ours:.2f} s |{cols} {peer[0][1]:,} | {w_peer:.2f} s | {w_peer / w_ours:.1f}x |")
     finally:
         os.killpg(proc.pid, 15)
         proc.wait(timeout=30)

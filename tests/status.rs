@@ -334,6 +334,39 @@ fn json_reports_each_state_with_its_launch_and_failed_keys() {
     assert_eq!(counts["canceled"], 0);
 }
 
+/// `status` does not ask Dagster for the partition counts of a backfill
+/// that ended `COMPLETED_SUCCESS` (every partition succeeded): what Dagster
+/// counts for it, asked, says the same.
+#[test]
+fn a_completed_success_backfill_counts_every_partition_succeeded() {
+    let l = launched();
+    let ok = request(&l.fresh, "92001");
+    assert_eq!(ok["launch"]["status"], "COMPLETED_SUCCESS");
+    let id = ok["launch"]["id"].as_str().unwrap();
+    let answer = dagster()
+        .graphql(
+            &dagster_scripts::dagster::ops::details_document(&[true]),
+            serde_json::json!({ "id0": id }),
+        )
+        .expect("the details");
+    let b = &answer["data"]["b0"];
+    assert_eq!(b["status"], "COMPLETED_SUCCESS", "{answer}");
+    assert_eq!(b["isAssetBackfill"], false, "{answer}");
+    let total = b["numPartitions"].as_u64().expect("numPartitions");
+    let counts = b["partitionStatusCounts"].as_array().expect("counts");
+    let succeeded: u64 = counts
+        .iter()
+        .filter(|c| c["runStatus"] == "SUCCESS")
+        .map(|c| c["count"].as_u64().unwrap())
+        .sum();
+    let all: u64 = counts.iter().map(|c| c["count"].as_u64().unwrap()).sum();
+    assert_eq!((succeeded, all), (total, total), "{answer}");
+    assert_eq!(
+        ok["partitions"],
+        serde_json::json!({"total": total, "succeeded": total, "failed": 0, "in_progress": 0})
+    );
+}
+
 #[test]
 fn exit_codes_say_succeeded_failed_or_still_to_come() {
     let l = launched();
@@ -367,17 +400,47 @@ fn only_queries_are_sent_and_one_document_per_round() {
     ));
     assert_eq!(code, 1, "{out}\n{err}");
     let sent = recorder.take();
-    // One round for the five requests' launches, one for the partitions of
-    // the backfills that have run (the grid; the failed keys).
-    assert_eq!(sent.len(), 2, "{sent:#?}");
-    assert!(sent[0].contains("r4: runsFeedOrError("), "{}", sent[0]);
+    // The instance's backfills, one page; the runs of the one request that
+    // can launch a run; the details of the three launched backfills, counts
+    // asked only of those not `COMPLETED_SUCCESS` (92002, 92004); the
+    // partitions of the backfills that have run (the grid; the failed keys).
+    assert_eq!(sent.len(), 4, "{sent:#?}");
     assert!(
-        sent[1].contains("b1: partitionBackfillOrError("),
+        sent[0].contains("runsFeedOrError(view: BACKFILLS"),
         "{}",
-        sent[1]
+        sent[0]
+    );
+    assert!(sent[1].contains("r0: runsOrError("), "{}", sent[1]);
+    assert!(!sent[1].contains("r1:"), "{}", sent[1]);
+    assert!(
+        sent[2].contains("b2: partitionBackfillOrError("),
+        "{}",
+        sent[2]
+    );
+    assert!(!sent[2].contains("b3:"), "{}", sent[2]);
+    assert_eq!(
+        sent[2].matches(") {\n    ...BackfillCounted").count(),
+        2,
+        "{}",
+        sent[2]
+    );
+    assert_eq!(
+        sent[2].matches(") {\n    ...BackfillDetails").count(),
+        1,
+        "{}",
+        sent[2]
+    );
+    assert!(
+        sent[3].contains("b1: partitionBackfillOrError(")
+            && sent[3].contains("...PartitionStatuses"),
+        "{}",
+        sent[3]
     );
     for document in &sent {
-        let operation = document.split_whitespace().next();
+        let operation = document
+            .lines()
+            .find(|l| !l.trim_start().starts_with('#'))
+            .and_then(|l| l.split_whitespace().next());
         assert_eq!(operation, Some("query"), "{document}");
         assert!(!document.contains("mutation"), "{document}");
     }
@@ -477,8 +540,16 @@ fn generated_batched_documents_are_valid_for_the_pinned_schema() {
     let mut files = Vec::new();
     for (name, document) in [
         (
-            "launches.graphql",
-            dagster_scripts::dagster::ops::launches_document(3),
+            "runs.graphql",
+            dagster_scripts::dagster::ops::runs_document(3),
+        ),
+        (
+            "details.graphql",
+            dagster_scripts::dagster::ops::details_document(&[true, false, true]),
+        ),
+        (
+            "details_uncounted.graphql",
+            dagster_scripts::dagster::ops::details_document(&[false, false]),
         ),
         (
             "statuses.graphql",

@@ -5,9 +5,12 @@
 //! launches carrying one hash, the request's own is the earliest original
 //! ([`ops::originals`], the rule the runner follows too). What Dagster says
 //! of it becomes one [`State`] by the rules of [`state_of`]. Dagster is asked
-//! in batches ([`ops::launches_tagged`]): one round for every request's
-//! launches with their partition counts, a second only for the backfills
-//! whose partitions are listed one by one (failed keys, the grid).
+//! in a few rounds whatever the number of requests ([`gather`]): the
+//! instance's backfills listed once ([`ops::list_backfills`]) and matched by
+//! hash here, the stand-alone runs of the requests that can launch one
+//! ([`ops::runs_tagged`]), the details of each request's own backfill
+//! ([`ops::backfill_details`]), and the partitions of those listed one by
+//! one (failed keys, the grid; [`ops::partition_statuses`]).
 //!
 //! Only queries are sent: nothing here launches, cancels or re-executes.
 //! The formats are [`human`], [`json`] and [`markdown`] (with [`grid`]).
@@ -16,6 +19,8 @@ pub mod grid;
 pub mod human;
 pub mod json;
 pub mod markdown;
+
+use std::collections::HashMap;
 
 use serde::Serialize;
 
@@ -197,6 +202,11 @@ impl Report {
 /// `asked`; links go to `ui_base`. With `grids`, the partitions of every
 /// two-dimensional backfill that has run are read one by one too (for the
 /// Markdown grid); otherwise only those of backfills with failures.
+///
+/// The rounds: the instance's backfills listed once (matched to requests by
+/// their hash tag here); the runs tagged with the hash of each request whose
+/// kind launches a run; the details of each request's own backfill; the
+/// partitions of the job backfills with failures (or, for the grid, that have run).
 pub fn gather(
     client: &Client,
     asked: Vec<Asked>,
@@ -204,14 +214,59 @@ pub fn gather(
     grids: bool,
 ) -> Result<Report, Error> {
     let hashes: Vec<String> = asked.iter().map(|a| a.spec.request_hash()).collect();
-    let values: Vec<&str> = hashes.iter().map(String::as_str).collect();
-    let tagged = ops::launches_tagged(client, REQUEST_TAG, &values)?;
+
+    let backfills = ops::list_backfills(client)?;
+    let mut by_hash: HashMap<&str, Vec<&ops::Found>> = HashMap::new();
+    for b in &backfills {
+        if let Some(hash) = ops::tag(&b.tags, REQUEST_TAG) {
+            by_hash.entry(hash).or_default().push(b);
+        }
+    }
+
+    let launch_runs: Vec<usize> = (0..asked.len())
+        .filter(|&i| matches!(asked[i].spec.kind(), Kind::Run | Kind::Reexecute))
+        .collect();
+    let values: Vec<&str> = launch_runs.iter().map(|&i| hashes[i].as_str()).collect();
+    let mut runs: Vec<Option<ops::RunsTagged>> = vec![None; asked.len()];
+    for (i, tagged) in launch_runs
+        .into_iter()
+        .zip(ops::runs_tagged(client, REQUEST_TAG, &values)?)
+    {
+        runs[i] = Some(tagged);
+    }
+
     let mut requests: Vec<Request> = asked
         .into_iter()
-        .zip(hashes)
-        .zip(tagged)
-        .map(|((a, hash), t)| request(a, hash, &t, ui_base))
+        .zip(hashes.iter())
+        .zip(runs)
+        .map(|((a, hash), runs)| {
+            let backfills = by_hash.get(hash.as_str()).map_or(&[][..], Vec::as_slice);
+            request(a, hash.clone(), backfills, runs, ui_base)
+        })
         .collect();
+
+    // A job backfill that ended `COMPLETED_SUCCESS` has had every partition
+    // succeed (Dagster's job backfill ends so only with no failed or
+    // canceled run): its counts are implied, and not asked for.
+    let chosen: Vec<usize> = (0..requests.len())
+        .filter(|&i| {
+            requests[i]
+                .launch
+                .as_ref()
+                .is_some_and(|l| l.kind == LaunchType::Backfill)
+        })
+        .collect();
+    let wanted: Vec<(&str, bool)> = chosen
+        .iter()
+        .filter_map(|&i| requests[i].launch.as_ref())
+        .map(|l| (l.id.as_str(), l.status != ALL_SUCCEEDED))
+        .collect();
+    let details = ops::backfill_details(client, &wanted)?;
+    for (i, lookup) in chosen.into_iter().zip(details) {
+        if let Lookup::Found(d) = lookup {
+            detailed(&mut requests[i], d);
+        }
+    }
 
     let wanted: Vec<usize> = requests
         .iter()
@@ -244,6 +299,29 @@ pub fn gather(
     })
 }
 
+/// The `BulkActionStatus` of a backfill every partition of which succeeded.
+const ALL_SUCCEEDED: &str = "COMPLETED_SUCCESS";
+
+/// `r`, its backfill's details known: status, times, counts and the state they make.
+fn detailed(r: &mut Request, d: ops::BackfillDetails) {
+    let Some(launch) = r.launch.as_mut() else {
+        return;
+    };
+    let counts = d.counts.unwrap_or_else(|| {
+        let total = d.num_partitions.unwrap_or(0);
+        Counts {
+            total,
+            done: if d.status == ALL_SUCCEEDED { total } else { 0 },
+            ..Counts::default()
+        }
+    });
+    launch.started = d.started.map(seconds);
+    launch.ended = d.ended.map(seconds);
+    r.state = state_of(LaunchType::Backfill, &d.status, Some(counts));
+    launch.status = d.status;
+    r.partitions = Some(counts);
+}
+
 /// Whether `r`'s partitions are read one by one: a job backfill with failed
 /// partitions (their keys are reported), or, for the grid, a two-dimensional
 /// one that has run at all.
@@ -259,29 +337,52 @@ fn wants_partitions(r: &Request, grids: bool) -> bool {
         && (c.failed > 0 || (grids && r.dimensions.len() == 2 && c.done + c.in_progress > 0))
 }
 
-/// One request, from its spec and the launches carrying its hash.
-fn request(asked: Asked, hash: String, tagged: &ops::Tagged, ui_base: &str) -> Request {
-    let found: Vec<ops::Found> = tagged.launches.iter().map(|l| l.found.clone()).collect();
+/// One request, from its spec and the launches carrying its hash: its
+/// `backfills` and (if they were asked for) its stand-alone `runs`. A
+/// backfill's times and counts are filled in by [`detailed`].
+fn request(
+    asked: Asked,
+    hash: String,
+    backfills: &[&ops::Found],
+    runs: Option<ops::RunsTagged>,
+    ui_base: &str,
+) -> Request {
+    let runs = runs.unwrap_or(ops::RunsTagged {
+        runs: Vec::new(),
+        more: false,
+    });
+    let found: Vec<ops::Found> = backfills
+        .iter()
+        .map(|&f| f.clone())
+        .chain(runs.runs.iter().map(|r| r.found.clone()))
+        .collect();
     let originals = ops::originals(&found);
-    let own = originals
-        .first()
-        .and_then(|f| tagged.launches.iter().find(|l| l.found.id == f.id));
-    let (state, launch, partitions) = match own {
-        None => (State::NotLaunched, None, None),
-        Some(l) => (
-            state_of(l.kind, &l.found.status, l.counts),
-            Some(Launched {
-                kind: l.kind,
-                id: l.found.id.clone(),
-                url: link(ui_base, l.kind, &l.found.id),
-                status: l.found.status.clone(),
-                requester: ops::tag(&l.found.tags, REQUESTER_TAG).map(str::to_owned),
-                created: seconds(l.found.created),
-                started: l.started.map(seconds),
-                ended: l.ended.map(seconds),
-            }),
-            l.counts,
-        ),
+    let own = originals.first().map(|f| {
+        let run = runs.runs.iter().find(|r| r.found.id == f.id);
+        (*f, run)
+    });
+    let (state, launch) = match own {
+        None => (State::NotLaunched, None),
+        Some((f, run)) => {
+            let kind = if run.is_some() {
+                LaunchType::Run
+            } else {
+                LaunchType::Backfill
+            };
+            (
+                state_of(kind, &f.status, None),
+                Some(Launched {
+                    kind,
+                    id: f.id.clone(),
+                    url: link(ui_base, kind, &f.id),
+                    status: f.status.clone(),
+                    requester: ops::tag(&f.tags, REQUESTER_TAG).map(str::to_owned),
+                    created: seconds(f.created),
+                    started: run.and_then(|r| r.started).map(seconds),
+                    ended: run.and_then(|r| r.ended).map(seconds),
+                }),
+            )
+        }
     };
     Request {
         path: asked.path,
@@ -297,11 +398,11 @@ fn request(asked: Asked, hash: String, tagged: &ops::Tagged, ui_base: &str) -> R
         retired: asked.retired,
         state,
         launch,
-        partitions,
+        partitions: None,
         failed_partitions: Vec::new(),
         partition_statuses: None,
         twins: originals.len().saturating_sub(1),
-        more_launches: tagged.more,
+        more_launches: runs.more,
     }
 }
 

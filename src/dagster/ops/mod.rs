@@ -13,6 +13,7 @@ mod cancel;
 mod daemons;
 mod history;
 mod launch;
+mod listing;
 mod locations;
 mod partitions;
 mod requests;
@@ -30,11 +31,13 @@ pub use history::{
     ACTIVE_LIMIT, Active, active_backfills, asset_materialized, job_partition_statuses,
 };
 pub use launch::{launch_backfill, launch_run, reexecute_run};
+pub use listing::{MAX_PAGES, PAGE, list_backfills};
 pub use locations::{Repository, Target, repositories};
 pub use partitions::{Partitions, asset_partitions, job_partitions, partition_tags};
 pub use requests::{
-    BATCH, LIMIT, Launch, LaunchType, PartitionStatuses, Tagged, launches_document,
-    launches_tagged, partition_statuses, statuses_document,
+    BATCH, BackfillDetails, LIMIT, LaunchType, PartitionStatuses, Run, RunsTagged,
+    backfill_details, details_document, partition_statuses, runs_document, runs_tagged,
+    statuses_document,
 };
 pub use run_config::validate_run_config;
 pub use runs::{RunClass, RunState, classify_run, run_status};

@@ -3,11 +3,12 @@
 //! `b1`, ...), so that asking about a thousand requests is ten round trips,
 //! not a thousand.
 //!
-//! Each document is built from a verified one-field document
-//! (`src/dagster/queries/launches_tagged.graphql`,
-//! `partition_statuses.graphql`): its fragment is kept as it is and its one
-//! field repeated under numbered aliases ([`launches_document`],
-//! [`statuses_document`]; a test checks the one-field form is the file's).
+//! Each document is built from a verified document
+//! (`src/dagster/queries/runs_tagged.graphql`, `backfill_details.graphql`,
+//! `partition_statuses.graphql`): its fragments are kept as they are and its
+//! field repeated under numbered aliases ([`runs_document`],
+//! [`details_document`], [`statuses_document`]; a test checks that the
+//! file's form is what they build).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -24,11 +25,12 @@ use crate::dagster::{Client, Error};
 /// Values asked about in one document.
 pub const BATCH: usize = 100;
 
-/// Launches listed per tag value: far more than one request ever makes
-/// (its launch, a twin, re-executions); [`Tagged::more`] says when there were more.
+/// Runs listed per tag value: far more than one request ever makes (its
+/// run, a twin, re-executions); [`RunsTagged::more`] says when there were more.
 pub const LIMIT: u32 = 50;
 
-const LAUNCHES: &str = include_str!("../queries/launches_tagged.graphql");
+const RUNS: &str = include_str!("../queries/runs_tagged.graphql");
+const DETAILS: &str = include_str!("../queries/backfill_details.graphql");
 const STATUSES: &str = include_str!("../queries/partition_statuses.graphql");
 
 /// Whether a launch is a backfill or a run.
@@ -40,61 +42,50 @@ pub enum LaunchType {
     Run,
 }
 
-/// A backfill or stand-alone run found by a tag, with what a status report needs.
+/// The tag Dagster puts on each run of a backfill.
+const BACKFILL_TAG: &str = "dagster/backfill";
+
+/// A run found by a tag, with its times.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Launch {
-    /// Id, creation time, status (`BulkActionStatus` or `RunStatus`) and tags.
+pub struct Run {
+    /// Id, creation time, `RunStatus` and tags.
     pub found: Found,
-    /// Backfill or run.
-    pub kind: LaunchType,
     /// When it started (Unix seconds), if it has.
     pub started: Option<f64>,
     /// When it ended (Unix seconds), if it has.
     pub ended: Option<f64>,
-    /// Where a backfill's partitions are (`None` for a run).
-    pub counts: Option<Counts>,
-    /// Whether it is an asset backfill.
-    pub is_asset_backfill: bool,
 }
 
-/// The launches carrying one tag value, newest first as Dagster lists them.
+/// The stand-alone runs carrying one tag value, newest first as Dagster lists them.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Tagged {
-    /// At most [`LIMIT`] of them.
-    pub launches: Vec<Launch>,
-    /// Dagster has more than [`LIMIT`].
+pub struct RunsTagged {
+    /// Runs that are not part of a backfill, from the newest [`LIMIT`] runs
+    /// carrying the value.
+    pub runs: Vec<Run>,
+    /// Dagster has more than [`LIMIT`] runs carrying it.
     pub more: bool,
 }
 
-/// For each of `values`, in order, the backfills and stand-alone runs
-/// carrying the tag `key=value` (Dagster's `ROOTS` feed: a backfill's own
-/// runs are not listed). One request per [`BATCH`] values.
-pub fn launches_tagged(client: &Client, key: &str, values: &[&str]) -> Result<Vec<Tagged>, Error> {
+/// For each of `values`, in order, the runs carrying the tag `key=value`
+/// that are not part of a backfill (no `dagster/backfill` tag, as Dagster's
+/// `ROOTS` feed shows them). One request per [`BATCH`] values.
+pub fn runs_tagged(client: &Client, key: &str, values: &[&str]) -> Result<Vec<RunsTagged>, Error> {
     #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
     struct Answer {
         #[serde(rename = "__typename")]
         typename: String,
-        has_more: Option<bool>,
         results: Option<Vec<Entry>>,
         message: Option<String>,
     }
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct Entry {
-        #[serde(rename = "__typename")]
-        typename: String,
         id: String,
         creation_time: f64,
         start_time: Option<f64>,
         end_time: Option<f64>,
+        status: String,
         tags: Vec<Tag>,
-        status: Option<String>,
-        backfill_status: Option<String>,
-        is_asset_backfill: Option<bool>,
-        num_partitions: Option<u64>,
-        partition_status_counts: Option<Vec<StatusCount>>,
-        asset_backfill_data: Option<AssetData>,
     }
     let mut out = Vec::with_capacity(values.len());
     for chunk in values.chunks(BATCH) {
@@ -103,11 +94,11 @@ pub fn launches_tagged(client: &Client, key: &str, values: &[&str]) -> Result<Ve
         for (i, v) in chunk.iter().enumerate() {
             variables.insert(format!("v{i}"), Value::from(*v));
         }
-        let what = format!("looking up the launches of {} tag values", chunk.len());
+        let what = format!("looking up the runs of {} tag values", chunk.len());
         let answers: Vec<Answer> = batch(
             client,
             &what,
-            &launches_document(chunk.len()),
+            &runs_document(chunk.len()),
             variables,
             'r',
             chunk.len(),
@@ -115,45 +106,111 @@ pub fn launches_tagged(client: &Client, key: &str, values: &[&str]) -> Result<Ve
         for (value, a) in chunk.iter().zip(answers) {
             let results = a.results.ok_or_else(|| {
                 Error::unexpected(format!(
-                    "looking up launches tagged {key}={value}: {}",
+                    "looking up runs tagged {key}={value}: {}",
                     message(&a.typename, a.message)
                 ))
             })?;
-            let launches = results
+            let more = results.len() > LIMIT as usize;
+            let runs = results
                 .into_iter()
-                .filter_map(|e| {
-                    let (kind, status) = match e.typename.as_str() {
-                        "PartitionBackfill" => (LaunchType::Backfill, e.backfill_status),
-                        "Run" => (LaunchType::Run, e.status),
-                        _ => return None,
-                    };
-                    let counts = (kind == LaunchType::Backfill).then(|| {
-                        count(
-                            e.num_partitions,
-                            e.partition_status_counts,
-                            e.asset_backfill_data,
-                        )
-                    });
-                    Some(Launch {
-                        found: Found {
-                            id: e.id,
-                            created: e.creation_time,
-                            status: status.unwrap_or_default(),
-                            tags: e.tags,
-                        },
-                        kind,
-                        started: e.start_time,
-                        ended: e.end_time,
-                        counts,
-                        is_asset_backfill: e.is_asset_backfill.unwrap_or(false),
-                    })
+                .take(LIMIT as usize)
+                .filter(|e| super::tag(&e.tags, BACKFILL_TAG).is_none())
+                .map(|e| Run {
+                    found: Found {
+                        id: e.id,
+                        created: e.creation_time,
+                        status: e.status,
+                        tags: e.tags,
+                    },
+                    started: e.start_time,
+                    ended: e.end_time,
                 })
                 .collect();
-            out.push(Tagged {
-                launches,
-                more: a.has_more.unwrap_or(false),
-            });
+            out.push(RunsTagged { runs, more });
         }
+    }
+    Ok(out)
+}
+
+/// What [`backfill_details`] says of a backfill.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BackfillDetails {
+    /// `BulkActionStatus`.
+    pub status: String,
+    /// When it started (Unix seconds), if it has.
+    pub started: Option<f64>,
+    /// When it ended (Unix seconds), if it has.
+    pub ended: Option<f64>,
+    /// Whether it is an asset backfill.
+    pub is_asset_backfill: bool,
+    /// Its `numPartitions`.
+    pub num_partitions: Option<u64>,
+    /// Where its partitions are; `None` for a job backfill whose counts
+    /// were not asked for.
+    pub counts: Option<Counts>,
+}
+
+/// For each of `wanted` (a backfill id, and whether a job backfill's
+/// partition counts by run status are wanted), in order, its
+/// [`BackfillDetails`], or Dagster's message when it has no such backfill.
+/// An asset backfill's counts come with it either way. One request per
+/// [`BATCH`] backfills.
+pub fn backfill_details(
+    client: &Client,
+    wanted: &[(&str, bool)],
+) -> Result<Vec<Lookup<BackfillDetails>>, Error> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Answer {
+        #[serde(rename = "__typename")]
+        typename: String,
+        status: Option<String>,
+        start_time: Option<f64>,
+        end_time: Option<f64>,
+        is_asset_backfill: Option<bool>,
+        num_partitions: Option<u64>,
+        partition_status_counts: Option<Vec<StatusCount>>,
+        asset_backfill_data: Option<AssetData>,
+        message: Option<String>,
+    }
+    let mut out = Vec::with_capacity(wanted.len());
+    for chunk in wanted.chunks(BATCH) {
+        let variables: Map<String, Value> = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, (id, _))| (format!("id{i}"), Value::from(*id)))
+            .collect();
+        let counted: Vec<bool> = chunk.iter().map(|(_, c)| *c).collect();
+        let what = format!("reading {} backfills", chunk.len());
+        let answers: Vec<Answer> = batch(
+            client,
+            &what,
+            &details_document(&counted),
+            variables,
+            'b',
+            chunk.len(),
+        )?;
+        out.extend(answers.into_iter().map(|a| {
+            let Some(status) = a.status else {
+                return Lookup::Missing(message(&a.typename, a.message));
+            };
+            let counts = (a.asset_backfill_data.is_some() || a.partition_status_counts.is_some())
+                .then(|| {
+                    count(
+                        a.num_partitions,
+                        a.partition_status_counts,
+                        a.asset_backfill_data,
+                    )
+                });
+            Lookup::Found(BackfillDetails {
+                status,
+                started: a.start_time,
+                ended: a.end_time,
+                is_asset_backfill: a.is_asset_backfill.unwrap_or(false),
+                num_partitions: a.num_partitions,
+                counts,
+            })
+        }));
     }
     Ok(out)
 }
@@ -250,9 +307,9 @@ fn fragments(document: &str) -> &str {
         .map_or("", |i| &document[i + 1..])
 }
 
-/// The document [`launches_tagged`] sends for `n` tag values.
-pub fn launches_document(n: usize) -> String {
-    let mut doc = String::from("query LaunchesTagged($key: String!");
+/// The document [`runs_tagged`] sends for `n` tag values.
+pub fn runs_document(n: usize) -> String {
+    let mut doc = String::from("query RunsTagged($key: String!");
     for i in 0..n {
         let _ = write!(doc, ", $v{i}: String!");
     }
@@ -260,11 +317,44 @@ pub fn launches_document(n: usize) -> String {
     for i in 0..n {
         let _ = writeln!(
             doc,
-            "  r{i}: runsFeedOrError(limit: {LIMIT}, view: ROOTS, filter: {{ tags: [{{ key: $key, value: $v{i} }}] }}) {{\n    ...LaunchesTagged\n  }}"
+            "  r{i}: runsOrError(limit: {}, filter: {{ tags: [{{ key: $key, value: $v{i} }}] }}) {{\n    ...RunsTagged\n  }}",
+            LIMIT + 1
         );
     }
     doc.push_str("}\n\n");
-    doc.push_str(fragments(LAUNCHES));
+    doc.push_str(fragments(RUNS));
+    doc
+}
+
+/// The document [`backfill_details`] sends for backfills whose job
+/// partition counts are wanted or not (`counted`, one per backfill).
+pub fn details_document(counted: &[bool]) -> String {
+    let mut doc = String::from("query BackfillDetails(");
+    for i in 0..counted.len() {
+        let _ = write!(doc, "{}$id{i}: String!", if i == 0 { "" } else { ", " });
+    }
+    doc.push_str(") {\n");
+    for (i, c) in counted.iter().enumerate() {
+        let fragment = if *c {
+            "BackfillCounted"
+        } else {
+            "BackfillDetails"
+        };
+        let _ = writeln!(
+            doc,
+            "  b{i}: partitionBackfillOrError(backfillId: $id{i}) {{\n    ...{fragment}\n  }}"
+        );
+    }
+    doc.push_str("}\n\n");
+    // `BackfillCounted` (last in the file) spreads `BackfillDetails`; a
+    // fragment no field uses would make the document invalid.
+    let all = fragments(DETAILS);
+    if counted.contains(&true) {
+        doc.push_str(all);
+    } else {
+        let counted_at = all.find("\nfragment BackfillCounted").unwrap_or(all.len());
+        doc.push_str(&all[..counted_at]);
+    }
     doc
 }
 
@@ -301,17 +391,21 @@ mod tests {
     }
 
     #[test]
-    fn one_field_documents_are_the_verified_files() {
-        assert_eq!(launches_document(1), without_comments(LAUNCHES));
+    fn the_verified_files_are_what_the_builders_make() {
+        assert_eq!(runs_document(1), without_comments(RUNS));
+        assert_eq!(details_document(&[true, false]), without_comments(DETAILS));
         assert_eq!(statuses_document(1), without_comments(STATUSES));
     }
 
     #[test]
     fn each_value_gets_its_own_alias_and_variable() {
-        let doc = launches_document(3);
+        let doc = runs_document(3);
         for i in 0..3 {
             assert!(doc.contains(&format!("$v{i}: String!")), "{doc}");
-            assert!(doc.contains(&format!("r{i}: runsFeedOrError(")), "{doc}");
+            assert!(
+                doc.contains(&format!("r{i}: runsOrError(limit: 51,")),
+                "{doc}"
+            );
         }
         assert!(!doc.contains("r3:"));
         assert_eq!(doc.matches("fragment ").count(), 1);
@@ -319,5 +413,25 @@ mod tests {
         let doc = statuses_document(2);
         assert!(doc.contains("query PartitionStatuses($id0: String!, $id1: String!)"));
         assert!(doc.contains("b1: partitionBackfillOrError(backfillId: $id1)"));
+    }
+
+    #[test]
+    fn counts_are_asked_only_where_wanted_and_unused_fragments_left_out() {
+        let doc = details_document(&[false, true, false]);
+        assert!(
+            doc.contains(
+                "b1: partitionBackfillOrError(backfillId: $id1) {\n    ...BackfillCounted"
+            )
+        );
+        assert!(
+            doc.contains(
+                "b2: partitionBackfillOrError(backfillId: $id2) {\n    ...BackfillDetails"
+            )
+        );
+        assert_eq!(doc.matches("partitionStatusCounts").count(), 1);
+        let doc = details_document(&[false, false]);
+        assert!(!doc.contains("partitionStatusCounts"), "{doc}");
+        assert!(!doc.contains("BackfillCounted"), "{doc}");
+        assert!(doc.trim_end().ends_with('}'), "{doc}");
     }
 }
