@@ -597,6 +597,11 @@ fn an_unreachable_dagster_exits_2_and_says_how_to_point_at_it() {
         "{err}"
     );
     assert!(err.contains("--dagster URL or DAGSTER_URL"), "{err}");
+    // The deadline is not all it says: what the last attempt met, too.
+    assert!(
+        err.contains("the last attempt:") && err.to_lowercase().contains("connection refused"),
+        "{err}"
+    );
 }
 
 #[test]

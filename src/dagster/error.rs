@@ -56,6 +56,20 @@ impl Error {
         Error::new(Kind::Unexpected, detail)
     }
 
+    /// A deadline reached while retrying, saying what the last attempt met
+    /// (`deadline of 5s reached; the last attempt: connection refused`), so
+    /// that the user learns why Dagster did not answer; other failures as
+    /// they are.
+    pub(crate) fn after(self, last: Option<&str>) -> Error {
+        match (self.kind, last) {
+            (Kind::TimedOut, Some(problem)) => Error {
+                detail: format!("{}; the last attempt: {problem}", self.detail),
+                ..self
+            },
+            _ => self,
+        }
+    }
+
     /// The same failure, said to have happened while doing `what`.
     pub(crate) fn within(self, what: &str) -> Error {
         let context = match self.context {

@@ -98,15 +98,18 @@ impl Client {
         let started = Instant::now();
         let mut backoff = Backoff::new(BACKOFF_BASE, BACKOFF_CAP);
         let mut attempt = 0;
+        let mut last: Option<String> = None;
         loop {
-            self.stop.check()?;
+            self.stop.check().map_err(|e| e.after(last.as_deref()))?;
             attempt += 1;
             match self.exchange::<T>(&body) {
                 Ok(Ok(answer)) => return Ok(answer),
                 Ok(Err(data)) => return decode(what, data).map_err(Error::unexpected),
-                Err(Problem::Fatal(e)) => return Err(e.within(what)),
+                Err(Problem::Fatal(e)) => return Err(e.after(last.as_deref()).within(what)),
                 Err(Problem::Transient { message, .. }) => {
-                    self.wait_to_retry(what, &message, attempt, started, &mut backoff)?
+                    self.wait_to_retry(what, &message, attempt, started, &mut backoff)
+                        .map_err(|e| e.after(Some(&message)))?;
+                    last = Some(message);
                 }
             }
         }
