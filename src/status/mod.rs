@@ -28,10 +28,9 @@ use crate::dagster::ops::{self, Counts, LaunchType, Lookup, PartitionStatuses, R
 use crate::dagster::{Client, Error};
 use crate::spec::{Kind, Spec};
 
-/// The tag every launch of a request carries, with the request hash.
-pub const REQUEST_TAG: &str = "dagster-scripts/request";
-/// The tag naming who asked for a request.
-pub const REQUESTER_TAG: &str = "dagster-scripts/requester";
+// The tags every launch of a request carries (the request hash, who asked),
+// from their one home beside the code that puts them on launches.
+use crate::resolve::tags::{REQUEST as REQUEST_TAG, REQUESTER as REQUESTER_TAG};
 
 /// What became of a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
