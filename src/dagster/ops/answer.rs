@@ -12,6 +12,42 @@ pub struct Tag {
     pub value: String,
 }
 
+/// A job backfill's partition set, as far as where it ran.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct PartitionSet {
+    pub repository_origin: Origin,
+}
+
+/// The code location and repository a partition set comes from.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Origin {
+    pub repository_location_name: String,
+    pub repository_name: String,
+}
+
+/// An asset key, as Dagster lists it.
+#[derive(Deserialize)]
+pub(super) struct AssetKey {
+    pub path: Vec<String>,
+}
+
+impl AssetKey {
+    /// The key as specs write it: its path joined by `/`.
+    pub fn joined(&self) -> String {
+        self.path.join("/")
+    }
+}
+
+/// The latest run status of one partition (`None`: never run).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct PartitionStatus {
+    pub partition_name: String,
+    pub run_status: Option<String>,
+}
+
 /// The value of tag `key` in `tags`.
 pub fn tag<'a>(tags: &'a [Tag], key: &str) -> Option<&'a str> {
     tags.iter().find(|t| t.key == key).map(|t| t.value.as_str())

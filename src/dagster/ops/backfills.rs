@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::answer::{Lookup, Message, message};
+use super::answer::{AssetKey, Lookup, Message, PartitionSet, PartitionStatus, message};
 use super::locations::Target;
 use super::runs::{RunClass, classify_run};
 use crate::dagster::{Client, Error};
@@ -187,29 +187,8 @@ pub fn backfill_detail(client: &Client, id: &str) -> Result<Lookup<Detail>, Erro
         message: Option<String>,
     }
     #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct PartitionSet {
-        repository_origin: Origin,
-    }
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Origin {
-        repository_location_name: String,
-        repository_name: String,
-    }
-    #[derive(Deserialize)]
-    struct AssetKey {
-        path: Vec<String>,
-    }
-    #[derive(Deserialize)]
     struct Statuses {
         results: Vec<PartitionStatus>,
-    }
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct PartitionStatus {
-        partition_name: String,
-        run_status: Option<String>,
     }
     let what = format!("reading backfill {id}");
     let data: Data = client.query(
@@ -238,7 +217,7 @@ pub fn backfill_detail(client: &Client, id: &str) -> Result<Lookup<Detail>, Erro
             .asset_selection
             .unwrap_or_default()
             .into_iter()
-            .map(|k| k.path.join("/"))
+            .map(|k| k.joined())
             .collect(),
         partitions: a
             .partition_statuses

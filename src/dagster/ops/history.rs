@@ -6,7 +6,7 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::answer::{Tag, message};
+use super::answer::{AssetKey, PartitionSet, PartitionStatus, Tag, message};
 use super::locations::Target;
 use crate::dagster::{Client, Error};
 
@@ -37,14 +37,8 @@ pub fn job_partition_statuses(
     struct Statuses {
         #[serde(rename = "__typename")]
         typename: String,
-        results: Option<Vec<Status>>,
+        results: Option<Vec<PartitionStatus>>,
         message: Option<String>,
-    }
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Status {
-        partition_name: String,
-        run_status: Option<String>,
     }
     let what = format!("reading the partition statuses of job {}", target.job);
     let data: Data = client.query(
@@ -159,21 +153,6 @@ pub fn active_backfills(client: &Client) -> Result<Vec<Active>, Error> {
         asset_selection: Option<Vec<AssetKey>>,
         tags: Vec<Tag>,
     }
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct PartitionSet {
-        repository_origin: Origin,
-    }
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Origin {
-        repository_location_name: String,
-        repository_name: String,
-    }
-    #[derive(Deserialize)]
-    struct AssetKey {
-        path: Vec<String>,
-    }
     let what = "reading the backfills in progress";
     let data: Data = client.query(
         what,
@@ -202,7 +181,7 @@ pub fn active_backfills(client: &Client) -> Result<Vec<Active>, Error> {
                 .asset_selection
                 .unwrap_or_default()
                 .into_iter()
-                .map(|k| k.path.join("/"))
+                .map(|k| k.joined())
                 .collect(),
             partitions: e.partition_names.unwrap_or_default(),
             tags: e.tags,

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use super::answer::{Lookup, Tag, message};
+use super::answer::{Lookup, PartitionStatus, Tag, message};
 use super::backfills::{AssetData, Counts, StatusCount, count};
 use super::tagged::Found;
 use crate::dagster::{Client, Error};
@@ -238,12 +238,6 @@ pub fn partition_statuses(
     #[derive(Deserialize)]
     struct Statuses {
         results: Vec<PartitionStatus>,
-    }
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct PartitionStatus {
-        partition_name: String,
-        run_status: Option<String>,
     }
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(BATCH) {
