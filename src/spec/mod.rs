@@ -16,6 +16,7 @@ mod date;
 mod examples;
 mod fields;
 mod kind;
+mod options;
 mod overrides;
 mod partitions;
 mod request;
@@ -29,6 +30,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 pub use date::{Date, DateError};
 pub use kind::{AssetBackfillKind, BackfillKind, Kind, ReexecuteKind, RunKind};
+pub use options::{MaxConcurrentRuns, OnOverlap, Reprocess};
 pub use overrides::{Overrides, ResourceList, Resources};
 pub use partitions::{AllKeys, DateRange, Dimension, PartitionKey, True, ValueList};
 pub use request::{AssetBackfill, Backfill, JobRun, Reexecute};
@@ -114,6 +116,34 @@ impl Spec {
         }
     }
 
+    /// Which selected partitions to launch (`reprocess`, default `all`).
+    pub fn reprocess(&self) -> Reprocess {
+        match self {
+            Spec::Backfill(b) => b.reprocess,
+            Spec::AssetBackfill(a) => a.reprocess,
+            Spec::Run(_) | Spec::Reexecute(_) => None,
+        }
+        .unwrap_or_default()
+    }
+
+    /// What to do about overlapping backfills, if the spec says.
+    pub fn on_overlap(&self) -> Option<OnOverlap> {
+        match self {
+            Spec::Backfill(b) => b.on_overlap,
+            Spec::AssetBackfill(a) => a.on_overlap,
+            Spec::Run(_) | Spec::Reexecute(_) => None,
+        }
+    }
+
+    /// At most this many of the request's runs in flight at once, if the spec says.
+    pub fn max_concurrent_runs(&self) -> Option<MaxConcurrentRuns> {
+        match self {
+            Spec::Backfill(b) => b.max_concurrent_runs,
+            Spec::AssetBackfill(a) => a.max_concurrent_runs,
+            Spec::Run(_) | Spec::Reexecute(_) => None,
+        }
+    }
+
     /// The partition dimensions the request selects, if it selects a set of them.
     pub fn partitions(&self) -> &[Dimension] {
         match self {
@@ -196,7 +226,10 @@ impl Spec {
         let mut value = serde_json::to_value(self).unwrap_or_default();
         if let Some(object) = value.as_object_mut() {
             object.insert("kind".into(), self.kind().as_str().into());
-            object.remove("overrides");
+            // How the request runs beside other work, not what it asks.
+            for key in ["overrides", "on_overlap", "max_concurrent_runs"] {
+                object.remove(key);
+            }
             if let Some(tags) = object.get_mut("tags").and_then(|t| t.as_object_mut()) {
                 tags.remove("reason");
                 tags.remove("requester");

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::examples;
 use super::fields::{non_empty_unique, present};
 use super::kind::{AssetBackfillKind, BackfillKind, ReexecuteKind, RunKind};
+use super::options::{MaxConcurrentRuns, OnOverlap, Reprocess};
 use super::overrides::Overrides;
 use super::strings::{AssetKey, IssueRef, JobName, LocationName};
 use super::tags::{AuditTags, PartitionedTags, RunConfig, RunRequestTags, RunTags};
@@ -66,6 +67,36 @@ pub struct Backfill {
     )]
     #[schemars(with = "RunTags", example = examples::run_tags())]
     pub run_tags: Option<RunTags>,
+    /// Reprocess
+    ///
+    /// Which of the selected partitions to launch: `all` (the default), `missing` (never materialized, or whose latest run failed) or `failed` (whose latest run failed), as Dagster's partition statuses say when the runner starts. Nothing to do is a success.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Reprocess", example = &"missing")]
+    pub reprocess: Option<Reprocess>,
+    /// Overlapping backfills
+    ///
+    /// What to do when backfills already in flight target the same partitions: `wait` until they end (the default, or the settings' `[runner] on_overlap`), `refuse` (launch nothing, exit 3) or `allow`.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "OnOverlap", example = &"wait")]
+    pub on_overlap: Option<OnOverlap>,
+    /// Concurrent runs
+    ///
+    /// At most this many of the request's runs queued or in progress at once, whatever the instance's own limits.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "MaxConcurrentRuns", example = &4)]
+    pub max_concurrent_runs: Option<MaxConcurrentRuns>,
     /// Job overrides
     ///
     /// Per-request overrides of the rendered Kubernetes Job: image tag, resources, deadline.
@@ -171,6 +202,36 @@ pub struct AssetBackfill {
     )]
     #[schemars(with = "RunTags", example = examples::run_tags())]
     pub run_tags: Option<RunTags>,
+    /// Reprocess
+    ///
+    /// Which of the selected partitions to launch: `all` (the default), `missing` (never materialized, or whose latest run failed) or `failed` (whose latest run failed), as Dagster's partition statuses say when the runner starts. Nothing to do is a success.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Reprocess", example = &"missing")]
+    pub reprocess: Option<Reprocess>,
+    /// Overlapping backfills
+    ///
+    /// What to do when backfills already in flight target the same partitions: `wait` until they end (the default, or the settings' `[runner] on_overlap`), `refuse` (launch nothing, exit 3) or `allow`.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "OnOverlap", example = &"wait")]
+    pub on_overlap: Option<OnOverlap>,
+    /// Concurrent runs
+    ///
+    /// At most this many of the request's runs queued or in progress at once, whatever the instance's own limits.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "MaxConcurrentRuns", example = &4)]
+    pub max_concurrent_runs: Option<MaxConcurrentRuns>,
     /// Job overrides
     ///
     /// Per-request overrides of the rendered Kubernetes Job: image tag, resources, deadline.
