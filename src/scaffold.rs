@@ -67,10 +67,15 @@ pub fn template(kind: Kind, issue: &IssueRef, schema: &str) -> String {
          - name: <dimension>          # a time dimension: every day from start_date to end_date, both included\n    \
            start_date: <YYYY-MM-DD>\n    \
            end_date: <YYYY-MM-DD>\n  \
+         # - name: hourly             # or any time dimension (hourly, weekly, monthly, any key format): every key\n  \
+         #   start: '2024-01-31-00:00'  # from start to end in Dagster's order, both included, written as Dagster\n  \
+         #   end: '2024-01-31-23:00'    # writes them (2024-01 for a monthly %Y-%m, '20240131' for %Y%m%d)\n  \
          # - name: stations           # a static dimension: the listed keys (quote keys like '06310')\n  \
          #   values: [NL01497, NL01912]\n  \
          # - name: region             # or every key the dimension has\n  \
-         #   all: true\n";
+         #   all: true\n\
+         # reprocess: missing             # all (the default) | missing: only partitions never run or whose latest run\n\
+         #                                # failed | failed: only those whose latest run failed\n";
     let location = "# repository_name: my_location     # its code location; needed when the job name is not unique\n";
     let overrides = "# overrides:                       # for this request's Kubernetes Job only\n\
          #   image_tag: \"0.2.0\"\n\

@@ -139,12 +139,21 @@ impl From<dagster::Error> for Error {
 }
 
 /// A request that did not resolve, by its cause: a wrong spec exits 2, a
-/// refusal 3, and a failure to ask Dagster as the client's failures do.
+/// refusal 3, and a failure to ask Dagster as the client's failures do. A
+/// refusal's message names the spec's value it is about and ends with its
+/// hint, when it has them.
 impl From<resolve::Error> for Error {
     fn from(e: resolve::Error) -> Error {
+        let mut message = e.message;
+        if let Some(pointer) = e.pointer.filter(|p| !p.is_empty()) {
+            message = format!("{message} (spec: {pointer})");
+        }
+        if let Some(hint) = e.hint {
+            message = format!("{message}; hint: {hint}");
+        }
         match e.cause {
-            Cause::Spec => Error::invalid(e.message),
-            Cause::Rejected => Error::rejected(e.message),
+            Cause::Spec => Error::invalid(message),
+            Cause::Rejected => Error::rejected(message),
             Cause::Dagster(e) => e.into(),
         }
     }
@@ -176,7 +185,15 @@ mod tests {
         let e: Error = resolve::Error::spec("too many").at("/tags").into();
         assert_eq!(
             (e.status, e.message.as_str()),
-            (Status::Invalid, "too many")
+            (Status::Invalid, "too many (spec: /tags)")
+        );
+        let e: Error = resolve::Error::rejected("not a key")
+            .at("/tags/partitions/0/start_date")
+            .with_hint("use start")
+            .into();
+        assert_eq!(
+            e.message,
+            "not a key (spec: /tags/partitions/0/start_date); hint: use start"
         );
         let e: Error = resolve::Error::rejected("no such job").into();
         assert_eq!(e.status, Status::Rejected);

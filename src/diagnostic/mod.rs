@@ -94,7 +94,7 @@ codes! {
     EmptyValue = "E015", "empty-value", "An empty string, list or mapping where something is needed.";
     InvalidDate = "E016", "invalid-date", "A date that is not written YYYY-MM-DD or does not exist (2024-02-30).";
     Duplicate = "E017", "duplicate", "The same partition value or dimension name is given twice.";
-    PartitionForm = "E018", "partition-form", "A partition dimension must have exactly one of `start_date`+`end_date`, `values` or `all`.";
+    PartitionForm = "E018", "partition-form", "A partition dimension must have exactly one of `start_date`+`end_date`, `start`+`end`, `values` or `all`.";
     ReversedRange = "E019", "reversed-range", "A date range ends before it starts.";
     TooManyPartitions = "E020", "too-many-partitions", "The request would select more partitions than the cap allows.";
     Template = "E021", "template", "The template does not compile or render (a syntax error, an undefined variable).";

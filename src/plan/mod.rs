@@ -205,6 +205,13 @@ fn resolved_json(r: &Resolved) -> Value {
         "target": r.target.as_ref().map(|t| json!({ "location": t.location, "repository": t.repository, "job": t.job })),
         "partitions": r.partitions,
         "succeeded": r.succeeded,
+        "reprocess": r.reprocessed.as_ref().map(|p| json!({
+            "mode": p.reprocess.as_str(),
+            "launching": p.launching,
+            "failed": p.failed,
+            "in_progress": p.in_progress,
+            "never_run": p.never_run,
+        })),
         "effect": effect,
         "launch": launch,
         "why": why,
@@ -252,17 +259,20 @@ pub fn markdown_resolved(resolution: &Resolution) -> String {
                 code(launch.id()),
                 code(status)
             ),
-            Effect::Launches(what) => {
-                let mut t = format!("launches new work: a {what}");
-                if r.partitions > 0 {
-                    t.push_str(&format!(" of {} partitions", r.partitions));
+            Effect::Launches(what) => match &r.reprocessed {
+                Some(p) => format!("launches new work: a {what} of {}", p.summary()),
+                None => {
+                    let mut t = format!("launches new work: a {what}");
+                    if r.partitions > 0 {
+                        t.push_str(&format!(" of {} partitions", r.partitions));
+                    }
+                    match r.succeeded {
+                        Some(n) if n > 0 => t.push_str(&format!(", re-runs {n} already done")),
+                        _ => {}
+                    }
+                    t
                 }
-                match r.succeeded {
-                    Some(n) if n > 0 => t.push_str(&format!(", re-runs {n} already done")),
-                    _ => {}
-                }
-                t
-            }
+            },
             Effect::Nothing(why) => format!("launches nothing: {}", code(why)),
         };
         let in_flight: Vec<String> = r

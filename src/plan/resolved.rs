@@ -3,7 +3,8 @@
 //!
 //! For each one: the shared resolution ([`crate::resolve`]: the job's code
 //! location, every partition key, the run config), then what Dagster
-//! already did to those partitions (how many succeeded), which backfills
+//! already did to those partitions (how many succeeded; with `reprocess`,
+//! how many of them it launches and why not the others), which backfills
 //! not yet ended target them, and whether a launch already carries the
 //! request's hash. That last answer is what the merge does: a request
 //! Dagster has seen is only followed again (a change to `reason` launches
@@ -59,6 +60,8 @@ pub struct Resolved {
     pub target: Option<Target>,
     /// How many partitions it selects.
     pub partitions: usize,
+    /// What `reprocess` keeps of them, when it is `missing` or `failed`.
+    pub reprocessed: Option<resolve::Reprocessed>,
     /// How many of them already succeeded, when Dagster could say.
     pub succeeded: Option<usize>,
     /// What the merge does.
@@ -225,6 +228,7 @@ impl Asker<'_> {
                     kind: spec.kind().as_str(),
                     target: None,
                     partitions: 0,
+                    reprocessed: None,
                     succeeded: None,
                     effect: follows,
                     in_flight: Vec::new(),
@@ -239,7 +243,12 @@ impl Asker<'_> {
             Action::ReexecuteRun(_) => Effect::Launches("re-execution"),
             Action::Nothing(why) => Effect::Nothing(why.clone()),
         });
-        let succeeded = match self.succeeded(spec, &plan) {
+        // `reprocess` read the statuses already.
+        let succeeded = match plan.reprocessed.as_ref().map(|r| r.succeeded) {
+            Some(n) => Ok(Some(n)),
+            None => self.succeeded(spec, &plan),
+        };
+        let succeeded = match succeeded {
             Ok(n) => n,
             Err(e) if e.kind() == dagster::Kind::Refused => {
                 notes.push(format!(
@@ -256,7 +265,11 @@ impl Asker<'_> {
             request: hash,
             kind: plan.kind,
             target: plan.target.clone(),
-            partitions: plan.keys.len(),
+            partitions: plan
+                .reprocessed
+                .as_ref()
+                .map_or(plan.keys.len(), |r| r.selected),
+            reprocessed: plan.reprocessed.clone(),
             succeeded,
             effect,
             in_flight,

@@ -102,7 +102,8 @@ pub(super) fn semantic_checks(parsed: &Parsed<'_>, limits: &Limits) -> Vec<Diagn
         } else if let Some(values) = dim.get("values").and_then(Value::as_array) {
             values.len() as u64
         } else {
-            // `all`, or a malformed entry the schema reports: counted by the runner.
+            // `all` or `start`+`end` (their size depends on the keys Dagster
+            // has), or a malformed entry the schema reports: counted by the runner.
             1
         };
         selected = selected.saturating_mul(count);

@@ -300,7 +300,10 @@ fn target(spec: &Spec) -> String {
     }
 }
 
-/// What a request launches, in words: "4 partitions", "1 run", "all of `stations` x 2 days".
+/// What a request launches, in words: "4 partitions", "1 run", "all of
+/// `stations` x 2 partitions", "`hourly` from `2024-01-31-00:00` to
+/// `2024-01-31-23:00` x 1 partition" (how many keys `all` and a key range
+/// take is known only to Dagster).
 pub fn launches(spec: &Spec) -> String {
     match spec {
         Spec::Run(_) => "1 run".to_owned(),
@@ -313,6 +316,9 @@ pub fn launches(spec: &Spec) -> String {
                     Dimension::Dates(r) => known = known.saturating_mul(r.len()),
                     Dimension::Values(v) => known = known.saturating_mul(v.values.len() as u64),
                     Dimension::All(a) => all.push(format!("all of `{}`", a.name)),
+                    Dimension::Range(r) => {
+                        all.push(format!("`{}` from `{}` to `{}`", r.name, r.start, r.end));
+                    }
                 }
             }
             let counted = format!("{known} partition{}", if known == 1 { "" } else { "s" });

@@ -1,12 +1,15 @@
-//! Resolving a backfill of a job's partitions or of assets' partitions.
+//! Resolving a backfill of a job's partitions or of assets' partitions:
+//! the keys selected ([`select`]), then those `reprocess` keeps
+//! ([`Reprocessed`]); none left is a plan that launches nothing.
 
 use serde_json::{Map, Value, json};
 
 use super::location::target;
 use super::partitions::select;
+use super::reprocess::{Reprocessed, State};
 use super::{Action, Error, Plan, tags, where_facts};
 use crate::dagster::{Client, ops};
-use crate::spec::{AssetBackfill, Backfill, Spec};
+use crate::spec::{AssetBackfill, Backfill, Reprocess, Spec};
 
 /// `backfillParams`: `params` with the launch's tags, title and description.
 pub(super) fn backfill_params(
@@ -44,6 +47,15 @@ pub fn job(
         ops::validate_run_config(client, &target, &Value::Object(config.clone()))
             .map_err(Error::about("/run_config"))?;
     }
+    let (keys, reprocessed) = match spec.reprocess() {
+        Reprocess::All => (keys, None),
+        reprocess => {
+            let statuses =
+                ops::job_partition_statuses(client, &target).map_err(Error::about("/reprocess"))?;
+            let (keys, r) = Reprocessed::of_job(reprocess, keys, &statuses);
+            (keys, Some(r))
+        }
+    };
     let mut params = Map::new();
     params.insert(
         "selector".into(),
@@ -53,12 +65,13 @@ pub fn job(
     if let Some(config) = &b.run_config {
         params.insert("runConfigData".into(), Value::Object(config.clone()));
     }
-    let action = Action::Backfill(backfill_params(spec, &tags, params));
+    let action = launch_or_nothing(spec, &tags, params, reprocessed.as_ref());
     Ok(Plan {
         kind: "backfill",
         facts: where_facts(&target),
         target: Some(target),
         keys,
+        reprocessed,
         tags,
         action,
     })
@@ -97,6 +110,21 @@ pub fn assets(
         }
     }
     let keys = keys.unwrap_or_default();
+    let (keys, reprocessed) = match spec.reprocess() {
+        Reprocess::All => (keys, None),
+        reprocess => {
+            let mut statuses = Vec::with_capacity(a.assets.len());
+            for (i, asset) in a.assets.iter().enumerate() {
+                statuses.push(
+                    ops::asset_partition_statuses(client, asset.as_str())
+                        .map_err(Error::about(&format!("/assets/{i}")))?,
+                );
+            }
+            let (keys, r) =
+                Reprocessed::keep(reprocess, keys, |k| State::of_assets(k, &statuses));
+            (keys, Some(r))
+        }
+    };
     let mut params = Map::new();
     params.insert(
         "assetSelection".into(),
@@ -116,13 +144,27 @@ pub fn assets(
             .collect::<Vec<_>>()
             .join(", "),
     )];
-    let action = Action::Backfill(backfill_params(spec, &tags, params));
+    let action = launch_or_nothing(spec, &tags, params, reprocessed.as_ref());
     Ok(Plan {
         kind: "asset_backfill",
         facts,
         target: None,
         keys,
+        reprocessed,
         tags,
         action,
     })
+}
+
+/// The backfill of `params`, or nothing when `reprocess` left no partition.
+fn launch_or_nothing(
+    spec: &Spec,
+    tags: &[(String, String)],
+    params: Map<String, Value>,
+    reprocessed: Option<&Reprocessed>,
+) -> Action {
+    match reprocessed {
+        Some(r) if r.launching == 0 => Action::Nothing(r.nothing()),
+        _ => Action::Backfill(backfill_params(spec, tags, params)),
+    }
 }

@@ -1,5 +1,6 @@
 //! A plan as `--dry-run` prints it: text for people, one JSON document for
-//! tools.
+//! tools. With `reprocess: missing` or `failed`, both say how many of the
+//! selected partitions are launched and what Dagster last did to the rest.
 
 use serde_json::{Map, Value, json};
 
@@ -15,6 +16,9 @@ impl Plan {
         };
         for (label, value) in &self.facts {
             out.push_str(&format!("  {:<16}{value}\n", format!("{label}:")));
+        }
+        if let Some(r) = &self.reprocessed {
+            out.push_str(&format!("  {:<16}{}\n", "launching:", r.summary()));
         }
         if !self.keys.is_empty() {
             out.push_str(&format!("  {:<16}{}\n", "partitions:", self.keys.len()));
@@ -59,6 +63,15 @@ impl Plan {
             "target": facts,
             "partition_count": self.keys.len(),
             "partitions": self.keys,
+            "reprocess": self.reprocessed.as_ref().map(|r| json!({
+                "mode": r.reprocess.as_str(),
+                "selected": r.selected,
+                "launching": r.launching,
+                "succeeded": r.succeeded,
+                "failed": r.failed,
+                "in_progress": r.in_progress,
+                "never_run": r.never_run,
+            })),
             "tags": self.tags.iter().map(|(k, v)| json!({ "key": k, "value": v })).collect::<Vec<_>>(),
             "mutation": mutation,
             "variables": variables,

@@ -13,7 +13,9 @@
 //! Only queries are sent here, never a mutation. A refusal is an [`Error`]
 //! naming the spec's value it is about; what is worth telling but no
 //! refusal goes to a [`Notes`]. What a request launched before is found by
-//! [`existing`], by the [`tags`] every launch carries.
+//! [`existing`], by the [`tags`] every launch carries. A backfill's
+//! [`reprocess`] keeps, of the selected partitions, those Dagster's
+//! partition statuses say are missing or failed.
 
 pub mod backfill;
 pub mod dry_run;
@@ -24,6 +26,7 @@ pub mod location;
 pub mod notes;
 pub mod partitions;
 pub mod reexecute;
+pub mod reprocess;
 pub mod run;
 pub mod tags;
 
@@ -35,6 +38,7 @@ use crate::spec::Spec;
 
 pub use error::{Cause, Error};
 pub use notes::{Kept, Note, Notes};
+pub use reprocess::Reprocessed;
 
 /// The mutation a plan sends.
 #[derive(Clone, Debug, PartialEq)]
@@ -45,7 +49,8 @@ pub enum Action {
     Run(Value),
     /// `launchRunReexecution` with these `reexecutionParams`.
     ReexecuteRun(Value),
-    /// Nothing to launch (a re-execution of a request that did not fail): why.
+    /// Nothing to launch (a re-execution of a request that did not fail, a
+    /// `reprocess` that leaves no partition): why.
     Nothing(String),
 }
 
@@ -60,6 +65,9 @@ pub struct Plan {
     pub target: Option<Target>,
     /// The partition keys launched, if any.
     pub keys: Vec<String>,
+    /// What `reprocess` kept of the selection (`missing` or `failed`; none
+    /// for `all`, which launches every selected key without asking).
+    pub reprocessed: Option<Reprocessed>,
     /// Every tag of the launch.
     pub tags: Vec<(String, String)>,
     /// The mutation.

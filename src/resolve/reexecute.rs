@@ -99,6 +99,7 @@ fn newest(
                 facts,
                 target: None,
                 keys: Vec::new(),
+                reprocessed: None,
                 tags,
                 action,
             })
@@ -188,6 +189,7 @@ fn reexecute_backfill(
         facts,
         target: detail.target,
         keys,
+        reprocessed: None,
         tags,
         action,
     })

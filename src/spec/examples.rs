@@ -20,6 +20,9 @@ pub fn partitions() -> Value {
 pub fn dates() -> Value {
     json!({ "name": "daily", "start_date": "2024-01-31", "end_date": "2024-02-01" })
 }
+pub fn key_range() -> Value {
+    json!({ "name": "hourly", "start": "2024-01-31-00:00", "end": "2024-01-31-23:00" })
+}
 pub fn values() -> Value {
     json!({ "name": "stations", "values": ["NL01497", "NL01912"] })
 }

@@ -32,7 +32,7 @@ pub use date::{Date, DateError};
 pub use kind::{AssetBackfillKind, BackfillKind, Kind, ReexecuteKind, RunKind};
 pub use options::{MaxConcurrentRuns, OnOverlap, Reprocess};
 pub use overrides::{Overrides, ResourceList, Resources};
-pub use partitions::{AllKeys, DateRange, Dimension, PartitionKey, True, ValueList};
+pub use partitions::{AllKeys, DateRange, Dimension, KeyRange, PartitionKey, True, ValueList};
 pub use request::{AssetBackfill, Backfill, JobRun, Reexecute};
 pub use strict::Strict;
 pub use strings::{

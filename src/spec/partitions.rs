@@ -1,5 +1,6 @@
-//! Partitions: the dimensions a request selects keys in (a date range,
-//! listed values, or every key), and the one partition of a job run.
+//! Partitions: the dimensions a request selects keys in (a date range, a
+//! range of Dagster's keys, listed values, or every key), and the one
+//! partition of a job run.
 
 use std::collections::BTreeMap;
 
@@ -15,13 +16,15 @@ use super::strings::{DimensionName, FullKey, Value};
 /// One partition dimension and the keys selected in it.
 ///
 /// Written as a mapping with `name` and exactly one of: `start_date` and
-/// `end_date`, `values`, or `all: true`.
+/// `end_date`, `start` and `end`, `values`, or `all: true`.
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 #[serde(untagged)]
 #[schemars(title = "Partition dimension", example = examples::dates())]
 pub enum Dimension {
     /// Every day from `start_date` to `end_date`, both included.
     Dates(DateRange),
+    /// Every key of the dimension from `start` to `end` in Dagster's order, both included.
+    Range(KeyRange),
     /// The listed keys of a static dimension.
     Values(ValueList),
     /// Every key the dimension has in Dagster.
@@ -33,6 +36,7 @@ impl Dimension {
     pub fn name(&self) -> &DimensionName {
         match self {
             Dimension::Dates(d) => &d.name,
+            Dimension::Range(r) => &r.name,
             Dimension::Values(v) => &v.name,
             Dimension::All(a) => &a.name,
         }
@@ -77,6 +81,32 @@ impl DateRange {
         std::iter::successors(Some(self.start_date), |d| Some(d.succ()))
             .take(usize::try_from(self.len()).unwrap_or(usize::MAX))
     }
+}
+
+/// A range of a dimension's keys as Dagster writes them: every key from
+/// `start` to `end`, in Dagster's order, both included. For time dimensions
+/// of any granularity (hourly, weekly, monthly) or key format (`20240131`),
+/// which a range of days cannot name; the runner resolves it against the
+/// keys Dagster has.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "Key range", example = examples::key_range())]
+pub struct KeyRange {
+    /// Dimension
+    ///
+    /// The partition dimension's name in Dagster (a time dimension of any granularity).
+    #[schemars(example = &"hourly")]
+    pub name: DimensionName,
+    /// First key
+    ///
+    /// The first key to include, written exactly as Dagster writes this dimension's keys: `2024-01-31-00:00` (hourly), `2024-01` (monthly with format `%Y-%m`), `20240131` (daily with format `%Y%m%d`). Quote keys YAML would read as numbers (`'20240131'`).
+    #[schemars(example = &"2024-01-31-00:00")]
+    pub start: Value,
+    /// Last key
+    ///
+    /// The last key to include, written as Dagster writes it; not before `start` in Dagster's order.
+    #[schemars(example = &"2024-01-31-23:00")]
+    pub end: Value,
 }
 
 /// Listed keys of a static dimension.
@@ -167,6 +197,8 @@ impl<'de> Deserialize<'de> for Dimension {
             ValueList::deserialize(Strict(&value)).map(Dimension::Values)
         } else if has("all") {
             AllKeys::deserialize(Strict(&value)).map(Dimension::All)
+        } else if has("start") || has("end") {
+            KeyRange::deserialize(Strict(&value)).map(Dimension::Range)
         } else {
             DateRange::deserialize(Strict(&value)).map(Dimension::Dates)
         };

@@ -474,8 +474,8 @@ impl Mapper<'_> {
                     .and_then(Value::as_str)
                     .map(|n| format!(" `{n}`"))
                     .unwrap_or_default();
-                let d = self.parsed.at_value(pointer, Code::PartitionForm, format!("partition dimension{name} must have exactly one of `start_date` and `end_date`, `values`, or `all`"));
-                out.push(d.with_hint("a date range: `start_date` + `end_date`; listed keys: `values: [...]`; every key: `all: true`"));
+                let d = self.parsed.at_value(pointer, Code::PartitionForm, format!("partition dimension{name} must have exactly one of `start_date` and `end_date`, `start` and `end`, `values`, or `all`"));
+                out.push(d.with_hint("a range of days: `start_date` + `end_date` (YYYY-MM-DD); a range of Dagster's keys (hourly, weekly, monthly, any key format): `start` + `end`; listed keys: `values: [...]`; every key: `all: true`"));
             }
             _ => {
                 let d = self.parsed.at_value(

@@ -1,7 +1,11 @@
 //! What Dagster already did, or is doing, to partitions a request selects:
 //! which of them already succeeded (a job's partition statuses, an asset's
-//! materializations) and which backfills not yet ended target them. Asked
-//! by `plan --resolve` to say what a merge will re-run and collide with.
+//! materializations and partition statuses) and which backfills not yet
+//! ended target them. Asked by `plan --resolve` to say what a merge will
+//! re-run and collide with, and by the resolution of `reprocess` to launch
+//! only what is missing or failed.
+
+use std::collections::HashSet;
 
 use serde::Deserialize;
 use serde_json::json;
@@ -187,4 +191,200 @@ pub fn active_backfills(client: &Client) -> Result<Vec<Active>, Error> {
             tags: e.tags,
         })
         .collect())
+}
+
+/// What Dagster last did to the partitions of an asset, by full key; a
+/// partition in none of the sets was never materialized nor tried.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AssetStatuses {
+    /// Materialized (its latest attempt succeeded).
+    pub materialized: HashSet<String>,
+    /// Its latest attempt failed.
+    pub failed: HashSet<String>,
+    /// A run materializing it is in progress.
+    pub materializing: HashSet<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Statuses1D {
+    #[serde(rename = "__typename")]
+    typename: String,
+    materialized_partitions: Option<Vec<String>>,
+    failed_partitions: Option<Vec<String>>,
+    materializing_partitions: Option<Vec<String>>,
+    time_ranges: Option<Vec<TimeRange>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TimeRange {
+    start_key: String,
+    end_key: String,
+    status: String,
+}
+
+impl AssetStatuses {
+    /// Adds `key` to the set `status` (`PartitionRangeStatus`) names.
+    fn add(&mut self, key: String, status: &str) -> Result<(), String> {
+        let set = match status {
+            "MATERIALIZED" => &mut self.materialized,
+            "FAILED" => &mut self.failed,
+            "MATERIALIZING" => &mut self.materializing,
+            other => return Err(format!("unknown partition status {other}")),
+        };
+        set.insert(key);
+        Ok(())
+    }
+
+    /// Adds the statuses `s` of one dimension whose keys, in order, are
+    /// `keys`, each key written as `full` makes it.
+    fn add_1d(
+        &mut self,
+        s: Statuses1D,
+        keys: &[String],
+        full: &dyn Fn(&str) -> String,
+    ) -> Result<(), String> {
+        match s.typename.as_str() {
+            "DefaultPartitionStatuses" => {
+                for (list, status) in [
+                    (s.materialized_partitions, "MATERIALIZED"),
+                    (s.failed_partitions, "FAILED"),
+                    (s.materializing_partitions, "MATERIALIZING"),
+                ] {
+                    for key in list.unwrap_or_default() {
+                        self.add(full(&key), status)?;
+                    }
+                }
+            }
+            "TimePartitionStatuses" => {
+                for range in s.time_ranges.unwrap_or_default() {
+                    for key in slice(keys, &range.start_key, &range.end_key)? {
+                        self.add(full(key), &range.status)?;
+                    }
+                }
+            }
+            other => return Err(format!("unexpected partition statuses {other}")),
+        }
+        Ok(())
+    }
+}
+
+/// The keys from `start` to `end` of `keys`, both included.
+fn slice<'k>(keys: &'k [String], start: &str, end: &str) -> Result<&'k [String], String> {
+    let at = |bound: &str| {
+        keys.iter()
+            .position(|k| k == bound)
+            .ok_or_else(|| format!("a range bound {bound} is not one of its keys"))
+    };
+    let (first, last) = (at(start)?, at(end)?);
+    keys.get(first..=last)
+        .ok_or_else(|| format!("the range {start}..{end} is reversed"))
+}
+
+/// What Dagster last did to each partition of asset `asset`: its
+/// partition statuses, with the ranges Dagster answers for time partitions
+/// expanded over the asset's keys, and multi-partition keys joined in
+/// dimension-name order as Dagster writes them.
+pub fn asset_partition_statuses(client: &Client, asset: &str) -> Result<AssetStatuses, Error> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Data {
+        asset_node_or_error: Answer,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Answer {
+        #[serde(rename = "__typename")]
+        typename: String,
+        partition_keys_by_dimension: Option<Vec<DimensionKeys>>,
+        asset_partition_statuses: Option<Statuses>,
+        message: Option<String>,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct DimensionKeys {
+        name: String,
+        partition_keys: Vec<String>,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Statuses {
+        #[serde(flatten)]
+        one: Statuses1D,
+        primary_dimension_name: Option<String>,
+        primary_ranges: Option<Vec<Range2D>>,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Range2D {
+        primary_dim_start_key: String,
+        primary_dim_end_key: String,
+        secondary_dim: Statuses1D,
+    }
+    let what = format!("reading the partition statuses of asset {asset}");
+    let path: Vec<&str> = asset.split('/').collect();
+    let data: Data = client.query(
+        &what,
+        include_str!("../queries/asset_partition_statuses.graphql"),
+        json!({ "assetKey": { "path": path } }),
+    )?;
+    let a = data.asset_node_or_error;
+    let (Some(dimensions), Some(statuses)) =
+        (a.partition_keys_by_dimension, a.asset_partition_statuses)
+    else {
+        return Err(Error::refused(format!(
+            "{what}: {}",
+            message(&a.typename, a.message)
+        )));
+    };
+    let unexpected = |detail: String| Error::unexpected(format!("{what}: {detail}"));
+    let mut out = AssetStatuses::default();
+    if statuses.one.typename != "MultiPartitionStatuses" {
+        let keys = match dimensions.as_slice() {
+            [one] => one.partition_keys.as_slice(),
+            _ => &[],
+        };
+        out.add_1d(statuses.one, keys, &|k| k.to_owned())
+            .map_err(unexpected)?;
+        return Ok(out);
+    }
+    let primary_name = statuses.primary_dimension_name.unwrap_or_default();
+    let (Some(primary), Some(secondary)) = (
+        dimensions.iter().find(|d| d.name == primary_name),
+        dimensions.iter().find(|d| d.name != primary_name),
+    ) else {
+        return Err(unexpected(format!(
+            "no keys for the dimensions of multi-partitions whose primary is `{primary_name}`"
+        )));
+    };
+    let primary_first = primary.name < secondary.name;
+    for range in statuses.primary_ranges.unwrap_or_default() {
+        let primary_keys = slice(
+            &primary.partition_keys,
+            &range.primary_dim_start_key,
+            &range.primary_dim_end_key,
+        )
+        .map_err(&unexpected)?;
+        // The secondary statuses hold for every primary key of the range.
+        let mut inner = AssetStatuses::default();
+        inner
+            .add_1d(range.secondary_dim, &secondary.partition_keys, &|k| {
+                k.to_owned()
+            })
+            .map_err(&unexpected)?;
+        for p in primary_keys {
+            let full = |s: &String| {
+                if primary_first {
+                    format!("{p}|{s}")
+                } else {
+                    format!("{s}|{p}")
+                }
+            };
+            out.materialized.extend(inner.materialized.iter().map(full));
+            out.failed.extend(inner.failed.iter().map(full));
+            out.materializing.extend(inner.materializing.iter().map(full));
+        }
+    }
+    Ok(out)
 }

@@ -28,7 +28,8 @@ pub use backfills::{
 pub use cancel::cancel;
 pub use daemons::unhealthy_daemons;
 pub use history::{
-    ACTIVE_LIMIT, Active, active_backfills, asset_materialized, job_partition_statuses,
+    ACTIVE_LIMIT, Active, AssetStatuses, active_backfills, asset_materialized,
+    asset_partition_statuses, job_partition_statuses,
 };
 pub use launch::{launch_backfill, launch_run, reexecute_run};
 pub use listing::{MAX_PAGES, PAGE, list_backfills};

@@ -16,6 +16,10 @@ pub struct Partitions {
     /// Dimension names in key order (sorted), for multi-partitioned definitions;
     /// empty for a single dimension.
     pub dimensions: Vec<String>,
+    /// The format (strftime) of a single time dimension's keys, when Dagster
+    /// says it: for assets only (Dagster's GraphQL API has no partition
+    /// definition for a job), and not per dimension of multi-partitions.
+    pub fmt: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -101,7 +105,7 @@ pub fn job_partitions(client: &Client, target: &Target) -> Result<Partitions, Er
     if !first.contains('|') {
         return Ok(Partitions {
             keys,
-            dimensions: Vec::new(),
+            ..Partitions::default()
         });
     }
     let mut dimensions: Vec<String> = partition_tags(client, target, first)?
@@ -109,7 +113,11 @@ pub fn job_partitions(client: &Client, target: &Target) -> Result<Partitions, Er
         .filter_map(|t| t.key.strip_prefix("dagster/partition/").map(str::to_owned))
         .collect();
     dimensions.sort();
-    Ok(Partitions { keys, dimensions })
+    Ok(Partitions {
+        keys,
+        dimensions,
+        fmt: None,
+    })
 }
 
 /// The tags Dagster itself puts on a run of partition `key` of a job
@@ -145,6 +153,7 @@ pub fn asset_partitions(client: &Client, asset: &str) -> Result<Option<Partition
     #[serde(rename_all = "camelCase")]
     struct Definition {
         dimension_types: Vec<Named>,
+        fmt: Option<String>,
     }
     let what = format!("reading asset {asset}");
     let path: Vec<&str> = asset.split('/').collect();
@@ -164,13 +173,22 @@ pub fn asset_partitions(client: &Client, asset: &str) -> Result<Option<Partition
         return Ok(None);
     }
     let keys = answer.partition_keys.unwrap_or_default();
-    let mut dimensions: Vec<String> = answer
+    let (mut dimensions, fmt): (Vec<String>, Option<String>) = answer
         .partition_definition
-        .map(|d| d.dimension_types.into_iter().map(|n| n.name).collect())
+        .map(|d| {
+            (
+                d.dimension_types.into_iter().map(|n| n.name).collect(),
+                d.fmt.filter(|f| !f.is_empty()),
+            )
+        })
         .unwrap_or_default();
     if dimensions.len() < 2 {
         dimensions.clear();
     }
     dimensions.sort();
-    Ok(Some(Partitions { keys, dimensions }))
+    Ok(Some(Partitions {
+        keys,
+        dimensions,
+        fmt,
+    }))
 }
