@@ -174,6 +174,7 @@ fn what_dagster_says_in_the_plan_comment_holds_no_link_image_or_html() {
             job: hostile(i + 3),
         }),
         partitions: 4,
+        reprocessed: None,
         succeeded: Some(2),
         effect,
         in_flight: vec![InFlight {

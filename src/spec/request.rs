@@ -69,7 +69,7 @@ pub struct Backfill {
     pub run_tags: Option<RunTags>,
     /// Reprocess
     ///
-    /// Which of the selected partitions to launch: `all` (the default), `missing` (never materialized, or whose latest run failed) or `failed` (whose latest run failed), as Dagster's partition statuses say when the runner starts. Nothing to do is a success.
+    /// Which of the selected partitions to launch: `all` (the default), `missing` (never materialized, or whose latest run failed) or `failed` (whose latest run failed), as Dagster's partition statuses say when the runner starts (a canceled run counts as failed; a partition with a run in progress is not launched again). Nothing to do is a success.
     #[serde(
         default,
         deserialize_with = "present",
@@ -204,7 +204,7 @@ pub struct AssetBackfill {
     pub run_tags: Option<RunTags>,
     /// Reprocess
     ///
-    /// Which of the selected partitions to launch: `all` (the default), `missing` (never materialized, or whose latest run failed) or `failed` (whose latest run failed), as Dagster's partition statuses say when the runner starts. Nothing to do is a success.
+    /// Which of the selected partitions to launch: `all` (the default), `missing` (never materialized, or whose latest run failed) or `failed` (whose latest run failed), as Dagster's partition statuses say when the runner starts (a canceled run counts as failed; a partition with a run in progress is not launched again). Nothing to do is a success.
     #[serde(
         default,
         deserialize_with = "present",

@@ -474,19 +474,64 @@ impl Mapper<'_> {
                     .and_then(Value::as_str)
                     .map(|n| format!(" `{n}`"))
                     .unwrap_or_default();
-                let d = self.parsed.at_value(pointer, Code::PartitionForm, format!("partition dimension{name} must have exactly one of `start_date` and `end_date`, `start` and `end`, `values`, or `all`"));
+                // Keys of several forms (`start` with `end_date`): say which.
+                let mixed: Vec<String> = keys
+                    .iter()
+                    .filter(|k| {
+                        forms.iter().any(|f| f.contains(k)) && !forms.iter().all(|f| f.contains(k))
+                    })
+                    .map(|k| format!("`{k}`"))
+                    .collect();
+                let mixes = if matching.len() > 1 {
+                    format!(" mixes keys of different forms ({}): it", mixed.join(", "))
+                } else {
+                    String::new()
+                };
+                let d = self.parsed.at_value(pointer, Code::PartitionForm, format!("partition dimension{name}{mixes} must have exactly one of `start_date` and `end_date`, `start` and `end`, `values`, or `all`"));
                 out.push(d.with_hint("a range of days: `start_date` + `end_date` (YYYY-MM-DD); a range of Dagster's keys (hourly, weekly, monthly, any key format): `start` + `end`; listed keys: `values: [...]`; every key: `all: true`"));
             }
             _ => {
-                let d = self.parsed.at_value(
-                    pointer,
-                    Code::InvalidValue,
-                    format!(
-                        "{} matches none of the forms {} allows",
-                        show(instance),
-                        describe(node)
+                // A choice among words (`reprocess`): name them.
+                let words: Option<Vec<&str>> = node
+                    .and_then(|n| n.get("oneOf"))
+                    .and_then(Value::as_array)
+                    .and_then(|bs| bs.iter().map(|b| b.get("const")?.as_str()).collect());
+                let d = match words {
+                    Some(words) => {
+                        let listed: Vec<String> = words.iter().map(|w| format!("`{w}`")).collect();
+                        let meant = instance.as_str().and_then(|w| closest_key(w, &words));
+                        let d = self.parsed.at_value(
+                            pointer,
+                            Code::InvalidValue,
+                            format!("{} is not one of {}", show(instance), listed.join(", ")),
+                        );
+                        let each: Vec<String> = node
+                            .and_then(|n| n.get("oneOf"))
+                            .and_then(Value::as_array)
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|b| {
+                                let word = b.get("const")?.as_str()?;
+                                let what = b.get("description").and_then(Value::as_str)?;
+                                Some(format!("`{word}`: {}", what.trim_end_matches('.')))
+                            })
+                            .collect();
+                        match meant {
+                            Some(m) => d.with_hint(format!("did you mean `{m}`?")),
+                            None if !each.is_empty() => d.with_hint(each.join("; ")),
+                            None => d,
+                        }
+                    }
+                    None => self.parsed.at_value(
+                        pointer,
+                        Code::InvalidValue,
+                        format!(
+                            "{} matches none of the forms {} allows",
+                            show(instance),
+                            describe(node)
+                        ),
                     ),
-                );
+                };
                 out.push(d);
             }
         }
