@@ -180,12 +180,12 @@ fn key_range(
 fn written(keys: &[String], fmt: Option<&str>) -> String {
     let span = match (keys.first(), keys.last()) {
         (Some(first), Some(last)) => {
-            format!("its {} keys run from `{first}` to `{last}`", keys.len())
+            format!("{} keys, from `{first}` to `{last}`", keys.len())
         }
-        _ => "it has no keys".to_owned(),
+        _ => "no keys".to_owned(),
     };
     match fmt {
-        Some(fmt) => format!("Dagster writes them in the format `{fmt}` ({span})"),
+        Some(fmt) => format!("Dagster writes its keys in the format `{fmt}` ({span})"),
         None => format!("write `start` and `end` exactly as Dagster writes its keys ({span})"),
     }
 }
@@ -209,8 +209,17 @@ fn days_of_no_daily_dimension(
             return None;
         }
         let (first, last) = (keys.first()?, keys.last()?);
+        // The keys the days begin with (`2024-01` for `2024-01-01`), if any.
+        let begun = |day: Date| {
+            let day = day.to_string();
+            keys.iter().find(|k| day.starts_with(k.as_str()))
+        };
+        let (start, end) = match (begun(range.start_date), begun(range.end_date)) {
+            (Some(start), Some(end)) => (start, end),
+            _ => (first, last),
+        };
         Some(format!(
-            "the keys of dimension `{}` are not one per day (Dagster's run from `{first}` to `{last}`): select them with `start` and `end` written as Dagster's keys, e.g. `start: '{first}'` and `end: '{last}'`",
+            "the keys of dimension `{}` are not one per day (Dagster's run from `{first}` to `{last}`): select them with `start` and `end` written as Dagster's keys, e.g. `start: '{start}'` and `end: '{end}'`",
             range.name
         ))
     })
@@ -448,7 +457,7 @@ mod tests {
         assert_eq!(e.pointer.as_deref(), Some("/tags/partitions/0/start"));
         assert_eq!(
             e.message,
-            "`2024-01-01` is not a partition key of job monthly_job; write `start` and `end` exactly as Dagster writes its keys (its 24 keys run from `2023-01` to `2024-12`); nothing was launched"
+            "`2024-01-01` is not a partition key of job monthly_job; write `start` and `end` exactly as Dagster writes its keys (24 keys, from `2023-01` to `2024-12`); nothing was launched"
         );
         let weeks = single(&["2024-01-07", "2024-01-14", "2024-01-21"], Some("%Y-%m-%d"));
         let d = dims(serde_json::json!([{ "name": "week", "start": "2024-01-07", "end": "2024-01-08" }]));
@@ -456,7 +465,7 @@ mod tests {
         assert_eq!(e.pointer.as_deref(), Some("/tags/partitions/0/end"));
         assert!(
             e.message.contains(
-                "Dagster writes them in the format `%Y-%m-%d` (its 3 keys run from `2024-01-07` to `2024-01-21`)"
+                "Dagster writes its keys in the format `%Y-%m-%d` (3 keys, from `2024-01-07` to `2024-01-21`)"
             ),
             "{e}"
         );
@@ -490,7 +499,7 @@ mod tests {
         assert_eq!(
             e.hint.as_deref(),
             Some(
-                "the keys of dimension `month` are not one per day (Dagster's run from `2023-01` to `2024-12`): select them with `start` and `end` written as Dagster's keys, e.g. `start: '2023-01'` and `end: '2024-12'`"
+                "the keys of dimension `month` are not one per day (Dagster's run from `2023-01` to `2024-12`): select them with `start` and `end` written as Dagster's keys, e.g. `start: '2024-01'` and `end: '2024-01'`"
             )
         );
         // Weekly keys are dates, but not every day: the same hint.

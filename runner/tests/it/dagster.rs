@@ -77,15 +77,15 @@ pub fn trials() -> Vec<libtest_mimic::Trial> {
 }
 
 /// Long enough for two 30-second daemon ticks on a busy 2-core machine.
-const FOLLOW_LIMIT: Duration = Duration::from_secs(300);
-const POLL: &[&str] = &["--poll-interval", "1s"];
+pub const FOLLOW_LIMIT: Duration = Duration::from_secs(300);
+pub const POLL: &[&str] = &["--poll-interval", "1s"];
 
-fn follow(spec: &str) -> crate::support::Ran {
+pub fn follow(spec: &str) -> crate::support::Ran {
     run(spec, &dagster().base_url, POLL, FOLLOW_LIMIT)
 }
 
 /// The runs Dagster has with tag `key=value`.
-fn runs_tagged(server: &Server, key: &str, value: &str) -> Vec<Value> {
+pub fn runs_tagged(server: &Server, key: &str, value: &str) -> Vec<Value> {
     let answer = server.query(
         "query($tags: [ExecutionTag!]) { runsOrError(filter: { tags: $tags }) {
             ... on Runs { results { runId jobName status tags { key value } } } } }",
@@ -105,7 +105,7 @@ fn tag<'a>(object: &'a Value, key: &str) -> Option<&'a str> {
         .as_str()
 }
 
-fn sorted(v: &Value) -> Vec<String> {
+pub fn sorted(v: &Value) -> Vec<String> {
     let mut out: Vec<String> = v
         .as_array()
         .into_iter()
@@ -117,7 +117,7 @@ fn sorted(v: &Value) -> Vec<String> {
 }
 
 /// Nothing in Dagster carries `dagster-scripts/issue=<issue>`.
-fn assert_nothing_launched(issue: &str) {
+pub fn assert_nothing_launched(issue: &str) {
     let server = dagster();
     assert!(
         server
@@ -258,7 +258,7 @@ run_tags:
 /// a partition only if its latest run (job-wide) failed, so the other test's
 /// successful re-execution of that partition, landing in between, made the
 /// retried backfill complete with no run at all.
-static FAIL_KEY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+pub static FAIL_KEY: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn failing_partition_exits_1_and_reexecution_from_failure_succeeds() {
     let _turn = FAIL_KEY.lock().unwrap_or_else(|e| e.into_inner());

@@ -1,4 +1,4 @@
-//! The runner's integration tests: one binary, three groups.
+//! The runner's integration tests: one binary, four groups.
 //!
 //! * `cli`: settings and spec errors (exit 2), no server.
 //! * `faults`: a tiny fake HTTP server on 127.0.0.1 for what a real Dagster
@@ -6,6 +6,8 @@
 //!   non-JSON bodies, lost launch answers).
 //! * `dagster`: a real `dagster dev` (1.13.27, `tests/dagster/`), shared by
 //!   all its tests.
+//! * `selection`: the same Dagster, for what a request selects: key ranges
+//!   of every granularity and `reprocess`.
 //!
 //! The harness is libtest-mimic rather than libtest so that tests run many at
 //! a time by default: most of them wait on Dagster's 30-second backfill
@@ -16,6 +18,7 @@ mod cli;
 mod dagster;
 mod fake;
 mod faults;
+mod selection;
 mod support;
 
 fn main() {
@@ -27,6 +30,7 @@ fn main() {
     trials.extend(cli::trials());
     trials.extend(faults::trials());
     trials.extend(dagster::trials());
+    trials.extend(selection::trials());
     let conclusion = libtest_mimic::run(&args, trials);
     let _ = std::fs::remove_dir_all(support::spec_dir());
     conclusion.exit();
