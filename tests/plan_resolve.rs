@@ -1,5 +1,6 @@
 //! `plan --resolve` against the real Dagster: refusals located on the spec's
-//! lines, partition counts and what already succeeded, whether the merge
+//! lines, partition counts and what already succeeded (and what
+//! `reprocess` launches of them), whether the merge
 //! launches new work or re-follows a launch (after the real runner launched
 //! it), a backfill in flight on the same partitions, and the plain plan
 //! with a note when Dagster cannot be reached.
@@ -310,4 +311,88 @@ fn an_unreachable_dagster_leaves_the_plain_plan_with_a_note() {
     assert_eq!(doc["dagster"]["asked"], false, "{doc:#}");
     assert!(doc["dagster"]["error"].is_string(), "{doc:#}");
     assert!(doc["changes"][0].get("resolved").is_none(), "{doc:#}");
+}
+
+/// A backfill of `monthly_job` (keys written `%Y-%m`) for `issue` from
+/// month `start` to `end`, with `reprocess` lines if any.
+fn months(issue: &str, start: &str, end: &str, reprocess: &str) -> String {
+    format!(
+        "job_name: monthly_job
+{reprocess}tags:
+  name: \"{issue}\"
+  reason: x
+  partitions:
+  - name: month
+    start: '{start}'
+    end: '{end}'
+"
+    )
+}
+
+#[test]
+fn reprocess_says_how_many_partitions_launch_and_why_not_the_others() {
+    // Two months done by the real runner.
+    let done = repo_with(&[(
+        "backfill-92040.yaml",
+        months("92040", "2023-09", "2023-10", "").as_bytes(),
+    )]);
+    let (code, log) = runner(&done.path().join("specs/backfill-92040.yaml"), &[]);
+    assert_eq!(code, 0, "{log}");
+
+    // Four months, `reprocess: missing`: the two never run launch.
+    let file = "backfill-92041.yaml";
+    let dir = repo_with(&[(
+        file,
+        months("92041", "2023-09", "2023-12", "reprocess: missing\n").as_bytes(),
+    )]);
+    let (code, out, err) = plan(dir.path(), "json");
+    assert_eq!(code, 0, "{err}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let r = resolved(&doc, file);
+    assert_eq!(
+        (&r["partitions"], &r["succeeded"], &r["effect"]),
+        (&json!(4), &json!(2), &json!("launches")),
+        "{r:#}"
+    );
+    assert_eq!(
+        r["reprocess"],
+        json!({ "mode": "missing", "launching": 2, "failed": 0, "in_progress": 0, "never_run": 2 }),
+        "{r:#}"
+    );
+    let (code, md, err) = plan(dir.path(), "markdown");
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        md.contains("| 4 | 2 | launches new work: a backfill of 2 of 4 selected partitions (reprocess: missing; 2 already succeeded, 0 failed, 0 in progress, 2 never run) |"),
+        "{md}"
+    );
+
+    // Over the two months done: the Job launches nothing, and says why.
+    let file = "backfill-92042.yaml";
+    let dir = repo_with(&[(
+        file,
+        months("92042", "2023-09", "2023-10", "reprocess: missing\n").as_bytes(),
+    )]);
+    let (code, out, err) = plan(dir.path(), "json");
+    assert_eq!(code, 0, "{err}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let r = resolved(&doc, file);
+    assert_eq!(r["effect"], "nothing", "{r:#}");
+    assert_eq!(
+        r["why"],
+        "reprocess: missing: none of the 2 selected partitions is missing or failed (2 already succeeded, 0 failed, 0 in progress, 0 never run); nothing to do",
+        "{r:#}"
+    );
+
+    // A bound that is not a key: a problem on its line, with Dagster's keys.
+    let dir = repo_with(&[(
+        "backfill-92043.yaml",
+        months("92043", "2023-09-01", "2023-10", "").as_bytes(),
+    )]);
+    let (code, _, err) = plan(dir.path(), "markdown");
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("specs/backfill-92043.yaml:7:12"), "{err}");
+    assert!(
+        err.contains("`2023-09-01` is not a partition key of job monthly_job; write `start` and `end` exactly as Dagster writes its keys (24 keys, from `2023-01` to `2024-12`)"),
+        "{err}"
+    );
 }
