@@ -341,3 +341,35 @@ pub fn out_file_name(relative: &Path) -> String {
         .collect();
     format!("{}.yaml", parts.join("--"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(v: serde_json::Value) -> Spec {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn what_a_request_launches_counts_what_is_known_offline() {
+        let seed = spec(serde_json::json!({
+            "job_name": "ingestion_job",
+            "tags": { "name": "1", "partitions": [
+                { "name": "daily", "start_date": "2024-01-31", "end_date": "2024-02-01" },
+                { "name": "stations", "values": ["NL01497", "NL01912"] },
+            ] },
+        }));
+        assert_eq!(launches(&seed), "4 partitions");
+        let ranged = spec(serde_json::json!({
+            "job_name": "hourly_job",
+            "tags": { "name": "1", "partitions": [
+                { "name": "hourly", "start": "2024-01-31-00:00", "end": "2024-01-31-23:00" },
+                { "name": "stations", "all": true },
+            ] },
+        }));
+        assert_eq!(
+            launches(&ranged),
+            "`hourly` from `2024-01-31-00:00` to `2024-01-31-23:00` x all of `stations` x 1 partition"
+        );
+    }
+}

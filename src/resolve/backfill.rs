@@ -120,8 +120,7 @@ pub fn assets(
                         .map_err(Error::about(&format!("/assets/{i}")))?,
                 );
             }
-            let (keys, r) =
-                Reprocessed::keep(reprocess, keys, |k| State::of_assets(k, &statuses));
+            let (keys, r) = Reprocessed::keep(reprocess, keys, |k| State::of_assets(k, &statuses));
             (keys, Some(r))
         }
     };

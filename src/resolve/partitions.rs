@@ -408,17 +408,27 @@ mod tests {
 
     #[test]
     fn a_key_range_is_a_slice_of_dagsters_keys_in_its_order() {
-        let d = dims(serde_json::json!([{ "name": "month", "start": "2023-11", "end": "2024-02" }]));
+        let d =
+            dims(serde_json::json!([{ "name": "month", "start": "2023-11", "end": "2024-02" }]));
         assert_eq!(
             select(&d, &months(), "job monthly_job", 100).unwrap(),
             ["2023-11", "2023-12", "2024-01", "2024-02"]
         );
         // Dagster's order, not the keys' text: a format whose text does not sort.
-        let odd = single(&["31-12-2023", "01-01-2024", "02-01-2024"], Some("%d-%m-%Y"));
-        let d = dims(serde_json::json!([{ "name": "day", "start": "31-12-2023", "end": "01-01-2024" }]));
-        assert_eq!(select(&d, &odd, "asset x", 100).unwrap(), ["31-12-2023", "01-01-2024"]);
+        let odd = single(
+            &["31-12-2023", "01-01-2024", "02-01-2024"],
+            Some("%d-%m-%Y"),
+        );
+        let d = dims(
+            serde_json::json!([{ "name": "day", "start": "31-12-2023", "end": "01-01-2024" }]),
+        );
+        assert_eq!(
+            select(&d, &odd, "asset x", 100).unwrap(),
+            ["31-12-2023", "01-01-2024"]
+        );
         // One key: start and end the same.
-        let d = dims(serde_json::json!([{ "name": "month", "start": "2024-12", "end": "2024-12" }]));
+        let d =
+            dims(serde_json::json!([{ "name": "month", "start": "2024-12", "end": "2024-12" }]));
         assert_eq!(select(&d, &months(), "job m", 100).unwrap(), ["2024-12"]);
     }
 
@@ -451,7 +461,8 @@ mod tests {
 
     #[test]
     fn a_bound_that_is_not_a_key_is_refused_with_how_dagster_writes_keys() {
-        let d = dims(serde_json::json!([{ "name": "month", "start": "2024-01-01", "end": "2024-03" }]));
+        let d =
+            dims(serde_json::json!([{ "name": "month", "start": "2024-01-01", "end": "2024-03" }]));
         let e = select(&d, &months(), "job monthly_job", 100).unwrap_err();
         assert_eq!(e.cause, crate::resolve::Cause::Rejected);
         assert_eq!(e.pointer.as_deref(), Some("/tags/partitions/0/start"));
@@ -459,8 +470,13 @@ mod tests {
             e.message,
             "`2024-01-01` is not a partition key of job monthly_job; write `start` and `end` exactly as Dagster writes its keys (24 keys, from `2023-01` to `2024-12`); nothing was launched"
         );
-        let weeks = single(&["2024-01-07", "2024-01-14", "2024-01-21"], Some("%Y-%m-%d"));
-        let d = dims(serde_json::json!([{ "name": "week", "start": "2024-01-07", "end": "2024-01-08" }]));
+        let weeks = single(
+            &["2024-01-07", "2024-01-14", "2024-01-21"],
+            Some("%Y-%m-%d"),
+        );
+        let d = dims(
+            serde_json::json!([{ "name": "week", "start": "2024-01-07", "end": "2024-01-08" }]),
+        );
         let e = select(&d, &weeks, "asset warehouse/weekly_report", 100).unwrap_err();
         assert_eq!(e.pointer.as_deref(), Some("/tags/partitions/0/end"));
         assert!(
@@ -476,15 +492,24 @@ mod tests {
         ]));
         let e = select(&d, &lab(), "job x", 100).unwrap_err();
         assert_eq!(e.pointer.as_deref(), Some("/tags/partitions/1/end"));
-        assert!(e.message.contains("is not a partition key of dimension daily of job x"), "{e}");
+        assert!(
+            e.message
+                .contains("is not a partition key of dimension daily of job x"),
+            "{e}"
+        );
     }
 
     #[test]
     fn a_range_that_ends_before_it_starts_is_refused() {
-        let d = dims(serde_json::json!([{ "name": "month", "start": "2024-02", "end": "2024-01" }]));
+        let d =
+            dims(serde_json::json!([{ "name": "month", "start": "2024-02", "end": "2024-01" }]));
         let e = select(&d, &months(), "job m", 100).unwrap_err();
         assert_eq!(e.pointer.as_deref(), Some("/tags/partitions/0/end"));
-        assert!(e.message.contains("ends (`2024-01`) before it starts (`2024-02`)"), "{e}");
+        assert!(
+            e.message
+                .contains("ends (`2024-01`) before it starts (`2024-02`)"),
+            "{e}"
+        );
         assert!(e.hint.is_some());
     }
 
@@ -494,7 +519,10 @@ mod tests {
             serde_json::json!([{ "name": "month", "start_date": "2024-01-01", "end_date": "2024-01-31" }]),
         );
         let e = select(&d, &months(), "job monthly_job", 100).unwrap_err();
-        assert!(e.message.starts_with("31 partition key(s) do not exist"), "{e}");
+        assert!(
+            e.message.starts_with("31 partition key(s) do not exist"),
+            "{e}"
+        );
         assert_eq!(e.pointer.as_deref(), Some("/tags/partitions/0/start_date"));
         assert_eq!(
             e.hint.as_deref(),
@@ -507,7 +535,12 @@ mod tests {
         let d = dims(
             serde_json::json!([{ "name": "week", "start_date": "2024-01-07", "end_date": "2024-01-14" }]),
         );
-        assert!(select(&d, &weeks, "asset w", 100).unwrap_err().hint.is_some());
+        assert!(
+            select(&d, &weeks, "asset w", 100)
+                .unwrap_err()
+                .hint
+                .is_some()
+        );
         // Days of a daily dimension that Dagster does not have: no such hint.
         let d = dims(serde_json::json!([
             { "name": "daily", "start_date": "2024-02-01", "end_date": "2024-02-02" },

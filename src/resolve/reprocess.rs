@@ -205,7 +205,14 @@ mod tests {
         let (kept, r) = Reprocessed::of_job(Reprocess::Missing, selected.clone(), &statuses());
         assert_eq!(kept, ["bad", "stopped", "listed", "new"]);
         assert_eq!(
-            (r.selected, r.launching, r.succeeded, r.failed, r.in_progress, r.never_run),
+            (
+                r.selected,
+                r.launching,
+                r.succeeded,
+                r.failed,
+                r.in_progress,
+                r.never_run
+            ),
             (7, 4, 1, 2, 2, 2)
         );
         assert_eq!(

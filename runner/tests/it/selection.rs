@@ -87,7 +87,13 @@ fn key_ranges_select_dagsters_keys_of_any_granularity() {
     let months = ["2023-05", "2023-06", "2023-07", "2023-08"];
     let ran = follow(&spec_file(
         "range-monthly",
-        &range_spec("monthly_job", "it-range-monthly", "month", "2023-05", "2023-08"),
+        &range_spec(
+            "monthly_job",
+            "it-range-monthly",
+            "month",
+            "2023-05",
+            "2023-08",
+        ),
     ));
     ran.assert_code(0);
     assert_backfill("it-range-monthly", "COMPLETED_SUCCESS", &months);
@@ -121,7 +127,13 @@ fn key_ranges_select_dagsters_keys_of_any_granularity() {
     // Daily with its own key format (%Y%m%d), across a month's end.
     let plan = dry_run(
         "range-compact",
-        &range_spec("compact_job", "it-range-compact", "day", "20240229", "20240302"),
+        &range_spec(
+            "compact_job",
+            "it-range-compact",
+            "day",
+            "20240229",
+            "20240302",
+        ),
     );
     assert_eq!(
         plan["partitions"],
@@ -169,9 +181,17 @@ fn a_weekly_asset_backfills_a_key_range_then_only_what_is_missing() {
     // Two weeks more, `reprocess: missing`: only the two never materialized.
     let plan = dry_run(
         "range-weekly-missing",
-        &spec("it-range-weekly-missing", "reprocess: missing\n", "2024-06-30"),
+        &spec(
+            "it-range-weekly-missing",
+            "reprocess: missing\n",
+            "2024-06-30",
+        ),
     );
-    assert_eq!(plan["partitions"], json!(["2024-06-23", "2024-06-30"]), "{plan}");
+    assert_eq!(
+        plan["partitions"],
+        json!(["2024-06-23", "2024-06-30"]),
+        "{plan}"
+    );
     assert_eq!(
         plan["reprocess"],
         json!({ "mode": "missing", "selected": 5, "launching": 2, "succeeded": 3, "failed": 0, "in_progress": 0, "never_run": 2 }),
@@ -251,7 +271,13 @@ fn a_bound_that_is_not_a_key_is_refused_with_dagsters_format() {
     // A job: Dagster does not say its format; its first and last keys do.
     refused(
         "it-bound-monthly",
-        &range_spec("monthly_job", "it-bound-monthly", "month", "2024-01-01", "2024-02"),
+        &range_spec(
+            "monthly_job",
+            "it-bound-monthly",
+            "month",
+            "2024-01-01",
+            "2024-02",
+        ),
         &[
             "`2024-01-01` is not a partition key of job monthly_job",
             "24 keys, from `2023-01` to `2024-12`",
@@ -316,7 +342,12 @@ fn reprocess_launches_only_what_failed_or_never_ran() {
     );
 
     // `failed` over the same selection: the failed key alone.
-    let text = spec("it-reprocess-failed", "reprocess: failed\n", "2024-02-01", "2024-02-02");
+    let text = spec(
+        "it-reprocess-failed",
+        "reprocess: failed\n",
+        "2024-02-01",
+        "2024-02-02",
+    );
     let plan = dry_run("reprocess-failed", &text);
     assert_eq!(plan["partitions"], json!(["2024-02-01|NL01912"]), "{plan}");
     assert_eq!(
@@ -343,20 +374,34 @@ fn reprocess_launches_only_what_failed_or_never_ran() {
     // launched for real (the failed key fails again).
     let ran = follow(&spec_file(
         "reprocess-missing",
-        &spec("it-reprocess-missing", "reprocess: missing\n", "2024-02-01", "2024-02-03"),
+        &spec(
+            "it-reprocess-missing",
+            "reprocess: missing\n",
+            "2024-02-01",
+            "2024-02-03",
+        ),
     ));
     ran.assert_code(1);
     assert_backfill(
         "it-reprocess-missing",
         "COMPLETED_FAILED",
-        &["2024-02-01|NL01912", "2024-02-03|NL01912", "2024-02-03|NL01913"],
+        &[
+            "2024-02-01|NL01912",
+            "2024-02-03|NL01912",
+            "2024-02-03|NL01913",
+        ],
     );
 
     // `missing` over keys that all succeeded: nothing to do, exit 0, no backfill.
     let done = run(
         &spec_file(
             "reprocess-done",
-            &spec("it-reprocess-done", "reprocess: missing\n", "2024-02-02", "2024-02-03"),
+            &spec(
+                "it-reprocess-done",
+                "reprocess: missing\n",
+                "2024-02-02",
+                "2024-02-03",
+            ),
         ),
         &dagster().base_url,
         &[],
@@ -377,10 +422,8 @@ fn reprocess_launches_only_what_failed_or_never_ran() {
 /// they do, `reprocess: missing` launches neither them nor a second run of
 /// their partitions, and counts them apart.
 fn reprocess_leaves_partitions_in_progress_alone() {
-    let release = std::env::temp_dir().join(format!(
-        "dagster-scripts-it-release-{}",
-        std::process::id()
-    ));
+    let release =
+        std::env::temp_dir().join(format!("dagster-scripts-it-release-{}", std::process::id()));
     let _ = std::fs::remove_file(&release);
     let spec = |issue: &str, reprocess: &str, last: &str| {
         format!(
@@ -396,7 +439,11 @@ fn reprocess_leaves_partitions_in_progress_alone() {
         Duration::from_secs(60),
     )
     .assert_code(0);
-    let missing = spec("it-reprocess-held-missing", "reprocess: missing\n", "2024-09-12");
+    let missing = spec(
+        "it-reprocess-held-missing",
+        "reprocess: missing\n",
+        "2024-09-12",
+    );
     // The backfill daemon starts the runs at its next tick.
     let deadline = Instant::now() + Duration::from_secs(240);
     let plan = loop {

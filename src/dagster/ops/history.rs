@@ -383,7 +383,8 @@ pub fn asset_partition_statuses(client: &Client, asset: &str) -> Result<AssetSta
             };
             out.materialized.extend(inner.materialized.iter().map(full));
             out.failed.extend(inner.failed.iter().map(full));
-            out.materializing.extend(inner.materializing.iter().map(full));
+            out.materializing
+                .extend(inner.materializing.iter().map(full));
         }
     }
     Ok(out)
