@@ -5,7 +5,8 @@
 //! Building a [`Plan`] asks Dagster everything a launch depends on: where the
 //! job lives ([`location`]), which partition keys exist ([`partitions`]),
 //! whether the run config fits, what an earlier request launched
-//! ([`reexecute`]); it refuses before anything is launched when the answer
+//! ([`reexecute`], [`cancel`]), which assets a group or key prefix selects
+//! ([`assets`]); it refuses before anything is launched when the answer
 //! does not fit the spec. The same plan is what `--dry-run` prints
 //! ([`dry_run`]) and what the launch sends, so the dry run shows exactly what
 //! would happen.
@@ -15,12 +16,15 @@
 //! refusal goes to a [`Notes`]. What a request launched before is found by
 //! [`existing`], by the [`tags`] every launch carries.
 
+pub mod assets;
 pub mod backfill;
+pub mod cancel;
 pub mod dry_run;
 pub mod error;
 pub mod existing;
 pub mod handle;
 pub mod location;
+pub mod materialize;
 pub mod notes;
 pub mod partitions;
 pub mod reexecute;
@@ -45,7 +49,11 @@ pub enum Action {
     Run(Value),
     /// `launchRunReexecution` with these `reexecutionParams`.
     ReexecuteRun(Value),
-    /// Nothing to launch (a re-execution of a request that did not fail): why.
+    /// Cancel these launches of an earlier request (`cancelPartitionBackfill`,
+    /// `terminateRun`; those already `CANCELING` are only followed).
+    Cancel(Vec<cancel::Launched>),
+    /// Nothing to launch (a re-execution of a request that did not fail,
+    /// a cancellation of what has ended): why.
     Nothing(String),
 }
 
@@ -60,6 +68,8 @@ pub struct Plan {
     pub target: Option<Target>,
     /// The partition keys launched, if any.
     pub keys: Vec<String>,
+    /// The asset keys launched (an asset backfill's or materialisation's, groups and prefixes expanded).
+    pub assets: Vec<String>,
     /// Every tag of the launch.
     pub tags: Vec<(String, String)>,
     /// The mutation.
@@ -81,6 +91,8 @@ pub fn plan(
         Spec::Run(r) => run::job(client, r, tags),
         Spec::AssetBackfill(a) => backfill::assets(client, spec, a, tags, cap),
         Spec::Reexecute(x) => reexecute::parent(client, notes, spec, x, tags),
+        Spec::Cancel(c) => cancel::earlier(client, c, tags),
+        Spec::Materialize(m) => materialize::assets(client, m, tags),
     }
 }
 

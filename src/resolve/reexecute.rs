@@ -99,6 +99,7 @@ fn newest(
                 facts,
                 target: None,
                 keys: Vec::new(),
+                assets: Vec::new(),
                 tags,
                 action,
             })
@@ -188,6 +189,11 @@ fn reexecute_backfill(
         facts,
         target: detail.target,
         keys,
+        assets: if detail.is_asset_backfill {
+            detail.assets.clone()
+        } else {
+            Vec::new()
+        },
         tags,
         action,
     })

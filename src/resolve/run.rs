@@ -53,6 +53,7 @@ pub fn job(client: &Client, r: &JobRun, mut tags: Vec<(String, String)>) -> Resu
         facts: where_facts(&target),
         target: Some(target),
         keys,
+        assets: Vec::new(),
         tags,
         action: Action::Run(params),
     })
