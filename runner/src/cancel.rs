@@ -76,13 +76,19 @@ pub fn cancel(
             Stage::Ended => {
                 log.emit(fields(Event::info(
                     "not_cancelled",
-                    format!("{handle} of request {} has ended {now}: nothing to cancel", c.cancel_of),
+                    format!(
+                        "{handle} of request {} has ended {now}: nothing to cancel",
+                        c.cancel_of
+                    ),
                 )));
                 continue;
             }
             Stage::Canceling => log.emit(fields(Event::info(
                 "canceling",
-                format!("{handle} of request {} is already being cancelled: following it", c.cancel_of),
+                format!(
+                    "{handle} of request {} is already being cancelled: following it",
+                    c.cancel_of
+                ),
             ))),
             Stage::Live => {
                 match ops::cancel(client, matches!(handle, Handle::Backfill(_)), handle.id()) {
@@ -126,7 +132,10 @@ pub fn cancel(
         ).with("exit_code", 0)));
         return Ok(Status::Succeeded);
     }
-    if let Some(backfill) = open.iter().find(|l| matches!(l.handle, Handle::Backfill(_))) {
+    if let Some(backfill) = open
+        .iter()
+        .find(|l| matches!(l.handle, Handle::Backfill(_)))
+    {
         // Only Dagster's backfill daemon takes a backfill from CANCELING to CANCELED.
         daemons::warn_if_stopped(client, log, &backfill.handle);
     }
@@ -178,7 +187,10 @@ fn follow(
             Some(e) => {
                 let since = *failing_since.get_or_insert_with(Instant::now);
                 if since.elapsed() >= retry_for {
-                    return Err(Error::unreachable(format!("following the cancellation: {}", e.message)));
+                    return Err(Error::unreachable(format!(
+                        "following the cancellation: {}",
+                        e.message
+                    )));
                 }
                 log.emit(Event::warn(
                     "poll_failed",

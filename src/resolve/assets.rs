@@ -67,7 +67,12 @@ pub fn expand(client: &Client, selection: Selection<'_>, nodes: bool) -> Result<
             ))
             .at(pointer));
         }
-        add(&mut picks, members, &pointer, &format!("asset group {group}"));
+        add(
+            &mut picks,
+            members,
+            &pointer,
+            &format!("asset group {group}"),
+        );
     }
     for (i, prefix) in selection.prefixes.iter().enumerate() {
         let pointer = format!("/asset_prefixes/{i}");

@@ -96,8 +96,7 @@ pub fn assets(
                 .at(at)
                 .with_hint("materialise unpartitioned assets with `kind: materialize`; list the partitioned ones in `assets`, or narrow the group or prefix")
             })?;
-        let selected =
-            select(&a.tags.partitions, &available, &what, cap).map_err(|e| e.at(at))?;
+        let selected = select(&a.tags.partitions, &available, &what, cap).map_err(|e| e.at(at))?;
         match &keys {
             Some(first) if *first != selected => {
                 return Err(Error::rejected(format!(

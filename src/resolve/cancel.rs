@@ -77,9 +77,8 @@ pub fn list(launches: &[Launched]) -> String {
 /// plan's ([`Action::Cancel`]); when all have ended, nothing to do.
 pub fn earlier(client: &Client, c: &Cancel, tags: Vec<(String, String)>) -> Result<Plan, Error> {
     let issue = c.cancel_of.as_str();
-    let OfIssue { backfills, runs } = existing::of_issue(client, issue).map_err(|e| {
-        Error::from(e).at(CANCEL_OF)
-    })?;
+    let OfIssue { backfills, runs } =
+        existing::of_issue(client, issue).map_err(|e| Error::from(e).at(CANCEL_OF))?;
     let launched = |found: &[Found], handle: fn(String) -> Handle| -> Vec<Launched> {
         found
             .iter()

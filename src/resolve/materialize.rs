@@ -21,12 +21,17 @@ use crate::spec::Materialize;
 const ASSET_JOB: &str = "__ASSET_JOB";
 
 /// One run materialising the assets `m` selects.
-pub fn assets(client: &Client, m: &Materialize, tags: Vec<(String, String)>) -> Result<Plan, Error> {
+pub fn assets(
+    client: &Client,
+    m: &Materialize,
+    tags: Vec<(String, String)>,
+) -> Result<Plan, Error> {
     let picks = expand(client, m.selection(), true)?;
     let mut nodes: Vec<(&Pick, &AssetNode)> = Vec::new();
     for pick in &picks {
         let node = pick.node.as_ref().ok_or_else(|| {
-            Error::rejected(format!("asset {} is not defined in Dagster", pick.key)).at(&pick.pointer)
+            Error::rejected(format!("asset {} is not defined in Dagster", pick.key))
+                .at(&pick.pointer)
         })?;
         let chosen = if pick.pointer.starts_with("/assets/") {
             String::new()
@@ -46,10 +51,10 @@ pub fn assets(client: &Client, m: &Materialize, tags: Vec<(String, String)>) -> 
     let Some((_, first)) = nodes.first() else {
         return Err(Error::spec("no asset selected"));
     };
-    if let Some((pick, other)) = nodes
-        .iter()
-        .find(|(_, n)| (n.location.as_str(), n.repository.as_str()) != (first.location.as_str(), first.repository.as_str()))
-    {
+    if let Some((pick, other)) = nodes.iter().find(|(_, n)| {
+        (n.location.as_str(), n.repository.as_str())
+            != (first.location.as_str(), first.repository.as_str())
+    }) {
         return Err(Error::rejected(format!(
             "asset {} lives in {}@{}, asset {} in {}@{}: one run materialises assets of one code location",
             first.key, first.repository, first.location, other.key, other.repository, other.location
@@ -64,7 +69,11 @@ pub fn assets(client: &Client, m: &Materialize, tags: Vec<(String, String)>) -> 
         .ok_or_else(|| {
             Error::rejected(format!(
                 "Dagster names no implicit asset job ({ASSET_JOB}) that holds all of {}",
-                nodes.iter().map(|(_, n)| n.key.as_str()).collect::<Vec<_>>().join(", ")
+                nodes
+                    .iter()
+                    .map(|(_, n)| n.key.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ))
             .at(&nodes[0].0.pointer)
         })?;

@@ -38,8 +38,8 @@ pub use partitions::{AllKeys, DateRange, Dimension, PartitionKey, True, ValueLis
 pub use request::{AssetBackfill, Backfill, Cancel, JobRun, Materialize, Reexecute, Selection};
 pub use strict::Strict;
 pub use strings::{
-    AssetKey, Deadline, DimensionName, FullKey, GroupName, ImageTag, IssueRef, JobName, LocationName,
-    Quantity, TagKey, Text, Value, is_placeholder, text_problem,
+    AssetKey, Deadline, DimensionName, FullKey, GroupName, ImageTag, IssueRef, JobName,
+    LocationName, Quantity, TagKey, Text, Value, is_placeholder, text_problem,
 };
 pub use tags::{AuditTags, PartitionedTags, RunConfig, RunRequestTags, RunTags};
 

@@ -382,10 +382,12 @@ impl Mapper<'_> {
                 branches
                     .iter()
                     .map(|b| match b.as_object() {
-                        Some(m) if m.len() == 1 => match m.get("required")?.as_array()?.as_slice() {
-                            [key] => key.as_str(),
-                            _ => None,
-                        },
+                        Some(m) if m.len() == 1 => {
+                            match m.get("required")?.as_array()?.as_slice() {
+                                [key] => key.as_str(),
+                                _ => None,
+                            }
+                        }
                         _ => None,
                     })
                     .collect()

@@ -77,15 +77,15 @@ pub fn trials() -> Vec<libtest_mimic::Trial> {
 }
 
 /// Long enough for two 30-second daemon ticks on a busy 2-core machine.
-const FOLLOW_LIMIT: Duration = Duration::from_secs(300);
-const POLL: &[&str] = &["--poll-interval", "1s"];
+pub(crate) const FOLLOW_LIMIT: Duration = Duration::from_secs(300);
+pub(crate) const POLL: &[&str] = &["--poll-interval", "1s"];
 
-fn follow(spec: &str) -> crate::support::Ran {
+pub(crate) fn follow(spec: &str) -> crate::support::Ran {
     run(spec, &dagster().base_url, POLL, FOLLOW_LIMIT)
 }
 
 /// The runs Dagster has with tag `key=value`.
-fn runs_tagged(server: &Server, key: &str, value: &str) -> Vec<Value> {
+pub(crate) fn runs_tagged(server: &Server, key: &str, value: &str) -> Vec<Value> {
     let answer = server.query(
         "query($tags: [ExecutionTag!]) { runsOrError(filter: { tags: $tags }) {
             ... on Runs { results { runId jobName status tags { key value } } } } }",
@@ -97,7 +97,7 @@ fn runs_tagged(server: &Server, key: &str, value: &str) -> Vec<Value> {
         .unwrap_or_else(|| panic!("{answer}"))
 }
 
-fn tag<'a>(object: &'a Value, key: &str) -> Option<&'a str> {
+pub(crate) fn tag<'a>(object: &'a Value, key: &str) -> Option<&'a str> {
     object["tags"]
         .as_array()?
         .iter()
@@ -105,7 +105,7 @@ fn tag<'a>(object: &'a Value, key: &str) -> Option<&'a str> {
         .as_str()
 }
 
-fn sorted(v: &Value) -> Vec<String> {
+pub(crate) fn sorted(v: &Value) -> Vec<String> {
     let mut out: Vec<String> = v
         .as_array()
         .into_iter()
@@ -117,7 +117,7 @@ fn sorted(v: &Value) -> Vec<String> {
 }
 
 /// Nothing in Dagster carries `dagster-scripts/issue=<issue>`.
-fn assert_nothing_launched(issue: &str) {
+pub(crate) fn assert_nothing_launched(issue: &str) {
     let server = dagster();
     assert!(
         server
