@@ -48,7 +48,7 @@ pub fn asset_prefixes() -> Value {
     json!(["warehouse"])
 }
 pub fn materialize_config() -> Value {
-    json!({ "ops": { "station_catalog": { "config": { "source": "https://example.com/stations.csv" } } } })
+    json!({ "ops": { "warehouse__station_catalog": { "config": { "source": "https://example.com/stations.csv" } } } })
 }
 /// The rule every asset selection follows: at least one of its three fields.
 pub fn selection_rule() -> Value {

@@ -382,7 +382,7 @@ pub struct Materialize {
     pub tags: AuditTags,
     /// Run config
     ///
-    /// The run's config, as Dagster's launchpad takes it (an asset's config goes under `ops.<asset name>.config`). The runner has Dagster check it before launching.
+    /// The run's config, as Dagster's launchpad takes it (an asset's config goes under `ops.<op name>.config`, the op named after the asset key, its parts joined with `__`: `ops.warehouse__station_catalog.config`). The runner has Dagster check it before launching.
     #[serde(
         default,
         deserialize_with = "present",

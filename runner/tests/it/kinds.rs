@@ -350,7 +350,7 @@ fn materialize_an_unpartitioned_asset_with_config() {
     let server = dagster();
     let missing = spec_file(
         "it-materialize-noconfig",
-        "kind: materialize\nasset_groups: [catalog]\ntags:\n  name: it-materialize-noconfig\nrun_config:\n  ops:\n    station_catalog:\n      config: {}\n",
+        "kind: materialize\nasset_groups: [catalog]\ntags:\n  name: it-materialize-noconfig\nrun_config:\n  ops:\n    warehouse__station_catalog:\n      config: {}\n",
     );
     let ran = run(&missing, &server.base_url, &[], Duration::from_secs(60));
     ran.assert_code(3);
@@ -363,7 +363,7 @@ fn materialize_an_unpartitioned_asset_with_config() {
 
     let spec = spec_file(
         "it-materialize",
-        "kind: materialize\nassets: [warehouse/station_catalog]\ntags:\n  name: it-materialize\n  requester: ops\nrun_config:\n  ops:\n    station_catalog:\n      config:\n        source: https://example.com/stations.csv\n",
+        "kind: materialize\nassets: [warehouse/station_catalog]\ntags:\n  name: it-materialize\n  requester: ops\nrun_config:\n  ops:\n    warehouse__station_catalog:\n      config:\n        source: https://example.com/stations.csv\n",
     );
     let ran = follow(&spec);
     ran.assert_code(0);
