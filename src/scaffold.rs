@@ -114,7 +114,7 @@ pub fn template(kind: Kind, issue: &IssueRef, schema: &str) -> String {
              # asset_groups: [reports]          # and/or every asset of these groups\n\
              # asset_prefixes: [warehouse]      # and/or every asset under these key prefixes\n\
              {audit}\
-             run_config: {{}}                     # ops.<key parts joined with __>.config: an asset's config\n"
+             run_config: {{}}                     # an asset's config: ops.warehouse__station_catalog.config for warehouse/station_catalog\n"
         ),
     };
     format!("{head}{body}{overrides}")
