@@ -12,7 +12,7 @@
 //! ([`ops::backfill_details`]), and the partitions of those listed one by
 //! one (failed keys, the grid; [`ops::partition_statuses`]). A cancellation
 //! launches nothing: it is seen in the launches of the issue it cancels
-//! ([`cancellation`]).
+//! (`cancellation`).
 //!
 //! Only queries are sent: nothing here launches, cancels or re-executes.
 //! The formats are [`human`], [`json`] and [`markdown`] (with [`grid`]).
