@@ -161,6 +161,10 @@ enum KindArg {
     AssetBackfill,
     /// Re-execution of an earlier request's failed runs.
     Reexecute,
+    /// Cancellation of what an earlier request launched.
+    Cancel,
+    /// One run materialising unpartitioned assets.
+    Materialize,
 }
 
 impl From<KindArg> for Kind {
@@ -170,6 +174,8 @@ impl From<KindArg> for Kind {
             KindArg::Run => Kind::Run,
             KindArg::AssetBackfill => Kind::AssetBackfill,
             KindArg::Reexecute => Kind::Reexecute,
+            KindArg::Cancel => Kind::Cancel,
+            KindArg::Materialize => Kind::Materialize,
         }
     }
 }

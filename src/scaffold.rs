@@ -98,12 +98,28 @@ pub fn template(kind: Kind, issue: &IssueRef, schema: &str) -> String {
             "kind: asset_backfill               # materialise assets over partitions\n\
              assets:                            # asset keys, path parts joined with /\n\
              - <asset key>\n\
+             # asset_groups: [reports]          # and/or every asset of these groups\n\
+             # asset_prefixes: [warehouse]      # and/or every asset under these key prefixes\n\
              {audit}{partitions}"
         ),
         Kind::Reexecute => format!(
             "kind: reexecute                    # re-execute, from failure, what an earlier request launched\n\
              rerun_of: <earlier issue>          # the earlier request's issue (its tags.name)\n\
              {audit}"
+        ),
+        Kind::Cancel => format!(
+            "kind: cancel                       # cancel what an earlier request launched and has not ended\n\
+             cancel_of: <earlier issue>         # the earlier request's issue (its tags.name)\n\
+             {audit}"
+        ),
+        Kind::Materialize => format!(
+            "kind: materialize                  # one run materialising unpartitioned assets (the UI's Materialize)\n\
+             assets:                            # asset keys, path parts joined with /\n\
+             - <asset key>\n\
+             # asset_groups: [reports]          # and/or every asset of these groups\n\
+             # asset_prefixes: [warehouse]      # and/or every asset under these key prefixes\n\
+             {audit}\
+             run_config: {{}}                     # an asset's config: ops.warehouse__station_catalog.config for warehouse/station_catalog\n"
         ),
     };
     format!("{head}{body}{overrides}")

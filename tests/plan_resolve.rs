@@ -396,3 +396,78 @@ fn reprocess_says_how_many_partitions_launch_and_why_not_the_others() {
         "{err}"
     );
 }
+
+/// The new kinds' refusals are located too: a cancellation of an issue
+/// that launched nothing at `cancel_of`, an unknown asset group at its
+/// item, an asset backfill whose prefix selects an unpartitioned asset at
+/// the prefix, a materialisation's missing config at `run_config`.
+#[test]
+fn cancel_and_asset_selection_refusals_are_located() {
+    let cancel = "kind: cancel\ncancel_of: \"92990\"\ntags:\n  name: \"92901\"\n";
+    let group = "kind: materialize\nasset_groups: [catalog, no_such_group]\ntags:\n  name: \"92902\"\nrun_config:\n  ops:\n    warehouse__station_catalog:\n      config:\n        source: x\n";
+    let prefix = "kind: asset_backfill\nasset_prefixes: [warehouse]\ntags:\n  name: \"92903\"\n  partitions:\n  - name: week\n    values: ['2024-01-07']\n";
+    let config = "kind: materialize\nassets: [warehouse/station_catalog]\ntags:\n  name: \"92904\"\nrun_config:\n  ops:\n    warehouse__station_catalog:\n      config: {}\n";
+    let dir = repo_with(&[
+        ("a-cancel.yaml", cancel.as_bytes()),
+        ("b-group.yaml", group.as_bytes()),
+        ("c-prefix.yaml", prefix.as_bytes()),
+        ("d-config.yaml", config.as_bytes()),
+    ]);
+    let (code, _, err) = plan(dir.path(), "markdown");
+    assert_eq!(code, 1, "{err}");
+    for (place, what) in [
+        (
+            "specs/a-cancel.yaml:2:12",
+            "cancel_of 92990: no backfill or run tagged",
+        ),
+        (
+            "specs/b-group.yaml:2:25",
+            "asset group no_such_group holds no asset",
+        ),
+        (
+            "specs/c-prefix.yaml:2:18",
+            "asset warehouse/station_catalog (selected by asset key prefix warehouse) is not partitioned",
+        ),
+        ("specs/d-config.yaml:5:1", "Missing required config entry"),
+    ] {
+        assert!(err.contains(place), "{place} missing:\n{err}");
+        assert!(err.contains(what), "{what} missing:\n{err}");
+    }
+}
+
+/// What merging says for the new kinds: a materialisation selected by
+/// group launches a run of the implicit asset job; a cancellation of a
+/// request whose run has ended cancels nothing, and says so.
+#[test]
+fn a_cancellation_and_a_materialisation_say_what_the_merge_does() {
+    let done = "kind: run\njob_name: cleanup_job\ntags:\n  name: \"92910\"\nrun_config:\n  ops:\n    cleanup:\n      config:\n        older_than_days: 5\n";
+    let launched = repo_with(&[("run.yaml", done.as_bytes())]);
+    let (code, log) = runner(&launched.path().join("specs/run.yaml"), &[]);
+    assert_eq!(code, 0, "{log}");
+    let cancel = "kind: cancel\ncancel_of: \"92910\"\ntags:\n  name: \"92911\"\n";
+    let materialize = "kind: materialize\nasset_groups: [catalog]\ntags:\n  name: \"92912\"\nrun_config:\n  ops:\n    warehouse__station_catalog:\n      config:\n        source: x\n";
+    let dir = repo_with(&[
+        ("cancel.yaml", cancel.as_bytes()),
+        ("materialize.yaml", materialize.as_bytes()),
+    ]);
+    let (code, out, err) = plan(dir.path(), "json");
+    assert_eq!(code, 0, "{err}");
+    let doc: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    let c = resolved(&doc, "cancel.yaml");
+    assert_eq!(c["kind"], "cancel", "{c:#}");
+    assert_eq!(c["effect"], "nothing", "{c:#}");
+    assert!(
+        c["why"]
+            .as_str()
+            .unwrap_or("")
+            .contains("nothing to cancel"),
+        "{c:#}"
+    );
+    let m = resolved(&doc, "materialize.yaml");
+    assert_eq!(m["kind"], "materialize", "{m:#}");
+    assert_eq!(m["effect"], "launches", "{m:#}");
+    assert_eq!(
+        m["target"],
+        json!({ "location": "luchtmeetnet_ingestion", "repository": "__repository__", "job": "__ASSET_JOB" })
+    );
+}

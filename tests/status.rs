@@ -629,3 +629,36 @@ fn an_invalid_spec_exits_2_as_check_reports_it_and_nothing_is_asked() {
     assert!(err.contains("status asked Dagster nothing"), "{err}");
     assert!(listener.accept().is_err(), "Dagster was asked");
 }
+
+/// A cancellation launches nothing: it is seen in what it cancels. Of a
+/// request whose run has ended, it is *succeeded* (the runner has nothing
+/// left to cancel), linking that run; of an issue that launched nothing,
+/// *not launched*.
+#[test]
+fn a_cancellation_is_seen_in_the_launches_it_cancels() {
+    let l = launched();
+    let repo = temp_dir();
+    let specs = repo.path().join("specs");
+    fs::create_dir_all(&specs).unwrap();
+    for (name, of) in [
+        ("cancel-92010.yaml", "92003"),
+        ("cancel-92011.yaml", "92099"),
+    ] {
+        let issue = name.trim_start_matches("cancel-").trim_end_matches(".yaml");
+        fs::write(
+            specs.join(name),
+            format!("kind: cancel\ncancel_of: \"{of}\"\ntags:\n  name: \"{issue}\"\n"),
+        )
+        .unwrap();
+    }
+    let (_, out, err) = outcome(&status(repo.path(), &l.recorder.url, &["--format", "json"]));
+    let report: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"));
+    let ended = request(&report, "92010");
+    assert_eq!(ended["kind"], "cancel");
+    assert_eq!(ended["state"], "succeeded", "{ended}");
+    assert_eq!(ended["launch"]["type"], "run", "{ended}");
+    assert_eq!(ended["launch"]["status"], "SUCCESS");
+    let none = request(&report, "92011");
+    assert_eq!(none["state"], "not_launched", "{none}");
+    assert!(none["launch"].is_null());
+}

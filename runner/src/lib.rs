@@ -5,13 +5,14 @@
 //! and the environment) → read the spec (the root library's reader) →
 //! [`existing`] (has Dagster already launched this request?) → [`resolve`]
 //! (what to launch, resolved against Dagster) → [`launch`] → [`follow`] → an
-//! [`exit::Status`]. Everything that talks to Dagster goes through the root
+//! [`exit::Status`]; a cancellation resolves, then [`cancel`]s and follows. Everything that talks to Dagster goes through the root
 //! library's client ([`dagster_scripts::dagster`]), set up by [`client`];
 //! everything a person sees goes through [`log`]. Resolution ([`resolve`],
 //! [`existing`], [`handle`], [`tags`]) lives in the root library, which
 //! `dagster-scripts plan --resolve` shares, so both resolve a spec alike.
 
 pub mod args;
+pub mod cancel;
 pub mod client;
 pub mod command;
 pub mod exit;

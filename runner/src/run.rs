@@ -16,7 +16,7 @@ use crate::exit::{Error, Status};
 use crate::follow::follow;
 use crate::log::{Event, Format, Level, Logger};
 use crate::resolve::{self, Action};
-use crate::{client, existing, launch};
+use crate::{cancel, client, existing, launch};
 
 /// Runs the request in `settings`, logging to `log`; the exit status.
 pub fn run(settings: &Settings, log: &Logger, stop: Stop) -> Status {
@@ -64,6 +64,9 @@ fn run_inner(settings: &Settings, log: &Logger, stop: Stop) -> Result<Status, Er
         .with("endpoint", settings.endpoint.as_str()),
     );
     let client = client::connect(settings, log, stop);
+    if let Spec::Cancel(_) = spec {
+        return cancel(settings, log, &client, &spec, &hash);
+    }
 
     let existing = existing::find(&client, log, &hash)?;
     if settings.dry_run {
@@ -108,6 +111,40 @@ fn run_inner(settings: &Settings, log: &Logger, stop: Stop) -> Result<Status, Er
         settings.poll_interval,
         settings.retry_for,
     )
+}
+
+/// A cancellation: resolved like any request (what the earlier request
+/// launched and has not ended), shown by a dry run, else cancelled and
+/// followed ([`cancel::cancel`]). Nothing carries its hash: it launches nothing.
+fn cancel(
+    settings: &Settings,
+    log: &Logger,
+    client: &dagster_scripts::dagster::Client,
+    spec: &Spec,
+    hash: &str,
+) -> Result<Status, Error> {
+    let plan = resolve::plan(client, log, spec, hash, settings.max_partitions)?;
+    if settings.dry_run {
+        match log.format() {
+            Format::Human => log.output(&plan.to_text()),
+            Format::Json => log.output(&format!("{}\n", plan.to_json())),
+        }
+        log.emit(Event::info("dry_run", "dry run: nothing cancelled"));
+        return Ok(Status::Succeeded);
+    }
+    match &plan.action {
+        Action::Cancel(launches) => {
+            let wait = (!settings.no_wait).then_some((settings.poll_interval, settings.retry_for));
+            cancel::cancel(client, log, spec, launches, wait)
+        }
+        Action::Nothing(why) => {
+            log.emit(Event::info("finished", why.clone()).with("exit_code", 0));
+            Ok(Status::Succeeded)
+        }
+        _ => Err(Error::invalid(
+            "internal error: a cancellation resolved to a launch; please report this bug",
+        )),
+    }
 }
 
 /// The read stage: the spec file, parsed and checked by the root library;

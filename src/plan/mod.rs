@@ -197,6 +197,7 @@ fn resolved_json(r: &Resolved) -> Value {
             )
         }
         Effect::Launches(_) => ("launches", Value::Null, None),
+        Effect::Cancels(what) => ("cancels", Value::Null, Some(what)),
         Effect::Nothing(why) => ("nothing", Value::Null, Some(why)),
     };
     json!({
@@ -273,6 +274,7 @@ pub fn markdown_resolved(resolution: &Resolution) -> String {
                     t
                 }
             },
+            Effect::Cancels(what) => format!("cancels {}", code(what)),
             Effect::Nothing(why) => format!("launches nothing: {}", code(why)),
         };
         let in_flight: Vec<String> = r

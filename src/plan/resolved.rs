@@ -84,6 +84,9 @@ pub enum Effect {
     },
     /// Nothing carries the hash: the Job launches this.
     Launches(&'static str),
+    /// The Job cancels (or, when already cancelling, follows) these launches
+    /// of an earlier request, as `backfill abc (REQUESTED), run d (STARTED)`.
+    Cancels(String),
     /// The Job launches nothing (a re-execution with nothing left to do): why.
     Nothing(String),
 }
@@ -241,6 +244,7 @@ impl Asker<'_> {
             Action::Backfill(_) => Effect::Launches("backfill"),
             Action::Run(_) => Effect::Launches("run"),
             Action::ReexecuteRun(_) => Effect::Launches("re-execution"),
+            Action::Cancel(launches) => Effect::Cancels(resolve::cancel::list(launches)),
             Action::Nothing(why) => Effect::Nothing(why.clone()),
         });
         // `reprocess` read the statuses already.
@@ -287,10 +291,10 @@ impl Asker<'_> {
         if plan.keys.is_empty() || matches!(spec, Spec::Reexecute(_)) {
             return Ok(None);
         }
-        if let Spec::AssetBackfill(a) = spec {
+        if let Spec::AssetBackfill(_) = spec {
             let mut all = vec![true; plan.keys.len()];
-            for asset in &a.assets {
-                let done = ops::asset_materialized(self.client, asset.as_str(), &plan.keys)?;
+            for asset in &plan.assets {
+                let done = ops::asset_materialized(self.client, asset, &plan.keys)?;
                 for (all, done) in all.iter_mut().zip(done) {
                     *all &= done;
                 }
@@ -320,7 +324,7 @@ impl Asker<'_> {
             None => self.active.insert(ops::active_backfills(self.client)?),
         };
         let assets: Vec<&str> = match spec {
-            Spec::AssetBackfill(a) => a.assets.iter().map(|k| k.as_str()).collect(),
+            Spec::AssetBackfill(_) => plan.assets.iter().map(String::as_str).collect(),
             _ => Vec::new(),
         };
         Ok(overlapping(

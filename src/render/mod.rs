@@ -290,13 +290,10 @@ fn target(spec: &Spec) -> String {
     match spec {
         Spec::Backfill(b) => b.job_name.to_string(),
         Spec::Run(r) => r.job_name.to_string(),
-        Spec::AssetBackfill(a) => a
-            .assets
-            .iter()
-            .map(|k| k.as_str())
-            .collect::<Vec<_>>()
-            .join(", "),
+        Spec::AssetBackfill(a) => a.selection().describe(),
+        Spec::Materialize(m) => m.selection().describe(),
         Spec::Reexecute(x) => format!("failed runs of issue {}", x.rerun_of),
+        Spec::Cancel(c) => format!("what issue {} launched", c.cancel_of),
     }
 }
 
@@ -306,7 +303,8 @@ fn target(spec: &Spec) -> String {
 /// take is known only to Dagster).
 pub fn launches(spec: &Spec) -> String {
     match spec {
-        Spec::Run(_) => "1 run".to_owned(),
+        Spec::Run(_) | Spec::Materialize(_) => "1 run".to_owned(),
+        Spec::Cancel(_) => "nothing: cancels what has not ended".to_owned(),
         Spec::Reexecute(_) => "the failed runs, re-executed".to_owned(),
         Spec::Backfill(_) | Spec::AssetBackfill(_) => {
             let mut known: u64 = 1;

@@ -4,6 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::assets::{expand, key_inputs};
 use super::location::target;
 use super::partitions::select;
 use super::reprocess::{Reprocessed, State};
@@ -72,12 +73,16 @@ pub fn job(
         target: Some(target),
         keys,
         reprocessed,
+        assets: Vec::new(),
         tags,
         action,
     })
 }
 
-/// A backfill of assets' partitions (the same keys for every asset).
+/// A backfill of assets' partitions (the same keys for every asset), the
+/// assets listed or selected by group or key prefix ([`expand`]). An
+/// unpartitioned asset is refused, whatever selected it: a backfill has
+/// no partition to give it (materialise it with `kind: materialize`).
 pub fn assets(
     client: &Client,
     spec: &Spec,
@@ -85,26 +90,33 @@ pub fn assets(
     tags: Vec<(String, String)>,
     cap: u64,
 ) -> Result<Plan, Error> {
+    let picks = expand(client, a.selection(), false)?;
     let mut keys: Option<Vec<String>> = None;
-    for (i, asset) in a.assets.iter().enumerate() {
-        let what = format!("asset {asset}");
-        let at = format!("/assets/{i}");
-        let available = ops::asset_partitions(client, asset.as_str())
-            .map_err(Error::about(&at))?
+    for pick in &picks {
+        let what = format!("asset {}", pick.key);
+        let chosen = if pick.pointer.starts_with("/assets/") {
+            String::new()
+        } else {
+            format!(" (selected by {})", pick.by)
+        };
+        let at = pick.pointer.as_str();
+        let available = ops::asset_partitions(client, &pick.key)
+            .map_err(Error::about(at))?
             .ok_or_else(|| {
                 Error::rejected(format!(
-                    "{what} is not partitioned; an asset backfill needs partitions"
+                    "{what}{chosen} is not partitioned; an asset backfill needs partitions"
                 ))
-                .at(&at)
+                .at(at)
+                .with_hint("materialise unpartitioned assets with `kind: materialize`; list the partitioned ones in `assets`, or narrow the group or prefix")
             })?;
-        let selected = select(&a.tags.partitions, &available, &what, cap).map_err(|e| e.at(&at))?;
+        let selected = select(&a.tags.partitions, &available, &what, cap).map_err(|e| e.at(at))?;
         match &keys {
             Some(first) if *first != selected => {
                 return Err(Error::rejected(format!(
-                    "{what} selects other partitions than {}",
-                    a.assets[0]
+                    "{what}{chosen} selects other partitions than {}",
+                    picks[0].key
                 ))
-                .at(&at));
+                .at(at));
             }
             _ => keys = Some(selected),
         }
@@ -113,36 +125,22 @@ pub fn assets(
     let (keys, reprocessed) = match spec.reprocess() {
         Reprocess::All => (keys, None),
         reprocess => {
-            let mut statuses = Vec::with_capacity(a.assets.len());
-            for (i, asset) in a.assets.iter().enumerate() {
+            let mut statuses = Vec::with_capacity(picks.len());
+            for pick in &picks {
                 statuses.push(
-                    ops::asset_partition_statuses(client, asset.as_str())
-                        .map_err(Error::about(&format!("/assets/{i}")))?,
+                    ops::asset_partition_statuses(client, &pick.key)
+                        .map_err(Error::about(&pick.pointer))?,
                 );
             }
             let (keys, r) = Reprocessed::keep(reprocess, keys, |k| State::of_assets(k, &statuses));
             (keys, Some(r))
         }
     };
+    let assets: Vec<String> = picks.into_iter().map(|p| p.key).collect();
     let mut params = Map::new();
-    params.insert(
-        "assetSelection".into(),
-        Value::Array(
-            a.assets
-                .iter()
-                .map(|k| json!({ "path": k.as_str().split('/').collect::<Vec<_>>() }))
-                .collect(),
-        ),
-    );
+    params.insert("assetSelection".into(), key_inputs(&assets));
     params.insert("partitionNames".into(), json!(keys));
-    let facts = vec![(
-        "assets",
-        a.assets
-            .iter()
-            .map(|k| k.as_str())
-            .collect::<Vec<_>>()
-            .join(", "),
-    )];
+    let facts = vec![("assets", assets.join(", "))];
     let action = launch_or_nothing(spec, &tags, params, reprocessed.as_ref());
     Ok(Plan {
         kind: "asset_backfill",
@@ -150,6 +148,7 @@ pub fn assets(
         target: None,
         keys,
         reprocessed,
+        assets,
         tags,
         action,
     })

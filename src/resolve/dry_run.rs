@@ -12,6 +12,11 @@ impl Plan {
         const LISTED: usize = 1000;
         let mut out = match &self.action {
             Action::Nothing(why) => format!("would launch nothing: {why}\n"),
+            Action::Cancel(launches) => format!(
+                "would cancel {} launch(es): {}\n",
+                launches.len(),
+                super::cancel::list(launches)
+            ),
             _ => format!("would launch: {}\n", self.kind),
         };
         for (label, value) in &self.facts {
@@ -19,6 +24,9 @@ impl Plan {
         }
         if let Some(r) = &self.reprocessed {
             out.push_str(&format!("  {:<16}{}\n", "launching:", r.summary()));
+        }
+        if !self.assets.is_empty() && !self.facts.iter().any(|(l, _)| *l == "assets") {
+            out.push_str(&format!("  {:<16}{}\n", "assets:", self.assets.join(", ")));
         }
         if !self.keys.is_empty() {
             out.push_str(&format!("  {:<16}{}\n", "partitions:", self.keys.len()));
@@ -51,6 +59,25 @@ impl Plan {
             Action::Backfill(p) => ("launchPartitionBackfill", p.clone()),
             Action::Run(p) => ("launchRun", p.clone()),
             Action::ReexecuteRun(p) => ("launchRunReexecution", p.clone()),
+            Action::Cancel(launches) => (
+                "cancel",
+                Value::Array(
+                    launches
+                        .iter()
+                        .map(|l| {
+                            let (kind, mutation) = match &l.handle {
+                                super::handle::Handle::Backfill(_) => ("backfill", "cancelPartitionBackfill"),
+                                super::handle::Handle::Run(_) => ("run", "terminateRun"),
+                            };
+                            let mutation = match l.stage() {
+                                super::cancel::Stage::Live => Value::from(mutation),
+                                _ => Value::Null,
+                            };
+                            json!({ "type": kind, "id": l.handle.id(), "status": l.status, "mutation": mutation })
+                        })
+                        .collect(),
+                ),
+            ),
             Action::Nothing(why) => ("none", Value::String(why.clone())),
         };
         let facts: Map<String, Value> = self
@@ -72,6 +99,7 @@ impl Plan {
                 "in_progress": r.in_progress,
                 "never_run": r.never_run,
             })),
+            "assets": self.assets,
             "tags": self.tags.iter().map(|(k, v)| json!({ "key": k, "value": v })).collect::<Vec<_>>(),
             "mutation": mutation,
             "variables": variables,

@@ -5,7 +5,8 @@
 //! Building a [`Plan`] asks Dagster everything a launch depends on: where the
 //! job lives ([`location`]), which partition keys exist ([`partitions`]),
 //! whether the run config fits, what an earlier request launched
-//! ([`reexecute`]); it refuses before anything is launched when the answer
+//! ([`reexecute`], [`cancel`]), which assets a group or key prefix selects
+//! ([`assets`]); it refuses before anything is launched when the answer
 //! does not fit the spec. The same plan is what `--dry-run` prints
 //! ([`dry_run`]) and what the launch sends, so the dry run shows exactly what
 //! would happen.
@@ -17,12 +18,15 @@
 //! [`reprocess`] keeps, of the selected partitions, those Dagster's
 //! partition statuses say are missing or failed.
 
+pub mod assets;
 pub mod backfill;
+pub mod cancel;
 pub mod dry_run;
 pub mod error;
 pub mod existing;
 pub mod handle;
 pub mod location;
+pub mod materialize;
 pub mod notes;
 pub mod partitions;
 pub mod reexecute;
@@ -49,8 +53,12 @@ pub enum Action {
     Run(Value),
     /// `launchRunReexecution` with these `reexecutionParams`.
     ReexecuteRun(Value),
+    /// Cancel these launches of an earlier request (`cancelPartitionBackfill`,
+    /// `terminateRun`; those already `CANCELING` are only followed).
+    Cancel(Vec<cancel::Launched>),
     /// Nothing to launch (a re-execution of a request that did not fail, a
-    /// `reprocess` that leaves no partition): why.
+    /// `reprocess` that leaves no partition, a cancellation of what has
+    /// ended): why.
     Nothing(String),
 }
 
@@ -68,6 +76,8 @@ pub struct Plan {
     /// What `reprocess` kept of the selection (`missing` or `failed`; none
     /// for `all`, which launches every selected key without asking).
     pub reprocessed: Option<Reprocessed>,
+    /// The asset keys launched (an asset backfill's or materialisation's, groups and prefixes expanded).
+    pub assets: Vec<String>,
     /// Every tag of the launch.
     pub tags: Vec<(String, String)>,
     /// The mutation.
@@ -89,6 +99,8 @@ pub fn plan(
         Spec::Run(r) => run::job(client, r, tags),
         Spec::AssetBackfill(a) => backfill::assets(client, spec, a, tags, cap),
         Spec::Reexecute(x) => reexecute::parent(client, notes, spec, x, tags),
+        Spec::Cancel(c) => cancel::earlier(client, c, tags),
+        Spec::Materialize(m) => materialize::assets(client, m, tags),
     }
 }
 

@@ -100,6 +100,7 @@ fn newest(
                 target: None,
                 keys: Vec::new(),
                 reprocessed: None,
+                assets: Vec::new(),
                 tags,
                 action,
             })
@@ -190,6 +191,11 @@ fn reexecute_backfill(
         target: detail.target,
         keys,
         reprocessed: None,
+        assets: if detail.is_asset_backfill {
+            detail.assets.clone()
+        } else {
+            Vec::new()
+        },
         tags,
         action,
     })

@@ -54,6 +54,7 @@ pub fn job(client: &Client, r: &JobRun, mut tags: Vec<(String, String)>) -> Resu
         target: Some(target),
         keys,
         reprocessed: None,
+        assets: Vec::new(),
         tags,
         action: Action::Run(params),
     })

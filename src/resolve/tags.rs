@@ -28,7 +28,8 @@ pub fn launch_tags(spec: &Spec, hash: &str) -> Vec<(String, String)> {
         Spec::Backfill(b) => b.run_tags.as_ref(),
         Spec::Run(r) => r.run_tags.as_ref(),
         Spec::AssetBackfill(a) => a.run_tags.as_ref(),
-        Spec::Reexecute(_) => None,
+        Spec::Materialize(m) => m.run_tags.as_ref(),
+        Spec::Reexecute(_) | Spec::Cancel(_) => None,
     };
     let mut tags: Vec<(String, String)> = run_tags
         .into_iter()

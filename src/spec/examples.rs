@@ -44,6 +44,23 @@ pub fn run_tags() -> Value {
 pub fn assets() -> Value {
     json!(["daily_summary"])
 }
+pub fn asset_groups() -> Value {
+    json!(["reports"])
+}
+pub fn asset_prefixes() -> Value {
+    json!(["warehouse"])
+}
+pub fn materialize_config() -> Value {
+    json!({ "ops": { "warehouse__station_catalog": { "config": { "source": "https://example.com/stations.csv" } } } })
+}
+/// The rule every asset selection follows: at least one of its three fields.
+pub fn selection_rule() -> Value {
+    json!([
+        { "required": ["assets"] },
+        { "required": ["asset_groups"] },
+        { "required": ["asset_prefixes"] },
+    ])
+}
 pub fn requests() -> Value {
     json!({ "cpu": "100m", "memory": "64Mi" })
 }
@@ -81,6 +98,21 @@ pub fn asset_backfill() -> Value {
 pub fn reexecute() -> Value {
     json!({ "kind": "reexecute", "rerun_of": "34543", "tags": { "name": "34600" } })
 }
+pub fn cancel() -> Value {
+    json!({
+        "kind": "cancel",
+        "cancel_of": "34543",
+        "tags": { "name": "34610", "reason": "Wrong stations selected", "requester": "jane.doe@example.com" },
+    })
+}
+pub fn materialize() -> Value {
+    json!({
+        "kind": "materialize",
+        "assets": ["warehouse/station_catalog"],
+        "tags": { "name": "34620", "reason": "New station list" },
+        "run_config": materialize_config(),
+    })
+}
 
 #[cfg(test)]
 mod tests {
@@ -89,7 +121,14 @@ mod tests {
 
     #[test]
     fn every_request_example_deserialises() {
-        for example in [backfill(), run(), asset_backfill(), reexecute()] {
+        for example in [
+            backfill(),
+            run(),
+            asset_backfill(),
+            reexecute(),
+            cancel(),
+            materialize(),
+        ] {
             serde_json::from_value::<Spec>(example.clone())
                 .unwrap_or_else(|e| panic!("{example}: {e}"));
         }

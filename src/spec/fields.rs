@@ -43,6 +43,15 @@ where
     Ok(items)
 }
 
+/// Reads an optional list that, when present, has at least one item and no item twice.
+pub(super) fn present_unique<'de, D, T>(d: D) -> Result<Option<Vec<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + PartialEq + std::fmt::Display,
+{
+    non_empty_unique(d).map(Some)
+}
+
 /// Reads a mapping that must have at least one entry.
 pub(super) fn non_empty_map<'de, D, K, V>(d: D) -> Result<BTreeMap<K, V>, D::Error>
 where

@@ -16,15 +16,21 @@ pub enum Kind {
     AssetBackfill,
     /// Re-execution of an earlier request's failed runs.
     Reexecute,
+    /// Cancellation of what an earlier request launched.
+    Cancel,
+    /// One run materialising assets (unpartitioned ones), like the UI's "Materialize".
+    Materialize,
 }
 
 impl Kind {
     /// Every kind, in the order the docs list them.
-    pub const ALL: [Kind; 4] = [
+    pub const ALL: [Kind; 6] = [
         Kind::Backfill,
         Kind::Run,
         Kind::AssetBackfill,
         Kind::Reexecute,
+        Kind::Cancel,
+        Kind::Materialize,
     ];
 
     /// The spelling used in specs, labels and file names.
@@ -34,6 +40,8 @@ impl Kind {
             Kind::Run => "run",
             Kind::AssetBackfill => "asset_backfill",
             Kind::Reexecute => "reexecute",
+            Kind::Cancel => "cancel",
+            Kind::Materialize => "materialize",
         }
     }
 }
@@ -71,4 +79,12 @@ kind_marker!(
 kind_marker!(
     /// The `kind` of a re-execution: `reexecute`.
     ReexecuteKind = "reexecute"
+);
+kind_marker!(
+    /// The `kind` of a cancellation: `cancel`.
+    CancelKind = "cancel"
+);
+kind_marker!(
+    /// The `kind` of a materialisation: `materialize`.
+    MaterializeKind = "materialize"
 );

@@ -29,15 +29,17 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
 
 pub use date::{Date, DateError};
-pub use kind::{AssetBackfillKind, BackfillKind, Kind, ReexecuteKind, RunKind};
+pub use kind::{
+    AssetBackfillKind, BackfillKind, CancelKind, Kind, MaterializeKind, ReexecuteKind, RunKind,
+};
 pub use options::{MaxConcurrentRuns, OnOverlap, Reprocess};
 pub use overrides::{Overrides, ResourceList, Resources};
 pub use partitions::{AllKeys, DateRange, Dimension, KeyRange, PartitionKey, True, ValueList};
-pub use request::{AssetBackfill, Backfill, JobRun, Reexecute};
+pub use request::{AssetBackfill, Backfill, Cancel, JobRun, Materialize, Reexecute, Selection};
 pub use strict::Strict;
 pub use strings::{
-    AssetKey, Deadline, DimensionName, FullKey, ImageTag, IssueRef, JobName, LocationName,
-    Quantity, TagKey, Text, Value, is_placeholder, text_problem,
+    AssetKey, Deadline, DimensionName, FullKey, GroupName, ImageTag, IssueRef, JobName,
+    LocationName, Quantity, TagKey, Text, Value, is_placeholder, text_problem,
 };
 pub use tags::{AuditTags, PartitionedTags, RunConfig, RunRequestTags, RunTags};
 
@@ -56,6 +58,10 @@ pub enum Spec {
     AssetBackfill(AssetBackfill),
     /// `kind: reexecute`: re-execute the failed runs an earlier request launched.
     Reexecute(Reexecute),
+    /// `kind: cancel`: cancel what an earlier request launched.
+    Cancel(Cancel),
+    /// `kind: materialize`: one run materialising (unpartitioned) assets.
+    Materialize(Materialize),
 }
 
 impl Spec {
@@ -66,6 +72,8 @@ impl Spec {
             Spec::Run(_) => Kind::Run,
             Spec::AssetBackfill(_) => Kind::AssetBackfill,
             Spec::Reexecute(_) => Kind::Reexecute,
+            Spec::Cancel(_) => Kind::Cancel,
+            Spec::Materialize(_) => Kind::Materialize,
         }
     }
 
@@ -91,7 +99,9 @@ impl Spec {
                 (&t.name, t.reason.as_ref(), t.requester.as_ref())
             }
             Spec::Run(JobRun { tags: t, .. }) => (&t.name, t.reason.as_ref(), t.requester.as_ref()),
-            Spec::Reexecute(Reexecute { tags: t, .. }) => {
+            Spec::Reexecute(Reexecute { tags: t, .. })
+            | Spec::Cancel(Cancel { tags: t, .. })
+            | Spec::Materialize(Materialize { tags: t, .. }) => {
                 (&t.name, t.reason.as_ref(), t.requester.as_ref())
             }
         }
@@ -102,7 +112,10 @@ impl Spec {
         match self {
             Spec::Backfill(b) => Some(&b.job_name),
             Spec::Run(r) => Some(&r.job_name),
-            Spec::AssetBackfill(_) | Spec::Reexecute(_) => None,
+            Spec::AssetBackfill(_)
+            | Spec::Reexecute(_)
+            | Spec::Cancel(_)
+            | Spec::Materialize(_) => None,
         }
     }
 
@@ -113,6 +126,8 @@ impl Spec {
             Spec::Run(r) => r.overrides.as_ref(),
             Spec::AssetBackfill(a) => a.overrides.as_ref(),
             Spec::Reexecute(x) => x.overrides.as_ref(),
+            Spec::Cancel(c) => c.overrides.as_ref(),
+            Spec::Materialize(m) => m.overrides.as_ref(),
         }
     }
 
@@ -121,7 +136,7 @@ impl Spec {
         match self {
             Spec::Backfill(b) => b.reprocess,
             Spec::AssetBackfill(a) => a.reprocess,
-            Spec::Run(_) | Spec::Reexecute(_) => None,
+            Spec::Run(_) | Spec::Reexecute(_) | Spec::Cancel(_) | Spec::Materialize(_) => None,
         }
         .unwrap_or_default()
     }
@@ -131,7 +146,7 @@ impl Spec {
         match self {
             Spec::Backfill(b) => b.on_overlap,
             Spec::AssetBackfill(a) => a.on_overlap,
-            Spec::Run(_) | Spec::Reexecute(_) => None,
+            Spec::Run(_) | Spec::Reexecute(_) | Spec::Cancel(_) | Spec::Materialize(_) => None,
         }
     }
 
@@ -140,7 +155,7 @@ impl Spec {
         match self {
             Spec::Backfill(b) => b.max_concurrent_runs,
             Spec::AssetBackfill(a) => a.max_concurrent_runs,
-            Spec::Run(_) | Spec::Reexecute(_) => None,
+            Spec::Run(_) | Spec::Reexecute(_) | Spec::Cancel(_) | Spec::Materialize(_) => None,
         }
     }
 
@@ -149,7 +164,7 @@ impl Spec {
         match self {
             Spec::Backfill(b) => &b.tags.partitions,
             Spec::AssetBackfill(a) => &a.tags.partitions,
-            Spec::Run(_) | Spec::Reexecute(_) => &[],
+            Spec::Run(_) | Spec::Reexecute(_) | Spec::Cancel(_) | Spec::Materialize(_) => &[],
         }
     }
 }
@@ -210,7 +225,23 @@ impl Spec {
             Kind::Run => typed(value).map(Spec::Run),
             Kind::AssetBackfill => typed(value).map(Spec::AssetBackfill),
             Kind::Reexecute => typed(value).map(Spec::Reexecute),
+            Kind::Cancel => typed(value).map(Spec::Cancel),
+            Kind::Materialize => typed(value).map(Spec::Materialize),
         }
+        .and_then(|spec| {
+            let selection = match &spec {
+                Spec::AssetBackfill(a) => Some(a.selection()),
+                Spec::Materialize(m) => Some(m.selection()),
+                _ => None,
+            };
+            if selection.is_some_and(|s| s.is_empty()) {
+                return Err(ModelError {
+                    pointer: String::new(),
+                    message: "no asset selected: give at least one of `assets`, `asset_groups` and `asset_prefixes`".into(),
+                });
+            }
+            Ok(spec)
+        })
     }
 
     /// The request's identity: a SHA-256 (64 hex digits) of what it asks Dagster
@@ -255,13 +286,15 @@ impl JsonSchema for Spec {
     fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({
             "title": "dagster-scripts request",
-            "description": "One request to Dagster, reviewed in git: a backfill (the default when `kind` is left out), a job run, an asset backfill, or a re-execution of an earlier request. Rendered into one Kubernetes Job by dagster-scripts.",
+            "description": "One request to Dagster, reviewed in git: a backfill (the default when `kind` is left out), a job run, an asset backfill, a re-execution or a cancellation of an earlier request, or a materialisation of assets. Rendered into one Kubernetes Job by dagster-scripts.",
             "type": "object",
             "oneOf": [
                 generator.subschema_for::<Backfill>(),
                 generator.subschema_for::<JobRun>(),
                 generator.subschema_for::<AssetBackfill>(),
                 generator.subschema_for::<Reexecute>(),
+                generator.subschema_for::<Cancel>(),
+                generator.subschema_for::<Materialize>(),
             ],
             "examples": [examples::backfill()],
         })

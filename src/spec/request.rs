@@ -1,15 +1,18 @@
-//! The four requests a spec can make, one struct each: what a backfill, a
-//! job run, an asset backfill and a re-execution are written with.
+//! The requests a spec can make, one struct each: what a backfill, a job
+//! run, an asset backfill, a re-execution, a cancellation and a
+//! materialisation are written with.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::examples;
-use super::fields::{non_empty_unique, present};
-use super::kind::{AssetBackfillKind, BackfillKind, ReexecuteKind, RunKind};
+use super::fields::{present, present_unique};
+use super::kind::{
+    AssetBackfillKind, BackfillKind, CancelKind, MaterializeKind, ReexecuteKind, RunKind,
+};
 use super::options::{MaxConcurrentRuns, OnOverlap, Reprocess};
 use super::overrides::Overrides;
-use super::strings::{AssetKey, IssueRef, JobName, LocationName};
+use super::strings::{AssetKey, GroupName, IssueRef, JobName, LocationName};
 use super::tags::{AuditTags, PartitionedTags, RunConfig, RunRequestTags, RunTags};
 
 /// A partition backfill of one job: the seed's request.
@@ -174,7 +177,7 @@ pub struct JobRun {
 /// A backfill of assets over a set of partitions.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(title = "Asset backfill", example = examples::asset_backfill())]
+#[schemars(title = "Asset backfill", example = examples::asset_backfill(), extend("anyOf" = examples::selection_rule()))]
 pub struct AssetBackfill {
     /// Kind of request
     ///
@@ -183,10 +186,34 @@ pub struct AssetBackfill {
     pub kind: AssetBackfillKind,
     /// Assets
     ///
-    /// The asset keys to materialise, path parts joined with `/`.
-    #[schemars(length(min = 1), extend("uniqueItems" = true), example = examples::assets())]
-    #[serde(deserialize_with = "non_empty_unique")]
-    pub assets: Vec<AssetKey>,
+    /// The asset keys to materialise, path parts joined with `/`. At least one of `assets`, `asset_groups` and `asset_prefixes` is given; the selection is every asset any of them names.
+    #[serde(
+        default,
+        deserialize_with = "present_unique",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Vec<AssetKey>", length(min = 1), extend("uniqueItems" = true), example = examples::assets())]
+    pub assets: Option<Vec<AssetKey>>,
+    /// Asset groups
+    ///
+    /// Every asset of these groups (Dagster's `group_name`), as the code location defines them when the runner starts. Each group must hold at least one asset.
+    #[serde(
+        default,
+        deserialize_with = "present_unique",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Vec<GroupName>", length(min = 1), extend("uniqueItems" = true), example = examples::asset_groups())]
+    pub asset_groups: Option<Vec<GroupName>>,
+    /// Asset key prefixes
+    ///
+    /// Every asset whose key starts with one of these prefixes (whole path parts, joined with `/`: `warehouse` selects `warehouse/weekly_report`, not `warehouse_old/x`). Each prefix must select at least one asset.
+    #[serde(
+        default,
+        deserialize_with = "present_unique",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Vec<AssetKey>", length(min = 1), extend("uniqueItems" = true), example = examples::asset_prefixes())]
+    pub asset_prefixes: Option<Vec<AssetKey>>,
     /// Request tags
     ///
     /// The issue this request answers, who asked and why, and which partitions to materialise.
@@ -274,4 +301,164 @@ pub struct Reexecute {
     )]
     #[schemars(with = "Overrides", example = examples::overrides())]
     pub overrides: Option<Overrides>,
+}
+
+/// Cancellation of what an earlier request launched.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "Cancellation", example = examples::cancel())]
+pub struct Cancel {
+    /// Kind of request
+    ///
+    /// `cancel` cancels every backfill and run an earlier request launched that has not ended, and waits until Dagster reports them cancelled.
+    #[schemars(example = &"cancel")]
+    pub kind: CancelKind,
+    /// Earlier request
+    ///
+    /// The issue reference (`tags.name`) of the earlier request whose backfills and runs to cancel.
+    #[schemars(example = &"34543")]
+    pub cancel_of: IssueRef,
+    /// Request tags
+    ///
+    /// The issue this cancellation answers, and who asked and why: the runner logs them with every cancellation, the audit trail of who stopped what.
+    #[schemars(example = examples::audit_tags())]
+    pub tags: AuditTags,
+    /// Job overrides
+    ///
+    /// Per-request overrides of the rendered Kubernetes Job: image tag, resources, deadline.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Overrides", example = examples::overrides())]
+    pub overrides: Option<Overrides>,
+}
+
+/// One run materialising assets, like "Materialize" in Dagster's UI.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "Materialisation", example = examples::materialize(), extend("anyOf" = examples::selection_rule()))]
+pub struct Materialize {
+    /// Kind of request
+    ///
+    /// `materialize` launches one run of Dagster's asset job that materialises the selected assets, none of which may be partitioned (use `asset_backfill` for partitioned assets).
+    #[schemars(example = &"materialize")]
+    pub kind: MaterializeKind,
+    /// Assets
+    ///
+    /// The asset keys to materialise, path parts joined with `/`. At least one of `assets`, `asset_groups` and `asset_prefixes` is given; the selection is every asset any of them names.
+    #[serde(
+        default,
+        deserialize_with = "present_unique",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Vec<AssetKey>", length(min = 1), extend("uniqueItems" = true), example = examples::assets())]
+    pub assets: Option<Vec<AssetKey>>,
+    /// Asset groups
+    ///
+    /// Every asset of these groups (Dagster's `group_name`), as the code location defines them when the runner starts. Each group must hold at least one asset.
+    #[serde(
+        default,
+        deserialize_with = "present_unique",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Vec<GroupName>", length(min = 1), extend("uniqueItems" = true), example = examples::asset_groups())]
+    pub asset_groups: Option<Vec<GroupName>>,
+    /// Asset key prefixes
+    ///
+    /// Every asset whose key starts with one of these prefixes (whole path parts, joined with `/`: `warehouse` selects `warehouse/weekly_report`, not `warehouse_old/x`). Each prefix must select at least one asset.
+    #[serde(
+        default,
+        deserialize_with = "present_unique",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Vec<AssetKey>", length(min = 1), extend("uniqueItems" = true), example = examples::asset_prefixes())]
+    pub asset_prefixes: Option<Vec<AssetKey>>,
+    /// Request tags
+    ///
+    /// The issue this request answers, and who asked and why.
+    #[schemars(example = examples::audit_tags())]
+    pub tags: AuditTags,
+    /// Run config
+    ///
+    /// The run's config, as Dagster's launchpad takes it (an asset's config goes under `ops.<op name>.config`, the op named after the asset key, its parts joined with `__`: `ops.warehouse__station_catalog.config`). The runner has Dagster check it before launching.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "RunConfig", example = examples::materialize_config())]
+    pub run_config: Option<RunConfig>,
+    /// Extra run tags
+    ///
+    /// Tags added to the run. Keys starting with `dagster` are reserved.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "RunTags", example = examples::run_tags())]
+    pub run_tags: Option<RunTags>,
+    /// Job overrides
+    ///
+    /// Per-request overrides of the rendered Kubernetes Job: image tag, resources, deadline.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Overrides", example = examples::overrides())]
+    pub overrides: Option<Overrides>,
+}
+
+/// What an asset request selects: listed keys, groups and key prefixes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Selection<'a> {
+    /// `assets`.
+    pub assets: &'a [AssetKey],
+    /// `asset_groups`.
+    pub groups: &'a [GroupName],
+    /// `asset_prefixes`.
+    pub prefixes: &'a [AssetKey],
+}
+
+impl Selection<'_> {
+    /// Whether nothing is selected (a spec the model refuses).
+    pub fn is_empty(&self) -> bool {
+        self.assets.is_empty() && self.groups.is_empty() && self.prefixes.is_empty()
+    }
+
+    /// The selection in words: `a, b, group reports, prefix warehouse/`.
+    pub fn describe(&self) -> String {
+        self.assets
+            .iter()
+            .map(|k| k.to_string())
+            .chain(self.groups.iter().map(|g| format!("group {g}")))
+            .chain(self.prefixes.iter().map(|p| format!("prefix {p}/")))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+impl AssetBackfill {
+    /// What the backfill selects.
+    pub fn selection(&self) -> Selection<'_> {
+        Selection {
+            assets: self.assets.as_deref().unwrap_or_default(),
+            groups: self.asset_groups.as_deref().unwrap_or_default(),
+            prefixes: self.asset_prefixes.as_deref().unwrap_or_default(),
+        }
+    }
+}
+
+impl Materialize {
+    /// What the run materialises.
+    pub fn selection(&self) -> Selection<'_> {
+        Selection {
+            assets: self.assets.as_deref().unwrap_or_default(),
+            groups: self.asset_groups.as_deref().unwrap_or_default(),
+            prefixes: self.asset_prefixes.as_deref().unwrap_or_default(),
+        }
+    }
 }

@@ -287,6 +287,17 @@ validated_string!(
 );
 
 validated_string!(
+    /// An asset group name: letters, digits and underscores.
+    GroupName {
+        pattern: "^[A-Za-z0-9_]+$",
+        title: "Asset group",
+        description: "an asset group name: letters, digits and underscores, as Dagster names groups",
+        example: "reports",
+        check: |s| !s.is_empty() && s.chars().all(is_name_char),
+    }
+);
+
+validated_string!(
     /// The tag of the runner image.
     ImageTag {
         pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]*$",

@@ -10,7 +10,9 @@
 //! hash here, the stand-alone runs of the requests that can launch one
 //! ([`ops::runs_tagged`]), the details of each request's own backfill
 //! ([`ops::backfill_details`]), and the partitions of those listed one by
-//! one (failed keys, the grid; [`ops::partition_statuses`]).
+//! one (failed keys, the grid; [`ops::partition_statuses`]). A cancellation
+//! launches nothing: it is seen in the launches of the issue it cancels
+//! (`cancellation`).
 //!
 //! Only queries are sent: nothing here launches, cancels or re-executes.
 //! The formats are [`human`], [`json`] and [`markdown`] (with [`grid`]).
@@ -30,7 +32,9 @@ use crate::spec::{Kind, Spec};
 
 // The tags every launch of a request carries (the request hash, who asked),
 // from their one home beside the code that puts them on launches.
-use crate::resolve::tags::{REQUEST as REQUEST_TAG, REQUESTER as REQUESTER_TAG};
+use crate::resolve::tags::{
+    ISSUE as ISSUE_TAG, REQUEST as REQUEST_TAG, REQUESTER as REQUESTER_TAG,
+};
 
 /// What became of a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -223,7 +227,12 @@ pub fn gather(
     }
 
     let launch_runs: Vec<usize> = (0..asked.len())
-        .filter(|&i| matches!(asked[i].spec.kind(), Kind::Run | Kind::Reexecute))
+        .filter(|&i| {
+            matches!(
+                asked[i].spec.kind(),
+                Kind::Run | Kind::Reexecute | Kind::Materialize
+            )
+        })
         .collect();
     let values: Vec<&str> = launch_runs.iter().map(|&i| hashes[i].as_str()).collect();
     let mut runs: Vec<Option<ops::RunsTagged>> = vec![None; asked.len()];
@@ -234,6 +243,29 @@ pub fn gather(
         runs[i] = Some(tagged);
     }
 
+    // A cancellation launches nothing: it is seen in what it cancels.
+    let cancel_of: Vec<(usize, &str)> = asked
+        .iter()
+        .enumerate()
+        .filter_map(|(i, a)| match &a.spec {
+            Spec::Cancel(c) => Some((i, c.cancel_of.as_str())),
+            _ => None,
+        })
+        .collect();
+    let issues: Vec<&str> = cancel_of.iter().map(|(_, issue)| *issue).collect();
+    let issue_runs = ops::runs_tagged(client, ISSUE_TAG, &issues)?;
+    let cancelled: Vec<(usize, (State, Option<Launched>))> = cancel_of
+        .iter()
+        .zip(issue_runs)
+        .map(|(&(i, issue), runs)| {
+            let of_issue: Vec<&ops::Found> = backfills
+                .iter()
+                .filter(|b| ops::tag(&b.tags, ISSUE_TAG) == Some(issue))
+                .collect();
+            (i, cancellation(&of_issue, &runs.runs, ui_base))
+        })
+        .collect();
+
     let mut requests: Vec<Request> = asked
         .into_iter()
         .zip(hashes.iter())
@@ -243,16 +275,21 @@ pub fn gather(
             request(a, hash.clone(), backfills, runs, ui_base)
         })
         .collect();
+    for (i, (state, launch)) in cancelled {
+        requests[i].state = state;
+        requests[i].launch = launch;
+    }
 
     // A job backfill that ended `COMPLETED_SUCCESS` has had every partition
     // succeed (Dagster's job backfill ends so only with no failed or
     // canceled run): its counts are implied, and not asked for.
     let chosen: Vec<usize> = (0..requests.len())
         .filter(|&i| {
-            requests[i]
-                .launch
-                .as_ref()
-                .is_some_and(|l| l.kind == LaunchType::Backfill)
+            requests[i].kind != Kind::Cancel
+                && requests[i]
+                    .launch
+                    .as_ref()
+                    .is_some_and(|l| l.kind == LaunchType::Backfill)
         })
         .collect();
     let wanted: Vec<(&str, bool)> = chosen
@@ -403,6 +440,59 @@ fn request(
         twins: originals.len().saturating_sub(1),
         more_launches: runs.more,
     }
+}
+
+/// What became of a cancellation, from the launches of the issue it
+/// cancels (`backfills` and stand-alone `runs` tagged with it): nothing
+/// found is *not launched*; every one ended (cancelled, or finished before)
+/// *succeeded*, as the runner exits 0 then; one being cancelled *running*;
+/// one still in progress *requested* (the cancellation has not run yet).
+/// Its launch is the newest of them, for the link.
+fn cancellation(
+    backfills: &[&ops::Found],
+    runs: &[ops::Run],
+    ui_base: &str,
+) -> (State, Option<Launched>) {
+    use crate::resolve::cancel::{Stage, stage};
+    use crate::resolve::handle::Handle;
+    let launches: Vec<(LaunchType, &ops::Found, Option<&ops::Run>)> = backfills
+        .iter()
+        .map(|&b| (LaunchType::Backfill, b, None))
+        .chain(runs.iter().map(|r| (LaunchType::Run, &r.found, Some(r))))
+        .collect();
+    let stages: Vec<Stage> = launches
+        .iter()
+        .map(|(kind, f, _)| {
+            let handle = match kind {
+                LaunchType::Backfill => Handle::Backfill(f.id.clone()),
+                LaunchType::Run => Handle::Run(f.id.clone()),
+            };
+            stage(&handle, &f.status)
+        })
+        .collect();
+    let state = if launches.is_empty() {
+        State::NotLaunched
+    } else if stages.iter().all(|s| *s == Stage::Ended) {
+        State::Succeeded
+    } else if stages.contains(&Stage::Live) {
+        State::Requested
+    } else {
+        State::Running
+    };
+    let newest = launches
+        .iter()
+        .max_by(|a, b| a.1.created.total_cmp(&b.1.created));
+    let launch = newest.map(|&(kind, f, run)| Launched {
+        kind,
+        id: f.id.clone(),
+        url: link(ui_base, kind, &f.id),
+        status: f.status.clone(),
+        requester: ops::tag(&f.tags, REQUESTER_TAG).map(str::to_owned),
+        created: seconds(f.created),
+        started: run.and_then(|r| r.started).map(seconds),
+        ended: run.and_then(|r| r.ended).map(seconds),
+    });
+    (state, launch)
 }
 
 /// A time Dagster gives as float seconds, in whole seconds.

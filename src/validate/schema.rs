@@ -372,6 +372,39 @@ impl Mapper<'_> {
         context: &[Vec<ValidationError<'static>>],
         out: &mut Vec<Diagnostic>,
     ) {
+        // A rule "at least one of these keys" (an asset selection): every
+        // branch only requires one key. Say so, not that the last is missing.
+        let node = self.schema_node(error.schema_path().as_str());
+        let alternatives: Option<Vec<&str>> = node
+            .and_then(|n| n.get("anyOf"))
+            .and_then(Value::as_array)
+            .and_then(|branches| {
+                branches
+                    .iter()
+                    .map(|b| match b.as_object() {
+                        Some(m) if m.len() == 1 => {
+                            match m.get("required")?.as_array()?.as_slice() {
+                                [key] => key.as_str(),
+                                _ => None,
+                            }
+                        }
+                        _ => None,
+                    })
+                    .collect()
+            });
+        if let Some(keys) = alternatives.filter(|k| !k.is_empty()) {
+            let names: Vec<String> = keys.iter().map(|k| format!("`{k}`")).collect();
+            let message = format!("at least one of {} is required", names.join(", "));
+            let d = if pointer.is_empty() {
+                self.parsed.at_value("", Code::MissingKey, message)
+            } else {
+                self.parsed.at_key(pointer, Code::MissingKey, message)
+            };
+            out.push(
+                d.with_hint("select the assets by key (`assets`), by group (`asset_groups`) or by key prefix (`asset_prefixes`), or several of them"),
+            );
+            return;
+        }
         if pointer.is_empty() && instance.is_object() {
             // The spec itself: the branch is the `kind`, in `Kind::ALL` order.
             let kind = match instance.get("kind") {

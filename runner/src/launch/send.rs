@@ -40,6 +40,11 @@ pub fn send(
             Action::Nothing(why) => {
                 return Err(Error::new(Status::Succeeded, why.clone()));
             }
+            Action::Cancel(_) => {
+                return Err(Error::invalid(
+                    "internal error: a cancellation reached the launch stage; please report this bug",
+                ));
+            }
         };
         match sent {
             Ok(handle) => return Ok((handle, started.elapsed())),

@@ -97,7 +97,7 @@ pub fn runs_tagged(server: &Server, key: &str, value: &str) -> Vec<Value> {
         .unwrap_or_else(|| panic!("{answer}"))
 }
 
-fn tag<'a>(object: &'a Value, key: &str) -> Option<&'a str> {
+pub(crate) fn tag<'a>(object: &'a Value, key: &str) -> Option<&'a str> {
     object["tags"]
         .as_array()?
         .iter()

@@ -8,6 +8,8 @@
 //!   all its tests.
 //! * `selection`: the same Dagster, for what a request selects: key ranges
 //!   of every granularity and `reprocess`.
+//! * `kinds`: the same Dagster: cancellations, asset selection by group and
+//!   prefix, materialisations.
 //!
 //! The harness is libtest-mimic rather than libtest so that tests run many at
 //! a time by default: most of them wait on Dagster's 30-second backfill
@@ -18,6 +20,7 @@ mod cli;
 mod dagster;
 mod fake;
 mod faults;
+mod kinds;
 mod selection;
 mod support;
 
@@ -30,6 +33,7 @@ fn main() {
     trials.extend(cli::trials());
     trials.extend(faults::trials());
     trials.extend(dagster::trials());
+    trials.extend(kinds::trials());
     trials.extend(selection::trials());
     let conclusion = libtest_mimic::run(&args, trials);
     let _ = std::fs::remove_dir_all(support::spec_dir());

@@ -81,3 +81,13 @@ pub enum Lookup<T> {
     /// Dagster says it does not exist (or failed to load it): the message.
     Missing(String),
 }
+
+impl<T> Lookup<T> {
+    /// The found object turned by `f`; a missing one stays missing.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Lookup<U> {
+        match self {
+            Lookup::Found(t) => Lookup::Found(f(t)),
+            Lookup::Missing(m) => Lookup::Missing(m),
+        }
+    }
+}

@@ -8,6 +8,7 @@
 //! error, never a panic.
 
 mod answer;
+mod assets;
 mod backfills;
 mod cancel;
 mod daemons;
@@ -22,6 +23,7 @@ mod runs;
 mod tagged;
 
 pub use answer::{Lookup, Tag, tag};
+pub use assets::{AssetNode, asset_nodes};
 pub use backfills::{
     Counts, Detail, Progress, TERMINAL_BACKFILL, backfill_detail, backfill_progress,
 };
@@ -40,6 +42,6 @@ pub use requests::{
     backfill_details, details_document, partition_statuses, runs_document, runs_tagged,
     statuses_document,
 };
-pub use run_config::validate_run_config;
+pub use run_config::{validate_asset_run_config, validate_run_config};
 pub use runs::{RunClass, RunState, classify_run, run_status};
 pub use tagged::{Found, PARENT_TAGS, find_backfills, find_runs, originals};

@@ -11,6 +11,43 @@ use crate::dagster::{Client, Error};
 /// the job's config schema, as `launchRun` does before launching; a refusal
 /// is a [`Kind::Refused`](crate::dagster::Kind::Refused) error with Dagster's messages.
 pub fn validate_run_config(client: &Client, target: &Target, config: &Value) -> Result<(), Error> {
+    validate(
+        client,
+        &format!("validating the run config of job {}", target.job),
+        json!({
+            "repositoryLocationName": target.location,
+            "repositoryName": target.repository,
+            "pipelineName": target.job,
+        }),
+        config,
+    )
+}
+
+/// Checks `config` against what the run of `target` (the implicit asset
+/// job) that materialises `assets` (keys joined with `/`) takes.
+pub fn validate_asset_run_config(
+    client: &Client,
+    target: &Target,
+    assets: &[String],
+    config: &Value,
+) -> Result<(), Error> {
+    validate(
+        client,
+        &format!("validating the run config of {}", assets.join(", ")),
+        json!({
+            "repositoryLocationName": target.location,
+            "repositoryName": target.repository,
+            "pipelineName": target.job,
+            "assetSelection": assets
+                .iter()
+                .map(|k| json!({ "path": k.split('/').collect::<Vec<_>>() }))
+                .collect::<Vec<_>>(),
+        }),
+        config,
+    )
+}
+
+fn validate(client: &Client, what: &str, pipeline: Value, config: &Value) -> Result<(), Error> {
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct Data {
@@ -23,18 +60,10 @@ pub fn validate_run_config(client: &Client, target: &Target, config: &Value) -> 
         message: Option<String>,
         errors: Option<Vec<Message>>,
     }
-    let what = format!("validating the run config of job {}", target.job);
     let data: Data = client.query(
-        &what,
+        what,
         include_str!("../queries/validate_run_config.graphql"),
-        json!({
-            "pipeline": {
-                "repositoryLocationName": target.location,
-                "repositoryName": target.repository,
-                "pipelineName": target.job,
-            },
-            "runConfigData": config,
-        }),
+        json!({ "pipeline": pipeline, "runConfigData": config }),
     )?;
     let a = data.is_pipeline_config_valid;
     if a.typename == "PipelineConfigValidationValid" {
