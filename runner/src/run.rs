@@ -115,6 +115,9 @@ fn run_inner(settings: &Settings, log: &Logger, stop: Stop) -> Result<Status, Er
 fn read(settings: &Settings, log: &Logger) -> Result<Spec, Error> {
     let limits = Limits {
         max_partitions: settings.max_partitions,
+        // The settings' opt-in is enforced where specs are reviewed (`check`,
+        // `render`): the runner launches what was rendered for it.
+        allow_k8s_config: true,
         ..Limits::default()
     };
     read_spec(&settings.spec, &limits).map_err(|diagnostics| {

@@ -1,7 +1,8 @@
 //! What a JSON Schema cannot say about one spec, checked on its parsed
 //! value so that these problems are reported together with the schema's:
 //! issue numbers read as written, ranges in order, dimension names unique,
-//! a bounded number of partitions, overrides the settings allow.
+//! a bounded number of partitions, overrides and Dagster tags the settings
+//! allow.
 
 use serde_json::Value;
 
@@ -119,6 +120,24 @@ pub(super) fn semantic_checks(parsed: &Parsed<'_>, limits: &Limits) -> Vec<Diagn
         out.push(d.with_hint("split it into several requests, or raise `max_partitions` in dagster-scripts.toml if you mean it"));
     }
     out
+}
+
+/// `run_tags`' `dagster-k8s/config` against the settings: refused at its key
+/// unless `[dagster] allow_k8s_config` opts in.
+pub(super) fn k8s_config_check(parsed: &Parsed<'_>, limits: &Limits) -> Vec<Diagnostic> {
+    let pointer = push_pointer("/run_tags", crate::spec::K8S_CONFIG);
+    if limits.allow_k8s_config || parsed.document.value.pointer(&pointer).is_none() {
+        return Vec::new();
+    }
+    let d = parsed.at_key(
+        &pointer,
+        Code::InvalidValue,
+        format!(
+            "`{}` changes the Kubernetes pods Dagster starts for these runs, and the settings do not allow it",
+            crate::spec::K8S_CONFIG
+        ),
+    );
+    vec![d.with_hint("remove it, or opt in with `allow_k8s_config = true` under `[dagster]` in dagster-scripts.toml (reviewed like any setting: it lets a request change images, volumes and service accounts of Dagster's pods)")]
 }
 
 /// A spec's `overrides` against the settings they are merged into: an

@@ -9,8 +9,9 @@ use super::fields::{non_empty_unique, present};
 use super::kind::{AssetBackfillKind, BackfillKind, ReexecuteKind, RunKind};
 use super::options::{MaxConcurrentRuns, OnOverlap, Reprocess};
 use super::overrides::Overrides;
+use super::run_tags::RunTags;
 use super::strings::{AssetKey, IssueRef, JobName, LocationName};
-use super::tags::{AuditTags, PartitionedTags, RunConfig, RunRequestTags, RunTags};
+use super::tags::{AuditTags, PartitionedTags, RunConfig, RunRequestTags};
 
 /// A partition backfill of one job: the seed's request.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -59,7 +60,7 @@ pub struct Backfill {
     pub run_config: Option<RunConfig>,
     /// Extra run tags
     ///
-    /// Tags added to every run Dagster launches for this request. Keys starting with `dagster` are reserved.
+    /// Tags added to every run Dagster launches for this request. Keys starting with `dagster` are reserved, except Dagster's own `dagster/priority`, `dagster/max_runtime`, `dagster/max_retries`, `dagster/retry_strategy` and (when the settings allow it) `dagster-k8s/config`.
     #[serde(
         default,
         deserialize_with = "present",
@@ -151,7 +152,7 @@ pub struct JobRun {
     pub run_config: Option<RunConfig>,
     /// Extra run tags
     ///
-    /// Tags added to the run. Keys starting with `dagster` are reserved.
+    /// Tags added to the run. Keys starting with `dagster` are reserved, except Dagster's own `dagster/priority`, `dagster/max_runtime`, `dagster/max_retries`, `dagster/retry_strategy` and (when the settings allow it) `dagster-k8s/config`.
     #[serde(
         default,
         deserialize_with = "present",
@@ -194,7 +195,7 @@ pub struct AssetBackfill {
     pub tags: PartitionedTags,
     /// Extra run tags
     ///
-    /// Tags added to every run Dagster launches for this request. Keys starting with `dagster` are reserved.
+    /// Tags added to every run Dagster launches for this request. Keys starting with `dagster` are reserved, except Dagster's own `dagster/priority`, `dagster/max_runtime`, `dagster/max_retries`, `dagster/retry_strategy` and (when the settings allow it) `dagster-k8s/config`.
     #[serde(
         default,
         deserialize_with = "present",

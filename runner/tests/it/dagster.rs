@@ -49,6 +49,10 @@ pub fn trials() -> Vec<libtest_mimic::Trial> {
             job_runs_with_config_and_a_checked_partition,
         ),
         trial(
+            "dagster::dagsters_own_run_tags_reach_the_run_as_dagster_reads_them",
+            dagsters_own_run_tags_reach_the_run_as_dagster_reads_them,
+        ),
+        trial(
             "dagster::failed_run_exits_1_and_is_reexecuted_from_failure",
             failed_run_exits_1_and_is_reexecuted_from_failure,
         ),
@@ -517,6 +521,30 @@ fn dry_run_resolves_10000_partitions_and_launches_nothing() {
         );
     }
     assert_nothing_launched("it-dry");
+}
+
+fn dagsters_own_run_tags_reach_the_run_as_dagster_reads_them() {
+    let server = dagster();
+    let spec = "kind: run\njob_name: cleanup_job\ntags:\n  name: it-dagster-tags\nrun_config:\n  ops:\n    cleanup:\n      config:\n        older_than_days: 30\nrun_tags:\n  team: air\n  dagster/priority: 5\n  dagster/max_retries: 0\n  dagster/max_runtime: 1h\n  dagster/retry_strategy: ALL_STEPS\n  dagster-k8s/config:\n    container_config:\n      resources:\n        requests: {cpu: 250m}\n";
+    let ran = follow(&spec_file("run-dagster-tags", spec));
+    ran.assert_code(0);
+    let runs = runs_tagged(server, "dagster-scripts/request", &ran.hash());
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(runs[0]["status"], "SUCCESS", "{runs:?}");
+    for (key, value) in [
+        ("team", "air"),
+        ("dagster/priority", "5"),
+        ("dagster/max_retries", "0"),
+        ("dagster/max_runtime", "3600"),
+        ("dagster/retry_strategy", "ALL_STEPS"),
+        (
+            "dagster-k8s/config",
+            r#"{"container_config":{"resources":{"requests":{"cpu":"250m"}}}}"#,
+        ),
+        ("dagster-scripts/issue", "it-dagster-tags"),
+    ] {
+        assert_eq!(tag(&runs[0], key), Some(value), "{key}: {runs:?}");
+    }
 }
 
 fn job_runs_with_config_and_a_checked_partition() {
