@@ -1,5 +1,6 @@
 //! One run of the runner, its stages in order: read the spec, find an
-//! earlier launch ([`existing`]), [`resolve`], [`launch`], [`follow`].
+//! earlier launch ([`existing`]), [`resolve`], [`launch`], [`follow`] (or,
+//! for a request with `max_concurrent_runs`, [`pace`]).
 //!
 //! The order is what makes a re-applied Job safe: the earlier launch is
 //! looked up by the request's hash before anything else is asked of Dagster,
@@ -16,7 +17,7 @@ use crate::exit::{Error, Status};
 use crate::follow::follow;
 use crate::log::{Event, Format, Level, Logger};
 use crate::resolve::{self, Action};
-use crate::{client, existing, launch};
+use crate::{client, existing, launch, pace};
 
 /// Runs the request in `settings`, logging to `log`; the exit status.
 pub fn run(settings: &Settings, log: &Logger, stop: Stop) -> Status {
@@ -90,6 +91,9 @@ fn run_inner(settings: &Settings, log: &Logger, stop: Stop) -> Result<Status, Er
             if let Action::Nothing(why) = &plan.action {
                 log.emit(Event::info("finished", why.clone()).with("exit_code", 0));
                 return Ok(Status::Succeeded);
+            }
+            if let Some(status) = pace::paced(&client, log, settings, &plan, &hash)? {
+                return Ok(status);
             }
             launch::launch(&client, log, &plan, &hash)?
         }

@@ -237,8 +237,12 @@ impl Asker<'_> {
             Action::Backfill(_) => Effect::Launches("backfill"),
             Action::Run(_) => Effect::Launches("run"),
             Action::ReexecuteRun(_) => Effect::Launches("re-execution"),
+            Action::Paced { .. } => Effect::Launches("paced set of runs"),
             Action::Nothing(why) => Effect::Nothing(why.clone()),
         });
+        if let Action::Paced { runs, limit } = &plan.action {
+            notes.push(paced_note(self.client, &hash, runs.len(), *limit)?);
+        }
         let succeeded = match self.succeeded(spec, &plan) {
             Ok(n) => n,
             Err(e) if e.kind() == dagster::Kind::Refused => {
@@ -425,4 +429,25 @@ mod tests {
         let ids: Vec<&str> = found.iter().map(|f| f.id.as_str()).collect();
         assert_eq!(ids, ["assets"]);
     }
+}
+
+/// What the Job does with a paced request (`max_concurrent_runs`): `n` runs,
+/// at most `limit` at once, resuming after the partitions that have a run.
+fn paced_note(client: &Client, hash: &str, n: usize, limit: u32) -> Result<String, dagster::Error> {
+    let runs = resolve::paced::runs(client, hash, n)?;
+    let started = runs
+        .iter()
+        .filter(|r| ops::tag(&r.tags, resolve::tags::PACED).is_some())
+        .filter_map(|r| ops::tag(&r.tags, resolve::tags::PARTITION))
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    let mut note = format!(
+        "max_concurrent_runs: the runner launches {n} runs itself, one per partition, at most {limit} at once (no Dagster backfill)"
+    );
+    if started > 0 {
+        note.push_str(&format!(
+            "; {started} partitions already have a run and are not launched again"
+        ));
+    }
+    Ok(note)
 }

@@ -44,6 +44,24 @@ pub fn job(
         ops::validate_run_config(client, &target, &Value::Object(config.clone()))
             .map_err(Error::about("/run_config"))?;
     }
+    if let Some(limit) = spec.max_concurrent_runs() {
+        let action = super::paced::action(
+            client,
+            &target,
+            &keys,
+            b.run_config.as_ref(),
+            &tags,
+            limit.get(),
+        )?;
+        return Ok(Plan {
+            kind: "backfill",
+            facts: where_facts(&target),
+            target: Some(target),
+            keys,
+            tags,
+            action,
+        });
+    }
     let mut params = Map::new();
     params.insert(
         "selector".into(),
@@ -72,6 +90,12 @@ pub fn assets(
     tags: Vec<(String, String)>,
     cap: u64,
 ) -> Result<Plan, Error> {
+    if a.max_concurrent_runs.is_some() {
+        return Err(Error::rejected(
+            "`max_concurrent_runs` is not supported on asset backfills: use a backfill of the assets' job (kind: backfill)",
+        )
+        .at("/max_concurrent_runs"));
+    }
     let mut keys: Option<Vec<String>> = None;
     for (i, asset) in a.assets.iter().enumerate() {
         let what = format!("asset {asset}");

@@ -11,6 +11,11 @@ impl Plan {
         const LISTED: usize = 1000;
         let mut out = match &self.action {
             Action::Nothing(why) => format!("would launch nothing: {why}\n"),
+            Action::Paced { runs, limit } => format!(
+                "would launch: {} as {} runs, at most {limit} at once (paced by the runner)\n",
+                self.kind,
+                runs.len()
+            ),
             _ => format!("would launch: {}\n", self.kind),
         };
         for (label, value) in &self.facts {
@@ -47,6 +52,16 @@ impl Plan {
             Action::Backfill(p) => ("launchPartitionBackfill", p.clone()),
             Action::Run(p) => ("launchRun", p.clone()),
             Action::ReexecuteRun(p) => ("launchRunReexecution", p.clone()),
+            Action::Paced { runs, limit } => (
+                "launchRun",
+                json!({
+                    "max_concurrent_runs": limit,
+                    "runs": runs
+                        .iter()
+                        .map(|r| json!({ "partition": r.key, "executionParams": r.params }))
+                        .collect::<Vec<_>>(),
+                }),
+            ),
             Action::Nothing(why) => ("none", Value::String(why.clone())),
         };
         let facts: Map<String, Value> = self

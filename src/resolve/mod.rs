@@ -13,7 +13,8 @@
 //! Only queries are sent here, never a mutation. A refusal is an [`Error`]
 //! naming the spec's value it is about; what is worth telling but no
 //! refusal goes to a [`Notes`]. What a request launched before is found by
-//! [`existing`], by the [`tags`] every launch carries.
+//! [`existing`], by the [`tags`] every launch carries. A request with
+//! `max_concurrent_runs` is launched partition by partition ([`paced`]).
 
 pub mod backfill;
 pub mod dry_run;
@@ -22,6 +23,7 @@ pub mod existing;
 pub mod handle;
 pub mod location;
 pub mod notes;
+pub mod paced;
 pub mod partitions;
 pub mod reexecute;
 pub mod run;
@@ -45,6 +47,14 @@ pub enum Action {
     Run(Value),
     /// `launchRunReexecution` with these `reexecutionParams`.
     ReexecuteRun(Value),
+    /// `launchRun` once per partition, at most `limit` runs in flight at
+    /// once, the runner pacing them (`max_concurrent_runs`).
+    Paced {
+        /// One run per partition, in the request's order.
+        runs: Vec<paced::PacedRun>,
+        /// Most runs queued or in progress at once.
+        limit: u32,
+    },
     /// Nothing to launch (a re-execution of a request that did not fail): why.
     Nothing(String),
 }

@@ -18,6 +18,11 @@ pub const ISSUE: &str = "dagster-scripts/issue";
 pub const REQUESTER: &str = "dagster-scripts/requester";
 /// Dagster's tag on every run a backfill launches.
 pub const BACKFILL: &str = "dagster/backfill";
+/// Dagster's tag naming a run's partition.
+pub const PARTITION: &str = "dagster/partition";
+/// On each run of a request the runner paces itself (`max_concurrent_runs`):
+/// the limit it keeps, so a later runner knows the request is paced.
+pub const PACED: &str = "dagster-scripts/paced";
 
 /// Dagster's limit on a backfill title.
 const MAX_TITLE: usize = 100;

@@ -90,7 +90,7 @@ pub struct Backfill {
     pub on_overlap: Option<OnOverlap>,
     /// Concurrent runs
     ///
-    /// At most this many of the request's runs queued or in progress at once, whatever the instance's own limits.
+    /// At most this many of the request's runs queued or in progress at once, whatever the instance's own limits: the runner launches the partitions itself, one run each, instead of one Dagster backfill (see the README).
     #[serde(
         default,
         deserialize_with = "present",
@@ -225,7 +225,7 @@ pub struct AssetBackfill {
     pub on_overlap: Option<OnOverlap>,
     /// Concurrent runs
     ///
-    /// At most this many of the request's runs queued or in progress at once, whatever the instance's own limits.
+    /// Not supported on asset backfills: `check` refuses it (the runner paces a job's partitions); request a backfill of the assets' job instead.
     #[serde(
         default,
         deserialize_with = "present",

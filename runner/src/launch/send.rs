@@ -40,6 +40,12 @@ pub fn send(
             Action::Nothing(why) => {
                 return Err(Error::new(Status::Succeeded, why.clone()));
             }
+            Action::Paced { .. } => {
+                return Err(Error::new(
+                    Status::Invalid,
+                    "internal error: a paced request reached the one-launch stage; please report this bug",
+                ));
+            }
         };
         match sent {
             Ok(handle) => return Ok((handle, started.elapsed())),
