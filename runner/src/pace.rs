@@ -2,7 +2,7 @@
 //! by partition, at most that many runs queued or in progress at once.
 //!
 //! Dagster's backfill daemon has no per-backfill limit, so the runner
-//! launches each partition's run itself ([`resolve::paced`]) and reads back,
+//! launches each partition's run itself ([`mod@paced`]) and reads back,
 //! every `--poll-interval`, which partitions have a run and how those runs
 //! stand, by the request hash they carry. What Dagster lists is the only
 //! memory: a Job run again (a new pod, after SIGTERM or a deadline) resumes

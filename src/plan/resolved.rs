@@ -369,6 +369,27 @@ pub fn overlapping(
         .collect()
 }
 
+/// What the Job does with a paced request (`max_concurrent_runs`): `n` runs,
+/// at most `limit` at once, resuming after the partitions that have a run.
+fn paced_note(client: &Client, hash: &str, n: usize, limit: u32) -> Result<String, dagster::Error> {
+    let runs = resolve::paced::runs(client, hash, n)?;
+    let started = runs
+        .iter()
+        .filter(|r| ops::tag(&r.tags, resolve::tags::PACED).is_some())
+        .filter_map(|r| ops::tag(&r.tags, resolve::tags::PARTITION))
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    let mut note = format!(
+        "max_concurrent_runs: the runner launches {n} runs itself, one per partition, at most {limit} at once (no Dagster backfill)"
+    );
+    if started > 0 {
+        note.push_str(&format!(
+            "; {started} partitions already have a run and are not launched again"
+        ));
+    }
+    Ok(note)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -429,25 +450,4 @@ mod tests {
         let ids: Vec<&str> = found.iter().map(|f| f.id.as_str()).collect();
         assert_eq!(ids, ["assets"]);
     }
-}
-
-/// What the Job does with a paced request (`max_concurrent_runs`): `n` runs,
-/// at most `limit` at once, resuming after the partitions that have a run.
-fn paced_note(client: &Client, hash: &str, n: usize, limit: u32) -> Result<String, dagster::Error> {
-    let runs = resolve::paced::runs(client, hash, n)?;
-    let started = runs
-        .iter()
-        .filter(|r| ops::tag(&r.tags, resolve::tags::PACED).is_some())
-        .filter_map(|r| ops::tag(&r.tags, resolve::tags::PARTITION))
-        .collect::<std::collections::BTreeSet<_>>()
-        .len();
-    let mut note = format!(
-        "max_concurrent_runs: the runner launches {n} runs itself, one per partition, at most {limit} at once (no Dagster backfill)"
-    );
-    if started > 0 {
-        note.push_str(&format!(
-            "; {started} partitions already have a run and are not launched again"
-        ));
-    }
-    Ok(note)
 }

@@ -167,3 +167,47 @@ pub fn failed_partitions(client: &Client, id: &str) -> Result<Vec<String>, Error
     keys.dedup();
     Ok(keys)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dagster::ops::Tag;
+
+    fn launch(id: &str, created: f64, tags: &[(&str, &str)]) -> Found {
+        Found {
+            id: id.into(),
+            created,
+            status: "STARTED".into(),
+            tags: tags
+                .iter()
+                .map(|(k, v)| Tag {
+                    key: (*k).into(),
+                    value: (*v).into(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_paced_requests_runs_of_other_partitions_are_not_twins() {
+        let paced = |id, created, key| {
+            launch(
+                id,
+                created,
+                &[
+                    (tags::REQUEST, "h"),
+                    (tags::PACED, "2"),
+                    (tags::PARTITION, key),
+                ],
+            )
+        };
+        let runs = [
+            paced("a", 1.0, "2024-01-01"),
+            paced("b", 2.0, "2024-01-02"),
+            paced("b-twin", 3.0, "2024-01-02"),
+            launch("x", 1.0, &[(tags::REQUEST, "other")]),
+            launch("x-twin", 2.0, &[(tags::REQUEST, "other")]),
+        ];
+        assert_eq!(twins(&runs), ["b-twin", "x-twin"]);
+    }
+}

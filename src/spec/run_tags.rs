@@ -208,25 +208,38 @@ pub struct K8sConfig {
 }
 
 impl K8sConfig {
-    /// Its sections, as dagster-k8s names them, with what each configures.
-    const SECTIONS: [(&str, &str); 6] = [
+    /// Its sections, as dagster-k8s names them, with what each configures
+    /// and an example.
+    const SECTIONS: [(&str, &str, &str); 6] = [
         (
             "container_config",
             "Fields of the run's container, as Kubernetes' Container (`resources`, `env`, `volume_mounts`, ...).",
+            r#"{"resources": {"requests": {"cpu": "2", "memory": "8Gi"}}}"#,
         ),
         (
             "pod_template_spec_metadata",
             "Metadata of the run's pod (`labels`, `annotations`).",
+            r#"{"annotations": {"cluster-autoscaler.kubernetes.io/safe-to-evict": "false"}}"#,
         ),
         (
             "pod_spec_config",
             "Fields of the run's pod spec, as Kubernetes' PodSpec (`node_selector`, `tolerations`, `volumes`, ...).",
+            r#"{"node_selector": {"pool": "backfills"}}"#,
         ),
-        ("job_config", "Fields of the Kubernetes Job object."),
-        ("job_metadata", "Metadata of the Kubernetes Job."),
+        (
+            "job_config",
+            "Fields of the Kubernetes Job object.",
+            r#"{"metadata": {"labels": {"team": "air-quality"}}}"#,
+        ),
+        (
+            "job_metadata",
+            "Metadata of the Kubernetes Job.",
+            r#"{"labels": {"team": "air-quality"}}"#,
+        ),
         (
             "job_spec_config",
             "Fields of the Kubernetes Job's spec (`backoff_limit`, `ttl_seconds_after_finished`, ...).",
+            r#"{"ttl_seconds_after_finished": 3600}"#,
         ),
     ];
 
@@ -339,10 +352,12 @@ impl JsonSchema for RunTags {
         max_runtime.insert("examples".into(), serde_json::json!(["2h"]));
         let sections: serde_json::Map<String, serde_json::Value> = K8sConfig::SECTIONS
             .iter()
-            .map(|(name, description)| {
+            .map(|(name, description, example)| {
+                let example: serde_json::Value =
+                    serde_json::from_str(example).unwrap_or_else(|e| unreachable!("{e}"));
                 (
                     (*name).to_owned(),
-                    serde_json::json!({ "type": "object", "title": name, "description": description }),
+                    serde_json::json!({ "type": "object", "title": name, "description": description, "examples": [example] }),
                 )
             })
             .collect();
@@ -354,6 +369,7 @@ impl JsonSchema for RunTags {
                 "enum": ["SHALLOW", "DEEP"],
                 "title": "Merge behaviour",
                 "description": "How this config merges with the instance's and the job's: `DEEP` (the default) merges mappings and appends lists, `SHALLOW` replaces each section's top-level keys.",
+                "examples": ["DEEP"],
             }),
         );
         json_schema!({

@@ -10,7 +10,8 @@
 //! hash here, the stand-alone runs of the requests that can launch one
 //! ([`ops::runs_tagged`]), the details of each request's own backfill
 //! ([`ops::backfill_details`]), and the partitions of those listed one by
-//! one (failed keys, the grid; [`ops::partition_statuses`]).
+//! one (failed keys, the grid; [`ops::partition_statuses`]). A request the
+//! runner paces has runs instead of a backfill ([`paced`]).
 //!
 //! Only queries are sent: nothing here launches, cancels or re-executes.
 //! The formats are [`human`], [`json`] and [`markdown`] (with [`grid`]).
@@ -19,6 +20,7 @@ pub mod grid;
 pub mod human;
 pub mod json;
 pub mod markdown;
+pub mod paced;
 
 use std::collections::HashMap;
 
@@ -234,6 +236,7 @@ pub fn gather(
         runs[i] = Some(tagged);
     }
 
+    let specs: Vec<Spec> = asked.iter().map(|a| a.spec.clone()).collect();
     let mut requests: Vec<Request> = asked
         .into_iter()
         .zip(hashes.iter())
@@ -243,6 +246,13 @@ pub fn gather(
             request(a, hash.clone(), backfills, runs, ui_base)
         })
         .collect();
+
+    // A paced request (`max_concurrent_runs`) has runs, one per partition, and no backfill.
+    for (r, a) in requests.iter_mut().zip(&specs) {
+        if r.state == State::NotLaunched {
+            paced::fill(client, r, a, ui_base)?;
+        }
+    }
 
     // A job backfill that ended `COMPLETED_SUCCESS` has had every partition
     // succeed (Dagster's job backfill ends so only with no failed or

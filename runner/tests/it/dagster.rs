@@ -85,6 +85,10 @@ pub fn trials() -> Vec<libtest_mimic::Trial> {
             "dagster::two_pacing_runners_at_once_launch_each_partition_once",
             two_pacing_runners_at_once_launch_each_partition_once,
         ),
+        trial(
+            "dagster::a_cancelled_run_stops_the_pacing_runner",
+            a_cancelled_run_stops_the_pacing_runner,
+        ),
     ]
 }
 
@@ -1117,4 +1121,74 @@ fn two_pacing_runners_at_once_launch_each_partition_once() {
             "{r}"
         );
     }
+}
+
+fn a_cancelled_run_stops_the_pacing_runner() {
+    let server = dagster();
+    let release = std::path::PathBuf::from(spec_file("cancel-release", "")).with_extension("go");
+    let spec = spec_file(
+        "paced-cancel",
+        &held_spec("it-paced-cancel", 3, 1, &release),
+    );
+    let dry = run(
+        &spec,
+        &server.base_url,
+        &["--dry-run"],
+        Duration::from_secs(120),
+    );
+    dry.assert_code(0);
+    let plan: Value = serde_json::from_str(dry.stdout.trim()).expect("the plan as JSON");
+    assert_eq!(plan["mutation"], "launchRun", "{plan}");
+    assert_eq!(plan["variables"]["max_concurrent_runs"], 1, "{plan}");
+    assert_eq!(
+        plan["variables"]["runs"].as_array().map(Vec::len),
+        Some(3),
+        "{plan}"
+    );
+    assert_eq!(
+        plan["variables"]["runs"][1]["executionParams"]["runConfigData"]["ops"]["hold"]["config"]["release_file"],
+        release.display().to_string(),
+        "{plan}"
+    );
+    let child = command(&spec, &server.base_url, POLL)
+        .spawn()
+        .expect("spawn");
+    let hash = dry.hash();
+    let started = Instant::now();
+    let id = loop {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no run started"
+        );
+        let runs = runs_tagged(server, "dagster-scripts/request", &hash);
+        assert!(runs.len() <= 1, "{runs:?}");
+        if let Some(r) = runs.iter().find(|r| r["status"] == "STARTED") {
+            break r["runId"].as_str().expect("runId").to_owned();
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    let answer = server.query(
+        "mutation($id: String!) { terminateRun(runId: $id) { __typename } }",
+        json!({ "id": id }),
+    );
+    assert_eq!(
+        answer["data"]["terminateRun"]["__typename"], "TerminateRunSuccess",
+        "{answer}"
+    );
+    let ran = wait(child, FOLLOW_LIMIT);
+    ran.assert_code(1);
+    let finished = &ran.event("finished")[0];
+    assert!(
+        finished["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("launching no more partitions"),
+        "{finished}"
+    );
+    assert_eq!(finished["canceled_partitions"], json!(["2024-01-01"]));
+    assert_eq!(
+        runs_tagged(server, "dagster-scripts/request", &hash).len(),
+        1
+    );
+    std::fs::write(&release, "go").expect("release");
 }

@@ -1,7 +1,7 @@
 //! What the run of each partition of a job is launched with when the runner
 //! launches the partitions itself (a request with `max_concurrent_runs`):
 //! the run config and tags Dagster's partition set gives each key, as
-//! Dagster's backfill and its UI take them. Asked in batches of [`BATCH`]
+//! Dagster's backfill and its UI take them. Asked in batches of `BATCH`
 //! keys, one aliased field per key (`p0`, `p1`, ...), built from the verified
 //! document `src/dagster/queries/partition_runs.graphql`.
 
@@ -55,7 +55,7 @@ struct TagsAnswer {
 }
 
 /// For each of `keys`, in order, its run config and tags from the job's
-/// partition set. One request per [`BATCH`] keys.
+/// partition set. One request per `BATCH` (100) keys.
 pub fn partition_runs(
     client: &Client,
     target: &Target,
