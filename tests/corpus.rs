@@ -591,3 +591,96 @@ fn an_image_pinned_by_digest_in_the_settings_stays_pinned() {
     )
     .unwrap();
 }
+
+#[test]
+fn dagster_k8s_config_needs_the_settings_opt_in_and_goes_to_dagster_as_json() {
+    use crate::support::{outcome, repo_with, run};
+    let spec = "kind: run\njob_name: cleanup_job\nrun_tags:\n  dagster/priority: 5\n  dagster-k8s/config:\n    container_config:\n      resources:\n        requests: {cpu: '2', memory: 8Gi}\n    merge_behavior: DEEP\ntags:\n  name: \"34600\"\n";
+    let dir = repo_with(&[("run-34600.yaml", spec.as_bytes())]);
+    let settings = dir.path().join("dagster-scripts.toml");
+    std::fs::write(&settings, "namespace = \"dagster\"\n").unwrap();
+    for command in [&["check"][..], &["render"][..]] {
+        let (code, _, err) = outcome(&run(dir.path(), command));
+        assert_eq!(code, 1, "{command:?}: {err}");
+        assert!(err.contains("specs/run-34600.yaml:5:3"), "{err}");
+        assert!(err.contains("allow_k8s_config = true"), "{err}");
+    }
+    std::fs::write(
+        &settings,
+        "namespace = \"dagster\"\n\n[dagster]\nallow_k8s_config = true\n",
+    )
+    .unwrap();
+    let (code, _, err) = outcome(&run(dir.path(), &["check"]));
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = outcome(&run(dir.path(), &["render"]));
+    assert_eq!(code, 0, "{err}");
+
+    // The schema and the model agree on its shape; the runner sends it as JSON.
+    let validator = SchemaValidator::new();
+    let allowed = Limits {
+        allow_k8s_config: true,
+        ..Limits::default()
+    };
+    let loaded = load(
+        Path::new("x.yaml"),
+        spec.as_bytes(),
+        &allowed,
+        Some(&validator),
+    )
+    .unwrap();
+    let tags = dagster_scripts::resolve::tags::launch_tags(&loaded.spec, "h");
+    assert!(tags.contains(&(
+        "dagster-k8s/config".to_owned(),
+        r#"{"container_config":{"resources":{"requests":{"cpu":"2","memory":"8Gi"}}},"merge_behavior":"DEEP"}"#.to_owned()
+    )), "{tags:?}");
+    assert!(
+        tags.contains(&("dagster/priority".to_owned(), "5".to_owned())),
+        "{tags:?}"
+    );
+    for (bad, line) in [
+        ("    pod_spec:\n      x: 1\n", 6),
+        ("    merge_behavior: deep\n", 6),
+        ("    container_config: [a]\n", 6),
+    ] {
+        let text = spec.replace(
+            "    container_config:\n      resources:\n        requests: {cpu: '2', memory: 8Gi}\n    merge_behavior: DEEP\n",
+            bad,
+        );
+        let d = load(
+            Path::new("x.yaml"),
+            text.as_bytes(),
+            &allowed,
+            Some(&validator),
+        )
+        .unwrap_err();
+        assert_eq!(d[0].span.unwrap().start.line, line, "{bad}: {d:?}");
+        assert_ne!(d[0].code, Code::Internal, "{d:?}");
+    }
+    let base = serde_json::json!({ "kind": "run", "job_name": "cleanup_job", "tags": { "name": "34600" } });
+    let with = |config: serde_json::Value| {
+        let mut v = base.clone();
+        v["run_tags"] = serde_json::json!({ "dagster-k8s/config": config });
+        v
+    };
+    for config in [
+        serde_json::json!({}),
+        serde_json::json!({ "pod_spec": {} }),
+        serde_json::json!({ "merge_behavior": "deep" }),
+        serde_json::json!({ "job_metadata": [] }),
+        serde_json::json!({ "job_metadata": null }),
+        serde_json::json!("{}"),
+    ] {
+        let v = with(config);
+        assert!(
+            !validator.is_valid(&v) && Spec::from_json(&v).is_err(),
+            "{v}"
+        );
+    }
+    for config in [
+        serde_json::json!({ "job_metadata": {} }),
+        serde_json::json!({ "merge_behavior": "SHALLOW", "pod_spec_config": { "node_selector": { "pool": "big" } } }),
+    ] {
+        let v = with(config);
+        assert!(validator.is_valid(&v) && Spec::from_json(&v).is_ok(), "{v}");
+    }
+}

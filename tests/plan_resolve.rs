@@ -471,3 +471,55 @@ fn a_cancellation_and_a_materialisation_say_what_the_merge_does() {
         json!({ "location": "luchtmeetnet_ingestion", "repository": "__repository__", "job": "__ASSET_JOB" })
     );
 }
+
+#[test]
+fn a_paced_request_says_how_many_runs_at_once_and_which_partitions_already_have_one() {
+    let dir = repo_with(&[]);
+    let release = dir.path().join("released");
+    fs::write(&release, "go").unwrap();
+    let text = format!(
+        "job_name: held_job
+max_concurrent_runs: 2
+run_config:
+  ops:
+    hold:
+      config:
+        release_file: '{}'
+tags:
+  name: \"92020\"
+  reason: paced
+  partitions:
+  - name: daily
+    start_date: '2024-04-20'
+    end_date: '2024-04-22'
+",
+        release.display()
+    );
+    let spec = dir.path().join("specs/backfill-92020.yaml");
+    fs::create_dir_all(spec.parent().unwrap()).unwrap();
+    fs::write(&spec, &text).unwrap();
+    let file = "backfill-92020.yaml";
+    let (code, out, err) = plan(dir.path(), "json");
+    assert_eq!(code, 0, "{err}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let r = resolved(&doc, file);
+    assert_eq!(
+        (&r["partitions"], &r["effect"]),
+        (&json!(3), &json!("launches")),
+        "{r:#}"
+    );
+    let notes = r["notes"].to_string();
+    assert!(
+        notes.contains("the runner launches 3 runs itself, one per partition, at most 2 at once"),
+        "{notes}"
+    );
+
+    let (code, log) = runner(&spec, &[]);
+    assert_eq!(code, 0, "{log}");
+    let (code, md, err) = plan(dir.path(), "markdown");
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        md.contains("3 partitions already have a run and are not launched again"),
+        "{md}"
+    );
+}

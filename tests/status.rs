@@ -662,3 +662,59 @@ fn a_cancellation_is_seen_in_the_launches_it_cancels() {
     assert_eq!(none["state"], "not_launched", "{none}");
     assert!(none["launch"].is_null());
 }
+
+#[test]
+fn a_paced_request_is_reported_from_its_runs_one_per_partition() {
+    let repo = temp_dir();
+    let specs = repo.path().join("specs");
+    fs::create_dir_all(&specs).unwrap();
+    let release = repo.path().join("released");
+    fs::write(&release, "go").unwrap();
+    let held = format!(
+        "job_name: held_job\nmax_concurrent_runs: 2\nrun_config:\n  ops:\n    hold:\n      config:\n        release_file: '{}'\ntags:\n  name: \"92101\"\n  requester: ops\n  partitions:\n  - name: daily\n    start_date: '2024-03-01'\n    end_date: '2024-03-03'\n",
+        release.display()
+    );
+    // flaky_job fails 2024-02-01|NL01912: a multi-partitioned job, paced.
+    let flaky = "job_name: flaky_job\nmax_concurrent_runs: 1\ntags:\n  name: \"92102\"\n  partitions:\n  - name: daily\n    start_date: '2024-02-01'\n    end_date: '2024-02-01'\n  - name: stations\n    values: [NL01497, NL01912]\n";
+    fs::write(specs.join("backfill-92101.yaml"), held).unwrap();
+    fs::write(specs.join("backfill-92102.yaml"), flaky).unwrap();
+    let threads = [("backfill-92101.yaml", 0), ("backfill-92102.yaml", 1)].map(|(name, code)| {
+        let path = specs.join(name);
+        std::thread::spawn(move || {
+            let (got, log) = runner_on(&path, &["--poll-interval", "1s"]);
+            assert_eq!(got, code, "the runner on {name}:\n{log}");
+            log
+        })
+    });
+    for t in threads {
+        let log = t.join().expect("a paced request");
+        assert!(log.contains("at most"), "{log}");
+    }
+    let (_, out, err) = outcome(&status(
+        repo.path(),
+        &dagster().base_url,
+        &["--format", "json"],
+    ));
+    let report: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"));
+    let held = request(&report, "92101");
+    assert_eq!(held["state"], "succeeded", "{held}");
+    assert_eq!(
+        held["partitions"],
+        serde_json::json!({ "total": 3, "succeeded": 3, "failed": 0, "in_progress": 0 })
+    );
+    assert_eq!(held["launch"]["type"], "run", "{held}");
+    assert_eq!(held["launch"]["requester"], "ops", "{held}");
+    assert!(
+        held["launch"]["url"]
+            .as_str()
+            .is_some_and(|u| u.contains("/runs?q%5B0%5D=tag%3Adagster-scripts%2Frequest%3D")),
+        "{held}"
+    );
+    let flaky = request(&report, "92102");
+    assert_eq!(flaky["state"], "failed", "{flaky}");
+    assert_eq!(
+        flaky["failed_partitions"],
+        serde_json::json!(["2024-02-01|NL01912"])
+    );
+    assert_eq!(flaky["partitions"]["succeeded"], 1, "{flaky}");
+}

@@ -1,5 +1,6 @@
 //! One run of the runner, its stages in order: read the spec, find an
-//! earlier launch ([`existing`]), [`resolve`], [`launch`], [`follow`].
+//! earlier launch ([`existing`]), [`resolve`], [`launch`], [`follow`] (or,
+//! for a request with `max_concurrent_runs`, [`pace`]).
 //!
 //! The order is what makes a re-applied Job safe: the earlier launch is
 //! looked up by the request's hash before anything else is asked of Dagster,
@@ -16,7 +17,7 @@ use crate::exit::{Error, Status};
 use crate::follow::follow;
 use crate::log::{Event, Format, Level, Logger};
 use crate::resolve::{self, Action};
-use crate::{cancel, client, existing, launch};
+use crate::{cancel, client, existing, launch, pace};
 
 /// Runs the request in `settings`, logging to `log`; the exit status.
 pub fn run(settings: &Settings, log: &Logger, stop: Stop) -> Status {
@@ -94,6 +95,9 @@ fn run_inner(settings: &Settings, log: &Logger, stop: Stop) -> Result<Status, Er
                 log.emit(Event::info("finished", why.clone()).with("exit_code", 0));
                 return Ok(Status::Succeeded);
             }
+            if let Some(status) = pace::paced(&client, log, settings, &plan, &hash)? {
+                return Ok(status);
+            }
             launch::launch(&client, log, &plan, &hash)?
         }
     };
@@ -152,6 +156,9 @@ fn cancel(
 fn read(settings: &Settings, log: &Logger) -> Result<Spec, Error> {
     let limits = Limits {
         max_partitions: settings.max_partitions,
+        // The settings' opt-in is enforced where specs are reviewed (`check`,
+        // `render`): the runner launches what was rendered for it.
+        allow_k8s_config: true,
         ..Limits::default()
     };
     read_spec(&settings.spec, &limits).map_err(|diagnostics| {

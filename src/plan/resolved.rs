@@ -245,8 +245,12 @@ impl Asker<'_> {
             Action::Run(_) => Effect::Launches("run"),
             Action::ReexecuteRun(_) => Effect::Launches("re-execution"),
             Action::Cancel(launches) => Effect::Cancels(resolve::cancel::list(launches)),
+            Action::Paced { .. } => Effect::Launches("paced set of runs"),
             Action::Nothing(why) => Effect::Nothing(why.clone()),
         });
+        if let Action::Paced { runs, limit } = &plan.action {
+            notes.push(paced_note(self.client, &hash, runs.len(), *limit)?);
+        }
         // `reprocess` read the statuses already.
         let succeeded = match plan.reprocessed.as_ref().map(|r| r.succeeded) {
             Some(n) => Ok(Some(n)),
@@ -380,6 +384,27 @@ pub fn overlapping(
             })
         })
         .collect()
+}
+
+/// What the Job does with a paced request (`max_concurrent_runs`): `n` runs,
+/// at most `limit` at once, resuming after the partitions that have a run.
+fn paced_note(client: &Client, hash: &str, n: usize, limit: u32) -> Result<String, dagster::Error> {
+    let runs = resolve::paced::runs(client, hash, n)?;
+    let started = runs
+        .iter()
+        .filter(|r| ops::tag(&r.tags, resolve::tags::PACED).is_some())
+        .filter_map(|r| ops::tag(&r.tags, resolve::tags::PARTITION))
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    let mut note = format!(
+        "max_concurrent_runs: the runner launches {n} runs itself, one per partition, at most {limit} at once (no Dagster backfill)"
+    );
+    if started > 0 {
+        note.push_str(&format!(
+            "; {started} partitions already have a run and are not launched again"
+        ));
+    }
+    Ok(note)
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! What a spec is held to besides its own rules: the partition cap, a
-//! digest-pinned image, the settings' requests and limits.
+//! digest-pinned image, the settings' requests and limits, the settings'
+//! opt-in to `dagster-k8s/config`.
 
 use crate::spec::Resources;
 
@@ -21,6 +22,9 @@ pub struct Limits {
     /// The settings' requests and limits, which a spec's
     /// `overrides.resources` are merged into before Kubernetes' rules apply.
     pub resources: Option<Resources>,
+    /// Whether `run_tags` may set `dagster-k8s/config` (the settings'
+    /// `[dagster] allow_k8s_config`): it changes the pods Dagster starts.
+    pub allow_k8s_config: bool,
 }
 
 impl Default for Limits {
@@ -29,6 +33,7 @@ impl Default for Limits {
             max_partitions: DEFAULT_MAX_PARTITIONS,
             pinned_image: None,
             resources: None,
+            allow_k8s_config: false,
         }
     }
 }

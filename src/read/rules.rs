@@ -1,7 +1,8 @@
 //! What a JSON Schema cannot say about one spec, checked on its parsed
 //! value so that these problems are reported together with the schema's:
 //! issue numbers read as written, ranges in order, dimension names unique,
-//! a bounded number of partitions, overrides the settings allow.
+//! a bounded number of partitions, overrides and Dagster tags the settings
+//! allow.
 
 use serde_json::Value;
 
@@ -120,6 +121,40 @@ pub(super) fn semantic_checks(parsed: &Parsed<'_>, limits: &Limits) -> Vec<Diagn
         out.push(d.with_hint("split it into several requests, or raise `max_partitions` in dagster-scripts.toml if you mean it"));
     }
     out
+}
+
+/// `run_tags`' `dagster-k8s/config` against the settings: refused at its key
+/// unless `[dagster] allow_k8s_config` opts in.
+pub(super) fn k8s_config_check(parsed: &Parsed<'_>, limits: &Limits) -> Vec<Diagnostic> {
+    let pointer = push_pointer("/run_tags", crate::spec::K8S_CONFIG);
+    if limits.allow_k8s_config || parsed.document.value.pointer(&pointer).is_none() {
+        return Vec::new();
+    }
+    let d = parsed.at_key(
+        &pointer,
+        Code::InvalidValue,
+        format!(
+            "`{}` changes the Kubernetes pods Dagster starts for these runs, and the settings do not allow it",
+            crate::spec::K8S_CONFIG
+        ),
+    );
+    vec![d.with_hint("remove it, or opt in with `allow_k8s_config = true` under `[dagster]` in dagster-scripts.toml (reviewed like any setting: it lets a request change images, volumes and service accounts of Dagster's pods)")]
+}
+
+/// `max_concurrent_runs` on an asset backfill: the runner paces only a job's
+/// partitions (it launches each as a run of the job), so it is refused at its key.
+pub(super) fn pacing_check(parsed: &Parsed<'_>) -> Vec<Diagnostic> {
+    let value = &parsed.document.value;
+    let asset_backfill = value.get("kind").and_then(Value::as_str) == Some("asset_backfill");
+    if !asset_backfill || value.get("max_concurrent_runs").is_none() {
+        return Vec::new();
+    }
+    let d = parsed.at_key(
+        "/max_concurrent_runs",
+        Code::InvalidValue,
+        "`max_concurrent_runs` is not supported on an asset backfill: the runner paces the partitions of a job".to_owned(),
+    );
+    vec![d.with_hint("remove it, or request a backfill of the assets' job (`kind: backfill` with its `job_name`), which takes `max_concurrent_runs`")]
 }
 
 /// A spec's `overrides` against the settings they are merged into: an

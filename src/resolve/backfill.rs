@@ -57,6 +57,28 @@ pub fn job(
             (keys, Some(r))
         }
     };
+    if let Some(limit) = spec.max_concurrent_runs()
+        && reprocessed.as_ref().is_none_or(|r| r.launching > 0)
+    {
+        let action = super::paced::action(
+            client,
+            &target,
+            &keys,
+            b.run_config.as_ref(),
+            &tags,
+            limit.get(),
+        )?;
+        return Ok(Plan {
+            kind: "backfill",
+            facts: where_facts(&target),
+            target: Some(target),
+            keys,
+            reprocessed,
+            assets: Vec::new(),
+            tags,
+            action,
+        });
+    }
     let mut params = Map::new();
     params.insert(
         "selector".into(),
@@ -90,6 +112,12 @@ pub fn assets(
     tags: Vec<(String, String)>,
     cap: u64,
 ) -> Result<Plan, Error> {
+    if a.max_concurrent_runs.is_some() {
+        return Err(Error::rejected(
+            "`max_concurrent_runs` is not supported on asset backfills: use a backfill of the assets' job (kind: backfill)",
+        )
+        .at("/max_concurrent_runs"));
+    }
     let picks = expand(client, a.selection(), false)?;
     let mut keys: Option<Vec<String>> = None;
     for pick in &picks {

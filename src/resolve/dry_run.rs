@@ -17,6 +17,11 @@ impl Plan {
                 launches.len(),
                 super::cancel::list(launches)
             ),
+            Action::Paced { runs, limit } => format!(
+                "would launch: {} as {} runs, at most {limit} at once (paced by the runner)\n",
+                self.kind,
+                runs.len()
+            ),
             _ => format!("would launch: {}\n", self.kind),
         };
         for (label, value) in &self.facts {
@@ -78,6 +83,16 @@ impl Plan {
                         .collect(),
                 ),
             ),
+            Action::Paced { runs, limit } => (
+                "launchRun",
+                json!({
+                    "max_concurrent_runs": limit,
+                    "runs": runs
+                        .iter()
+                        .map(|r| json!({ "partition": r.key, "executionParams": r.params }))
+                        .collect::<Vec<_>>(),
+                }),
+            ),
             Action::Nothing(why) => ("none", Value::String(why.clone())),
         };
         let facts: Map<String, Value> = self
@@ -104,5 +119,43 @@ impl Plan {
             "mutation": mutation,
             "variables": variables,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resolve::paced::PacedRun;
+
+    #[test]
+    fn a_paced_plan_says_how_many_runs_and_how_many_at_once() {
+        let plan = Plan {
+            kind: "backfill",
+            facts: vec![("job", "held_job".into())],
+            target: None,
+            keys: vec!["2024-01-01".into(), "2024-01-02".into()],
+            reprocessed: None,
+            assets: Vec::new(),
+            tags: vec![("dagster-scripts/request".into(), "h".into())],
+            action: Action::Paced {
+                runs: ["2024-01-01", "2024-01-02"]
+                    .map(|k| PacedRun {
+                        key: k.into(),
+                        params: json!({ "selector": {} }),
+                    })
+                    .to_vec(),
+                limit: 1,
+            },
+        };
+        let text = plan.to_text();
+        assert!(
+            text.starts_with(
+                "would launch: backfill as 2 runs, at most 1 at once (paced by the runner)\n"
+            ),
+            "{text}"
+        );
+        let json = plan.to_json();
+        assert_eq!(json["mutation"], "launchRun");
+        assert_eq!(json["variables"]["runs"][1]["partition"], "2024-01-02");
     }
 }

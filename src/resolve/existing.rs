@@ -44,11 +44,14 @@ pub fn of_request(client: &Client, hash: &str) -> Result<Vec<Launch>, Error> {
             found: f,
         })
         .collect();
-    // Runs of a backfill carry the backfill's tags too: only stand-alone runs count here.
+    // Runs of a backfill carry the backfill's tags too: only stand-alone runs
+    // count here. A paced request's runs (one per partition) are not launches
+    // of the request as a whole: `paced` reads them.
     out.extend(
         ops::find_runs(client, &tags, &[], 50)?
             .into_iter()
             .filter(|r| ops::tag(&r.tags, tags::BACKFILL).is_none())
+            .filter(|r| ops::tag(&r.tags, tags::PACED).is_none())
             .map(|f| Launch {
                 handle: Handle::Run(f.id.clone()),
                 found: f,
@@ -70,12 +73,15 @@ pub fn originals(group: &[Launch]) -> Vec<&Launch> {
 }
 
 /// The ids of the twins among `launches` (any mix of requests): every
-/// original launch of a request hash but the earliest.
+/// original launch of a request hash but the earliest. A paced request's
+/// runs are grouped by partition too: only a partition's second run is a twin.
 fn twins(launches: &[Found]) -> Vec<String> {
-    let mut by_hash: BTreeMap<&str, Vec<Launch>> = BTreeMap::new();
+    let mut by_hash: BTreeMap<(&str, Option<&str>), Vec<Launch>> = BTreeMap::new();
     for f in launches {
         if let Some(hash) = ops::tag(&f.tags, tags::REQUEST) {
-            by_hash.entry(hash).or_default().push(Launch {
+            let partition =
+                ops::tag(&f.tags, tags::PACED).and_then(|_| ops::tag(&f.tags, tags::PARTITION));
+            by_hash.entry((hash, partition)).or_default().push(Launch {
                 handle: Handle::Run(f.id.clone()),
                 found: f.clone(),
             });
@@ -160,4 +166,48 @@ pub fn failed_partitions(client: &Client, id: &str) -> Result<Vec<String>, Error
     keys.sort();
     keys.dedup();
     Ok(keys)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dagster::ops::Tag;
+
+    fn launch(id: &str, created: f64, tags: &[(&str, &str)]) -> Found {
+        Found {
+            id: id.into(),
+            created,
+            status: "STARTED".into(),
+            tags: tags
+                .iter()
+                .map(|(k, v)| Tag {
+                    key: (*k).into(),
+                    value: (*v).into(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_paced_requests_runs_of_other_partitions_are_not_twins() {
+        let paced = |id, created, key| {
+            launch(
+                id,
+                created,
+                &[
+                    (tags::REQUEST, "h"),
+                    (tags::PACED, "2"),
+                    (tags::PARTITION, key),
+                ],
+            )
+        };
+        let runs = [
+            paced("a", 1.0, "2024-01-01"),
+            paced("b", 2.0, "2024-01-02"),
+            paced("b-twin", 3.0, "2024-01-02"),
+            launch("x", 1.0, &[(tags::REQUEST, "other")]),
+            launch("x-twin", 2.0, &[(tags::REQUEST, "other")]),
+        ];
+        assert_eq!(twins(&runs), ["b-twin", "x-twin"]);
+    }
 }

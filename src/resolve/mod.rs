@@ -17,6 +17,8 @@
 //! [`existing`], by the [`tags`] every launch carries. A backfill's
 //! [`reprocess`] keeps, of the selected partitions, those Dagster's
 //! partition statuses say are missing or failed.
+//! A request with `max_concurrent_runs` is launched partition by partition
+//! ([`paced`]).
 
 pub mod assets;
 pub mod backfill;
@@ -28,6 +30,7 @@ pub mod handle;
 pub mod location;
 pub mod materialize;
 pub mod notes;
+pub mod paced;
 pub mod partitions;
 pub mod reexecute;
 pub mod reprocess;
@@ -53,6 +56,14 @@ pub enum Action {
     Run(Value),
     /// `launchRunReexecution` with these `reexecutionParams`.
     ReexecuteRun(Value),
+    /// `launchRun` once per partition, at most `limit` runs in flight at
+    /// once, the runner pacing them (`max_concurrent_runs`).
+    Paced {
+        /// One run per partition, in the request's order.
+        runs: Vec<paced::PacedRun>,
+        /// Most runs queued or in progress at once.
+        limit: u32,
+    },
     /// Cancel these launches of an earlier request (`cancelPartitionBackfill`,
     /// `terminateRun`; those already `CANCELING` are only followed).
     Cancel(Vec<cancel::Launched>),

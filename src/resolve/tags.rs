@@ -8,7 +8,7 @@
 //! than 100 characters or containing `%`, `*` or `"`, so the title is made to
 //! fit.
 
-use crate::spec::Spec;
+use crate::spec::{RunTags, Spec};
 
 /// The spec hash: a 64-hex-digit identity of the request.
 pub const REQUEST: &str = "dagster-scripts/request";
@@ -18,11 +18,17 @@ pub const ISSUE: &str = "dagster-scripts/issue";
 pub const REQUESTER: &str = "dagster-scripts/requester";
 /// Dagster's tag on every run a backfill launches.
 pub const BACKFILL: &str = "dagster/backfill";
+/// Dagster's tag naming a run's partition.
+pub const PARTITION: &str = "dagster/partition";
+/// On each run of a request the runner paces itself (`max_concurrent_runs`):
+/// the limit it keeps, so a later runner knows the request is paced.
+pub const PACED: &str = "dagster-scripts/paced";
 
 /// Dagster's limit on a backfill title.
 const MAX_TITLE: usize = 100;
 
-/// Every tag of a launch: the spec's `run_tags`, then the runner's own.
+/// Every tag of a launch: the spec's `run_tags` (Dagster's own with their
+/// values as Dagster reads them), then the runner's own.
 pub fn launch_tags(spec: &Spec, hash: &str) -> Vec<(String, String)> {
     let run_tags = match spec {
         Spec::Backfill(b) => b.run_tags.as_ref(),
@@ -31,11 +37,7 @@ pub fn launch_tags(spec: &Spec, hash: &str) -> Vec<(String, String)> {
         Spec::Materialize(m) => m.run_tags.as_ref(),
         Spec::Reexecute(_) | Spec::Cancel(_) => None,
     };
-    let mut tags: Vec<(String, String)> = run_tags
-        .into_iter()
-        .flat_map(|t| t.0.iter())
-        .map(|(k, v)| (k.as_str().to_owned(), v.as_str().to_owned()))
-        .collect();
+    let mut tags: Vec<(String, String)> = run_tags.map(RunTags::to_pairs).unwrap_or_default();
     tags.push((REQUEST.to_owned(), hash.to_owned()));
     tags.push((ISSUE.to_owned(), spec.issue().as_str().to_owned()));
     if let Some(requester) = spec.requester() {

@@ -83,6 +83,10 @@ pub struct Dagster {
     /// Base URL of Dagster's UI, for links in `status` and plans (Dagster+:
     /// `https://ORG.dagster.cloud/DEPLOYMENT`); `url` when unset.
     pub ui_url: Option<HttpUrl>,
+    /// Let specs set `dagster-k8s/config` in `run_tags` (off by default: it
+    /// changes the pods Dagster starts, so a pull request could change what
+    /// runs in the cluster: images, volumes, service accounts).
+    pub allow_k8s_config: bool,
 }
 
 /// `[dagster]` as written, checked as a whole into [`Dagster`].
@@ -95,6 +99,7 @@ struct DagsterFile {
     pod_labels: BTreeMap<LabelKey, LabelValue>,
     target_port: Option<Port>,
     ui_url: Option<HttpUrl>,
+    allow_k8s_config: bool,
 }
 
 impl Default for DagsterFile {
@@ -107,6 +112,7 @@ impl Default for DagsterFile {
             pod_labels: d.pod_labels,
             target_port: d.target_port,
             ui_url: d.ui_url,
+            allow_k8s_config: d.allow_k8s_config,
         }
     }
 }
@@ -125,6 +131,7 @@ impl TryFrom<DagsterFile> for Dagster {
             pod_labels: f.pod_labels,
             target_port: f.target_port,
             ui_url: f.ui_url,
+            allow_k8s_config: f.allow_k8s_config,
         })
     }
 }
@@ -238,6 +245,7 @@ impl Default for Dagster {
             pod_labels: BTreeMap::new(),
             target_port: None,
             ui_url: None,
+            allow_k8s_config: false,
         }
     }
 }
@@ -283,7 +291,8 @@ impl Settings {
 
 impl Limits {
     /// What the settings say a spec must respect: the partition cap, a
-    /// digest-pinned image, the default requests and limits. `check` and
+    /// digest-pinned image, the default requests and limits, whether
+    /// `dagster-k8s/config` is allowed. `check` and
     /// `render` both take their limits from here, so the two never disagree.
     pub fn from_settings(settings: &Settings) -> Limits {
         let list = |r: &CpuMemory| crate::spec::ResourceList {
@@ -300,6 +309,7 @@ impl Limits {
                 requests: Some(list(&settings.resources.requests)),
                 limits: Some(list(&settings.resources.limits)),
             }),
+            allow_k8s_config: settings.dagster.allow_k8s_config,
         }
     }
 }

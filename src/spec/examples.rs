@@ -39,7 +39,7 @@ pub fn run_config() -> Value {
     json!({ "ops": { "cleanup": { "config": { "older_than_days": 90 } } } })
 }
 pub fn run_tags() -> Value {
-    json!({ "team": "air-quality" })
+    json!({ "team": "air-quality", "dagster/priority": 5 })
 }
 pub fn assets() -> Value {
     json!(["daily_summary"])

@@ -21,6 +21,7 @@ mod overrides;
 mod partitions;
 mod request;
 pub mod resources;
+mod run_tags;
 mod strict;
 mod strings;
 mod tags;
@@ -36,12 +37,17 @@ pub use options::{MaxConcurrentRuns, OnOverlap, Reprocess};
 pub use overrides::{Overrides, ResourceList, Resources};
 pub use partitions::{AllKeys, DateRange, Dimension, KeyRange, PartitionKey, True, ValueList};
 pub use request::{AssetBackfill, Backfill, Cancel, JobRun, Materialize, Reexecute, Selection};
+pub use run_tags::{
+    DAGSTER_TAGS, K8S_CONFIG, K8sConfig, MAX_RETRIES, MAX_RUN_RETRIES, MAX_RUNTIME, MaxRetries,
+    MergeBehavior, PRIORITY, RETRY_STRATEGY, RetryStrategy, RunTags,
+};
 pub use strict::Strict;
 pub use strings::{
     AssetKey, Deadline, DimensionName, FullKey, GroupName, ImageTag, IssueRef, JobName,
-    LocationName, Quantity, TagKey, Text, Value, is_placeholder, text_problem,
+    LocationName, MaxRuntime, Quantity, TagKey, Text, Value, is_placeholder, reserved,
+    text_problem,
 };
-pub use tags::{AuditTags, PartitionedTags, RunConfig, RunRequestTags, RunTags};
+pub use tags::{AuditTags, PartitionedTags, RunConfig, RunRequestTags};
 
 /// A request: one spec file, one Kubernetes Job, one launch in Dagster.
 ///

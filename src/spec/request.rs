@@ -12,8 +12,9 @@ use super::kind::{
 };
 use super::options::{MaxConcurrentRuns, OnOverlap, Reprocess};
 use super::overrides::Overrides;
+use super::run_tags::RunTags;
 use super::strings::{AssetKey, GroupName, IssueRef, JobName, LocationName};
-use super::tags::{AuditTags, PartitionedTags, RunConfig, RunRequestTags, RunTags};
+use super::tags::{AuditTags, PartitionedTags, RunConfig, RunRequestTags};
 
 /// A partition backfill of one job: the seed's request.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -62,7 +63,7 @@ pub struct Backfill {
     pub run_config: Option<RunConfig>,
     /// Extra run tags
     ///
-    /// Tags added to every run Dagster launches for this request. Keys starting with `dagster` are reserved.
+    /// Tags added to every run Dagster launches for this request. Keys starting with `dagster` are reserved, except Dagster's own `dagster/priority`, `dagster/max_runtime`, `dagster/max_retries`, `dagster/retry_strategy` and (when the settings allow it) `dagster-k8s/config`.
     #[serde(
         default,
         deserialize_with = "present",
@@ -92,7 +93,7 @@ pub struct Backfill {
     pub on_overlap: Option<OnOverlap>,
     /// Concurrent runs
     ///
-    /// At most this many of the request's runs queued or in progress at once, whatever the instance's own limits.
+    /// At most this many of the request's runs queued or in progress at once, whatever the instance's own limits: the runner launches the partitions itself, one run each, instead of one Dagster backfill (see the README).
     #[serde(
         default,
         deserialize_with = "present",
@@ -154,7 +155,7 @@ pub struct JobRun {
     pub run_config: Option<RunConfig>,
     /// Extra run tags
     ///
-    /// Tags added to the run. Keys starting with `dagster` are reserved.
+    /// Tags added to the run. Keys starting with `dagster` are reserved, except Dagster's own `dagster/priority`, `dagster/max_runtime`, `dagster/max_retries`, `dagster/retry_strategy` and (when the settings allow it) `dagster-k8s/config`.
     #[serde(
         default,
         deserialize_with = "present",
@@ -221,7 +222,7 @@ pub struct AssetBackfill {
     pub tags: PartitionedTags,
     /// Extra run tags
     ///
-    /// Tags added to every run Dagster launches for this request. Keys starting with `dagster` are reserved.
+    /// Tags added to every run Dagster launches for this request. Keys starting with `dagster` are reserved, except Dagster's own `dagster/priority`, `dagster/max_runtime`, `dagster/max_retries`, `dagster/retry_strategy` and (when the settings allow it) `dagster-k8s/config`.
     #[serde(
         default,
         deserialize_with = "present",
@@ -251,7 +252,7 @@ pub struct AssetBackfill {
     pub on_overlap: Option<OnOverlap>,
     /// Concurrent runs
     ///
-    /// At most this many of the request's runs queued or in progress at once, whatever the instance's own limits.
+    /// Not supported on asset backfills: `check` refuses it (the runner paces a job's partitions); request a backfill of the assets' job instead.
     #[serde(
         default,
         deserialize_with = "present",

@@ -356,13 +356,39 @@ impl Deadline {
     }
 }
 
+validated_string!(
+    /// How long each run may take before Dagster's run monitoring stops it
+    /// (`dagster/max_runtime`): [`crate::duration`]'s grammar, not zero (a
+    /// zero would mean no limit to Dagster, the opposite of what was written).
+    MaxRuntime {
+        pattern: "^([0-9]{1,15}|([0-9]{1,9}d)?([0-9]{1,9}h)?([0-9]{1,9}m)?([0-9]{1,9}s)?([0-9]{1,9}ms)?)$",
+        not_pattern: "^[0dhms]*$",
+        title: "Maximum run time",
+        description: "a duration greater than zero: a whole number of seconds (`90`, at most 15 digits) or numbers of at most 9 digits with the units d, h, m, s, ms, largest first, each at most once (`6h`, `1h30m`, `2d5s`)",
+        example: "2h",
+        check: |s| crate::duration::parse(s).is_some_and(|d| !d.is_zero()),
+    }
+);
+
+impl MaxRuntime {
+    /// The duration as Dagster's run monitoring reads it: seconds, as a
+    /// number (`3600`, or `1.5` with milliseconds).
+    pub fn dagster_seconds(&self) -> String {
+        let d = crate::duration::parse(&self.0).unwrap_or_default();
+        match d.subsec_millis() {
+            0 => d.as_secs().to_string(),
+            ms => format!("{}.{ms:03}", d.as_secs()),
+        }
+    }
+}
+
 /// A key of an extra run tag. Keys starting with `dagster` belong to Dagster
 /// and to this tool, so a spec cannot forge them.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TagKey(String);
 
 impl TagKey {
-    const PATTERN: &str = "^([A-Za-z0-9.-]+/)?[A-Za-z0-9_.-]{1,63}$";
+    pub(super) const PATTERN: &str = "^([A-Za-z0-9.-]+/)?[A-Za-z0-9_.-]{1,63}$";
 
     /// Wraps `s` if it is a valid, unreserved tag key.
     pub fn new(s: impl Into<String>) -> Result<TagKey, String> {
@@ -380,14 +406,12 @@ impl TagKey {
             && name
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
-        if !(prefix_ok && name_ok) {
+        if s.starts_with("dagster") {
+            Err(reserved(&s))
+        } else if !(prefix_ok && name_ok) {
             Err(format!(
                 "`{}` is not a valid tag key: letters, digits and `_ . -`, at most 63, with an optional `prefix/`",
                 s.escape_debug()
-            ))
-        } else if s.starts_with("dagster") {
-            Err(format!(
-                "tag key `{s}` is reserved: keys starting with `dagster` belong to Dagster and dagster-scripts"
             ))
         } else {
             Ok(TagKey(s))
@@ -427,6 +451,18 @@ impl JsonSchema for TagKey {
             "examples": ["team"],
         })
     }
+}
+
+/// Why a `dagster`-prefixed tag key is refused, and which ones a spec may set.
+pub fn reserved(key: &str) -> String {
+    format!(
+        "tag key `{key}` is reserved: keys starting with `dagster` belong to Dagster and dagster-scripts; of Dagster's own, `run_tags` may set only {}",
+        crate::spec::DAGSTER_TAGS
+            .iter()
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
 }
 
 /// The issue a request answers: `"34543"`, `34543`, `PROJ-12`, a URL.

@@ -1,7 +1,5 @@
 //! A request's tags (the issue it answers, who asked and why, what it
-//! selects) and the extra tags and run config it passes to Dagster.
-
-use std::collections::BTreeMap;
+//! selects) and the run config it passes to Dagster.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -9,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::examples;
 use super::fields::{non_empty, present};
 use super::partitions::{Dimension, PartitionKey};
-use super::strings::{IssueRef, TagKey, Text};
+use super::strings::{IssueRef, Text};
 
 /// The request's tags when it names partitions: who, why, and which partitions.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -122,22 +120,3 @@ pub struct AuditTags {
 
 /// Run config: a mapping, passed to Dagster as written.
 pub type RunConfig = serde_json::Map<String, serde_json::Value>;
-
-/// Extra tags for the launched runs.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct RunTags(pub BTreeMap<TagKey, Text>);
-
-impl JsonSchema for RunTags {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "RunTags".into()
-    }
-
-    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({
-            "type": "object",
-            "propertyNames": generator.subschema_for::<TagKey>(),
-            "additionalProperties": generator.subschema_for::<Text>(),
-        })
-    }
-}

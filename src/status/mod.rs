@@ -12,7 +12,8 @@
 //! ([`ops::backfill_details`]), and the partitions of those listed one by
 //! one (failed keys, the grid; [`ops::partition_statuses`]). A cancellation
 //! launches nothing: it is seen in the launches of the issue it cancels
-//! (`cancellation`).
+//! (`cancellation`). A request the runner paces has runs instead of a
+//! backfill ([`paced`]).
 //!
 //! Only queries are sent: nothing here launches, cancels or re-executes.
 //! The formats are [`human`], [`json`] and [`markdown`] (with [`grid`]).
@@ -21,6 +22,7 @@ pub mod grid;
 pub mod human;
 pub mod json;
 pub mod markdown;
+pub mod paced;
 
 use std::collections::HashMap;
 
@@ -266,6 +268,7 @@ pub fn gather(
         })
         .collect();
 
+    let specs: Vec<Spec> = asked.iter().map(|a| a.spec.clone()).collect();
     let mut requests: Vec<Request> = asked
         .into_iter()
         .zip(hashes.iter())
@@ -278,6 +281,13 @@ pub fn gather(
     for (i, (state, launch)) in cancelled {
         requests[i].state = state;
         requests[i].launch = launch;
+    }
+
+    // A paced request (`max_concurrent_runs`) has runs, one per partition, and no backfill.
+    for (r, a) in requests.iter_mut().zip(&specs) {
+        if r.state == State::NotLaunched {
+            paced::fill(client, r, a, ui_base)?;
+        }
     }
 
     // A job backfill that ended `COMPLETED_SUCCESS` has had every partition

@@ -272,7 +272,8 @@ impl Mapper<'_> {
             ValidationErrorKind::Pattern { .. }
             | ValidationErrorKind::MaxLength { .. }
             | ValidationErrorKind::Format { .. }
-            | ValidationErrorKind::Minimum { .. } => {
+            | ValidationErrorKind::Minimum { .. }
+            | ValidationErrorKind::Maximum { .. } => {
                 if node_is_date(node) {
                     let text = instance.as_str().unwrap_or_default();
                     out.push(
@@ -331,6 +332,14 @@ impl Mapper<'_> {
                     }
                 }
             }
+            // A value matched what its rule excludes (a zero duration).
+            ValidationErrorKind::Not { .. } if !instance.is_object() => out.push(
+                d(
+                    Code::InvalidValue,
+                    format!("{} is not a valid {what}", show(instance)),
+                )
+                .with_hint(rule_hint(node)),
+            ),
             // A key broke `propertyNames`: the generated validator reports
             // the key itself, at the object's path.
             _ if instance.is_object() && error.instance().is_string() => {
@@ -348,13 +357,16 @@ impl Mapper<'_> {
     fn map_key(&self, pointer: &str, error: &ValidationError<'_>, out: &mut Vec<Diagnostic>) {
         let key = error.instance().as_str().unwrap_or_default();
         let at = push_pointer(pointer, key);
-        let message = match error.kind() {
-            ValidationErrorKind::Not { .. } => format!(
-                "tag key `{key}` is reserved: keys starting with `dagster` belong to Dagster and dagster-scripts"
+        let (message, hint) = match error.kind() {
+            ValidationErrorKind::Not { .. } => (
+                crate::spec::reserved(key),
+                "use one of those, or a key of your own that does not start with `dagster` (e.g. `team`)".to_owned(),
             ),
-            _ => format!("`{key}` is not a valid tag key"),
+            _ => (
+                format!("`{key}` is not a valid tag key"),
+                rule_hint(self.schema_node(error.schema_path().as_str())),
+            ),
         };
-        let hint = rule_hint(self.schema_node(error.schema_path().as_str()));
         out.push(
             self.parsed
                 .at_key(&at, Code::InvalidValue, message)

@@ -45,6 +45,12 @@ pub fn send(
                     "internal error: a cancellation reached the launch stage; please report this bug",
                 ));
             }
+            Action::Paced { .. } => {
+                return Err(Error::new(
+                    Status::Invalid,
+                    "internal error: a paced request reached the one-launch stage; please report this bug",
+                ));
+            }
         };
         match sent {
             Ok(handle) => return Ok((handle, started.elapsed())),

@@ -49,6 +49,10 @@ pub fn trials() -> Vec<libtest_mimic::Trial> {
             job_runs_with_config_and_a_checked_partition,
         ),
         trial(
+            "dagster::dagsters_own_run_tags_reach_the_run_as_dagster_reads_them",
+            dagsters_own_run_tags_reach_the_run_as_dagster_reads_them,
+        ),
+        trial(
             "dagster::failed_run_exits_1_and_is_reexecuted_from_failure",
             failed_run_exits_1_and_is_reexecuted_from_failure,
         ),
@@ -72,6 +76,18 @@ pub fn trials() -> Vec<libtest_mimic::Trial> {
         trial(
             "dagster::concurrent_twin_runners_launch_one_run",
             concurrent_twin_runners_launch_one_run,
+        ),
+        trial(
+            "dagster::paced_backfill_keeps_at_most_n_runs_in_flight_and_resumes_after_sigterm",
+            paced_backfill_keeps_at_most_n_runs_in_flight_and_resumes_after_sigterm,
+        ),
+        trial(
+            "dagster::two_pacing_runners_at_once_launch_each_partition_once",
+            two_pacing_runners_at_once_launch_each_partition_once,
+        ),
+        trial(
+            "dagster::a_cancelled_run_stops_the_pacing_runner",
+            a_cancelled_run_stops_the_pacing_runner,
         ),
     ]
 }
@@ -140,6 +156,11 @@ fn queries_are_valid_for_the_pinned_schema() {
         .collect();
     files.sort();
     assert!(files.len() >= 10, "{files:?}");
+    // A batched document as it is sent, several aliased fields at once.
+    files.push(spec_file(
+        "partition-runs-3.graphql",
+        &dagster_scripts::dagster::ops::partition_runs_document(3),
+    ));
     let out = Command::new(venv().join("bin/python"))
         .arg(repo_root().join("tests/dagster/check_queries.py"))
         .args(&files)
@@ -517,6 +538,30 @@ fn dry_run_resolves_10000_partitions_and_launches_nothing() {
         );
     }
     assert_nothing_launched("it-dry");
+}
+
+fn dagsters_own_run_tags_reach_the_run_as_dagster_reads_them() {
+    let server = dagster();
+    let spec = "kind: run\njob_name: cleanup_job\ntags:\n  name: it-dagster-tags\nrun_config:\n  ops:\n    cleanup:\n      config:\n        older_than_days: 30\nrun_tags:\n  team: air\n  dagster/priority: 5\n  dagster/max_retries: 0\n  dagster/max_runtime: 1h\n  dagster/retry_strategy: ALL_STEPS\n  dagster-k8s/config:\n    container_config:\n      resources:\n        requests: {cpu: 250m}\n";
+    let ran = follow(&spec_file("run-dagster-tags", spec));
+    ran.assert_code(0);
+    let runs = runs_tagged(server, "dagster-scripts/request", &ran.hash());
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(runs[0]["status"], "SUCCESS", "{runs:?}");
+    for (key, value) in [
+        ("team", "air"),
+        ("dagster/priority", "5"),
+        ("dagster/max_retries", "0"),
+        ("dagster/max_runtime", "3600"),
+        ("dagster/retry_strategy", "ALL_STEPS"),
+        (
+            "dagster-k8s/config",
+            r#"{"container_config":{"resources":{"requests":{"cpu":"250m"}}}}"#,
+        ),
+        ("dagster-scripts/issue", "it-dagster-tags"),
+    ] {
+        assert_eq!(tag(&runs[0], key), Some(value), "{key}: {runs:?}");
+    }
 }
 
 fn job_runs_with_config_and_a_checked_partition() {
@@ -908,4 +953,247 @@ fn concurrent_twin_runners_launch_one_run() {
         "{}",
         again.stderr
     );
+}
+
+/// A backfill of `held_job` over `days` days from 2024-01-01 (runs held
+/// until `release` exists), at most `limit` runs at once.
+fn held_spec(issue: &str, days: u32, limit: u32, release: &std::path::Path) -> String {
+    format!(
+        "job_name: held_job\nmax_concurrent_runs: {limit}\nrun_config:\n  ops:\n    hold:\n      config:\n        release_file: '{}'\ntags:\n  name: {issue}\n  partitions:\n  - name: daily\n    start_date: '2024-01-01'\n    end_date: '2024-01-{days:02}'\n",
+        release.display()
+    )
+}
+
+fn in_flight(runs: &[Value]) -> Vec<&Value> {
+    runs.iter()
+        .filter(|r| {
+            !["SUCCESS", "FAILURE", "CANCELED"].contains(&r["status"].as_str().unwrap_or(""))
+        })
+        .collect()
+}
+
+/// Each partition's runs that were not cancelled, by `dagster/partition`.
+fn live_by_partition(runs: &[Value]) -> std::collections::BTreeMap<String, usize> {
+    let mut out = std::collections::BTreeMap::new();
+    for r in runs {
+        if ["CANCELED", "CANCELING"].contains(&r["status"].as_str().unwrap_or("")) {
+            continue;
+        }
+        *out.entry(tag(r, "dagster/partition").unwrap_or("?").to_owned())
+            .or_insert(0) += 1;
+    }
+    out
+}
+
+fn paced_backfill_keeps_at_most_n_runs_in_flight_and_resumes_after_sigterm() {
+    let server = dagster();
+    let release = std::path::PathBuf::from(spec_file("paced-release", "")).with_extension("go");
+    let spec = spec_file("paced", &held_spec("it-paced", 5, 2, &release));
+    let mut child = command(&spec, &server.base_url, POLL)
+        .spawn()
+        .expect("spawn");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let lines = read_until(
+        &mut stderr,
+        "\"event\":\"launched\"",
+        Duration::from_secs(120),
+    );
+    let hash = lines
+        .iter()
+        .find_map(|l| {
+            serde_json::from_str::<Value>(l)
+                .ok()
+                .filter(|e| e["event"] == "request")
+        })
+        .and_then(|e| e["request"].as_str().map(str::to_owned))
+        .expect("request event");
+    // While the runs are held: two in flight, the other three not launched.
+    let started = Instant::now();
+    let mut seen = 0;
+    while started.elapsed() < Duration::from_secs(90) {
+        let runs = runs_tagged(server, "dagster-scripts/request", &hash);
+        assert!(runs.len() <= 2, "more than 2 runs launched: {runs:?}");
+        assert!(in_flight(&runs).len() <= 2, "{runs:?}");
+        seen = runs.iter().filter(|r| r["status"] == "STARTED").count();
+        if seen == 2 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert_eq!(seen, 2, "two runs in progress while held");
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        runs_tagged(server, "dagster-scripts/request", &hash).len(),
+        2
+    );
+
+    // SIGTERM: the runner stops; the held runs keep going.
+    assert!(
+        Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status()
+            .expect("kill")
+            .success()
+    );
+    let stopped = wait(child, Duration::from_secs(10));
+    assert_eq!(stopped.code, Some(143), "{stopped:?}");
+
+    // A new runner resumes: nothing launched again while the two are held.
+    let resumed = command(&spec, &server.base_url, POLL)
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(Duration::from_secs(5));
+    let runs = runs_tagged(server, "dagster-scripts/request", &hash);
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    std::fs::write(&release, "go").expect("release");
+    let ran = wait(resumed, FOLLOW_LIMIT);
+    ran.assert_code(0);
+    let runs = runs_tagged(server, "dagster-scripts/request", &hash);
+    assert_eq!(runs.len(), 5, "{runs:?}");
+    let mut keys: Vec<&str> = runs
+        .iter()
+        .filter_map(|r| tag(r, "dagster/partition"))
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "2024-01-01",
+            "2024-01-02",
+            "2024-01-03",
+            "2024-01-04",
+            "2024-01-05"
+        ]
+    );
+    for r in &runs {
+        assert_eq!(r["status"], "SUCCESS", "{r}");
+        assert_eq!(tag(r, "dagster-scripts/paced"), Some("2"), "{r}");
+        assert_eq!(tag(r, "dagster-scripts/issue"), Some("it-paced"), "{r}");
+        assert_eq!(
+            tag(r, "dagster/partition_set"),
+            Some("held_job_partition_set"),
+            "{r}"
+        );
+        assert!(tag(r, "dagster/backfill").is_none(), "{r}");
+    }
+    assert_eq!(ran.event("launched").len(), 3, "{}", ran.stderr);
+    assert!(
+        server
+            .backfills_tagged("dagster-scripts/request", &hash)
+            .is_empty()
+    );
+
+    // The Job again: nothing launched, exit 0.
+    let again = follow(&spec);
+    again.assert_code(0);
+    assert!(again.event("launched").is_empty(), "{}", again.stderr);
+    assert_eq!(
+        runs_tagged(server, "dagster-scripts/request", &hash).len(),
+        5
+    );
+}
+
+fn two_pacing_runners_at_once_launch_each_partition_once() {
+    let server = dagster();
+    let release = std::path::PathBuf::from(spec_file("twins-release", "")).with_extension("go");
+    let spec = spec_file("paced-twins", &held_spec("it-paced-twins", 3, 2, &release));
+    let a = command(&spec, &server.base_url, POLL)
+        .spawn()
+        .expect("spawn");
+    let b = command(&spec, &server.base_url, POLL)
+        .spawn()
+        .expect("spawn");
+    // Let both launch and settle while the runs are held, then release them.
+    std::thread::sleep(Duration::from_secs(20));
+    std::fs::write(&release, "go").expect("release");
+    let (a, b) = (wait(a, FOLLOW_LIMIT), wait(b, FOLLOW_LIMIT));
+    a.assert_code(0);
+    b.assert_code(0);
+    let runs = runs_tagged(server, "dagster-scripts/request", &a.hash());
+    let live = live_by_partition(&runs);
+    assert_eq!(
+        live,
+        [("2024-01-01", 1), ("2024-01-02", 1), ("2024-01-03", 1)]
+            .map(|(k, n)| (k.to_owned(), n))
+            .into_iter()
+            .collect(),
+        "{runs:?}"
+    );
+    for r in &runs {
+        assert!(
+            ["SUCCESS", "CANCELED"].contains(&r["status"].as_str().unwrap_or("")),
+            "{r}"
+        );
+    }
+}
+
+fn a_cancelled_run_stops_the_pacing_runner() {
+    let server = dagster();
+    let release = std::path::PathBuf::from(spec_file("cancel-release", "")).with_extension("go");
+    let spec = spec_file(
+        "paced-cancel",
+        &held_spec("it-paced-cancel", 3, 1, &release),
+    );
+    let dry = run(
+        &spec,
+        &server.base_url,
+        &["--dry-run"],
+        Duration::from_secs(120),
+    );
+    dry.assert_code(0);
+    let plan: Value = serde_json::from_str(dry.stdout.trim()).expect("the plan as JSON");
+    assert_eq!(plan["mutation"], "launchRun", "{plan}");
+    assert_eq!(plan["variables"]["max_concurrent_runs"], 1, "{plan}");
+    assert_eq!(
+        plan["variables"]["runs"].as_array().map(Vec::len),
+        Some(3),
+        "{plan}"
+    );
+    assert_eq!(
+        plan["variables"]["runs"][1]["executionParams"]["runConfigData"]["ops"]["hold"]["config"]["release_file"],
+        release.display().to_string(),
+        "{plan}"
+    );
+    let child = command(&spec, &server.base_url, POLL)
+        .spawn()
+        .expect("spawn");
+    let hash = dry.hash();
+    let started = Instant::now();
+    let id = loop {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no run started"
+        );
+        let runs = runs_tagged(server, "dagster-scripts/request", &hash);
+        assert!(runs.len() <= 1, "{runs:?}");
+        if let Some(r) = runs.iter().find(|r| r["status"] == "STARTED") {
+            break r["runId"].as_str().expect("runId").to_owned();
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    let answer = server.query(
+        "mutation($id: String!) { terminateRun(runId: $id) { __typename } }",
+        json!({ "id": id }),
+    );
+    assert_eq!(
+        answer["data"]["terminateRun"]["__typename"], "TerminateRunSuccess",
+        "{answer}"
+    );
+    let ran = wait(child, FOLLOW_LIMIT);
+    ran.assert_code(1);
+    let finished = &ran.event("finished")[0];
+    assert!(
+        finished["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("launching no more partitions"),
+        "{finished}"
+    );
+    assert_eq!(finished["canceled_partitions"], json!(["2024-01-01"]));
+    assert_eq!(
+        runs_tagged(server, "dagster-scripts/request", &hash).len(),
+        1
+    );
+    std::fs::write(&release, "go").expect("release");
 }

@@ -16,6 +16,7 @@ mod history;
 mod launch;
 mod listing;
 mod locations;
+mod partition_runs;
 mod partitions;
 mod requests;
 mod run_config;
@@ -36,6 +37,7 @@ pub use history::{
 pub use launch::{launch_backfill, launch_run, reexecute_run};
 pub use listing::{MAX_PAGES, PAGE, list_backfills};
 pub use locations::{Repository, Target, repositories};
+pub use partition_runs::{PartitionRun, partition_runs, partition_runs_document};
 pub use partitions::{Partitions, asset_partitions, job_partitions, partition_tags};
 pub use requests::{
     BATCH, BackfillDetails, LIMIT, LaunchType, PartitionStatuses, Run, RunsTagged,
