@@ -4,7 +4,8 @@
 //! The stages, in the order [`run`] calls them: [`args`] (settings from flags
 //! and the environment) → read the spec (the root library's reader) →
 //! [`existing`] (has Dagster already launched this request?) → [`resolve`]
-//! (what to launch, resolved against Dagster) → [`launch`] → [`follow`] → an
+//! (what to launch, resolved against Dagster) → [`overlap`] (backfills in
+//! flight over the same partitions) → [`launch`] → [`follow`] → an
 //! [`exit::Status`]. Everything that talks to Dagster goes through the root
 //! library's client ([`dagster_scripts::dagster`]), set up by [`client`];
 //! everything a person sees goes through [`log`]. Resolution ([`resolve`],
@@ -18,6 +19,7 @@ pub mod exit;
 pub mod follow;
 pub mod launch;
 pub mod log;
+pub mod overlap;
 pub mod run;
 pub mod signals;
 

@@ -1,5 +1,6 @@
 //! One run of the runner, its stages in order: read the spec, find an
-//! earlier launch ([`existing`]), [`resolve`], [`launch`], [`follow`].
+//! earlier launch ([`existing`]), [`resolve`], settle the [`overlap`]s,
+//! [`launch`], [`follow`].
 //!
 //! The order is what makes a re-applied Job safe: the earlier launch is
 //! looked up by the request's hash before anything else is asked of Dagster,
@@ -16,7 +17,7 @@ use crate::exit::{Error, Status};
 use crate::follow::follow;
 use crate::log::{Event, Format, Level, Logger};
 use crate::resolve::{self, Action};
-use crate::{client, existing, launch};
+use crate::{client, existing, launch, overlap};
 
 /// Runs the request in `settings`, logging to `log`; the exit status.
 pub fn run(settings: &Settings, log: &Logger, stop: Stop) -> Status {
@@ -75,6 +76,8 @@ fn run_inner(settings: &Settings, log: &Logger, stop: Stop) -> Result<Status, Er
         if let Some(handle) = &existing {
             log.emit(Event::info("dry_run", format!("dry run: {handle} already carries this request's hash; a real run would follow it")));
         } else {
+            let choice = resolve::overlap::choice(&spec, settings.on_overlap);
+            overlap::dry_run(&client, log, &spec, &plan, &hash, choice)?;
             log.emit(Event::info("dry_run", "dry run: nothing launched"));
         }
         return Ok(Status::Succeeded);
@@ -91,7 +94,15 @@ fn run_inner(settings: &Settings, log: &Logger, stop: Stop) -> Result<Status, Er
                 log.emit(Event::info("finished", why.clone()).with("exit_code", 0));
                 return Ok(Status::Succeeded);
             }
-            launch::launch(&client, log, &plan, &hash)?
+            let choice = resolve::overlap::choice(&spec, settings.on_overlap);
+            let poll = settings.poll_interval;
+            match overlap::settle(&client, log, &spec, &plan, &hash, choice, poll)? {
+                Some(found) => {
+                    log.emit(Event::info("found", format!("{found} carries this request's hash (launched while waiting): following it instead of launching")).with("id", found.id()));
+                    found
+                }
+                None => launch::launch(&client, log, &plan, &hash)?,
+            }
         }
     };
     if settings.no_wait {

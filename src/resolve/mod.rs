@@ -13,7 +13,8 @@
 //! Only queries are sent here, never a mutation. A refusal is an [`Error`]
 //! naming the spec's value it is about; what is worth telling but no
 //! refusal goes to a [`Notes`]. What a request launched before is found by
-//! [`existing`], by the [`tags`] every launch carries.
+//! [`existing`], by the [`tags`] every launch carries; backfills in flight
+//! over the same partitions by [`overlap`].
 
 pub mod backfill;
 pub mod dry_run;
@@ -22,6 +23,7 @@ pub mod existing;
 pub mod handle;
 pub mod location;
 pub mod notes;
+pub mod overlap;
 pub mod partitions;
 pub mod reexecute;
 pub mod run;
