@@ -81,7 +81,9 @@ pub fn settle(
                     log.emit(with_ids(
                         Event::info(
                             "overlap_wait",
-                            format!("waiting for {listed} to end before launching (on_overlap: wait)"),
+                            format!(
+                                "waiting for {listed} to end before launching (on_overlap: wait)"
+                            ),
                         ),
                         &found,
                     ));
@@ -149,8 +151,5 @@ fn with_ids(event: Event, found: &[InFlight]) -> Event {
             "backfills",
             found.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(),
         )
-        .with(
-            "shared",
-            found.iter().map(|f| f.shared).collect::<Vec<_>>(),
-        )
+        .with("shared", found.iter().map(|f| f.shared).collect::<Vec<_>>())
 }

@@ -5,7 +5,7 @@
 //!   will not do on demand (refused connections, resets, 503s, hangs,
 //!   non-JSON bodies, lost launch answers).
 //! * `dagster`: a real `dagster dev` (1.13.27, `tests/dagster/`), shared by
-//!   all its tests.
+//!   all its tests; `overlap` (`on_overlap`) runs against the same one.
 //!
 //! The harness is libtest-mimic rather than libtest so that tests run many at
 //! a time by default: most of them wait on Dagster's 30-second backfill
@@ -16,6 +16,7 @@ mod cli;
 mod dagster;
 mod fake;
 mod faults;
+mod overlap;
 mod support;
 
 fn main() {
@@ -27,6 +28,7 @@ fn main() {
     trials.extend(cli::trials());
     trials.extend(faults::trials());
     trials.extend(dagster::trials());
+    trials.extend(overlap::trials());
     let conclusion = libtest_mimic::run(&args, trials);
     let _ = std::fs::remove_dir_all(support::spec_dir());
     conclusion.exit();
