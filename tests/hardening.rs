@@ -13,7 +13,7 @@ use serde_json::Value;
 use dagster_scripts::read::{Limits, load};
 use dagster_scripts::validate::SchemaValidator;
 
-use crate::support::{SEED, outcome, repo_with, run, temp_dir};
+use crate::support::{SEED, another, outcome, repo_with, run, temp_dir};
 
 fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut files: Vec<_> = fs::read_dir(dir)
@@ -203,7 +203,7 @@ fn yaml_1_1_booleans_are_text_where_text_is_expected() {
 fn odd_file_names_render_and_build() {
     let dir = repo_with(&[
         ("with spaces.yaml", SEED.as_bytes()),
-        ("ünïcode-問題.yml", SEED.replace("34543", "2").as_bytes()),
+        ("ünïcode-問題.yml", another("2").as_bytes()),
     ]);
     let (code, _, err) = outcome(&run(dir.path(), &["render"]));
     assert_eq!(code, 0, "{err}");
@@ -498,12 +498,7 @@ proptest! {
 /// A repository with `n` copies of the seed, `s000.yaml` on, each for its own issue.
 fn repo_of_seeds(n: usize) -> tempfile::TempDir {
     let specs: Vec<(String, String)> = (0..n)
-        .map(|i| {
-            (
-                format!("s{i:03}.yaml"),
-                SEED.replace("34543", &i.to_string()),
-            )
-        })
+        .map(|i| (format!("s{i:03}.yaml"), another(&i.to_string())))
         .collect();
     let files: Vec<(&str, &[u8])> = specs
         .iter()
@@ -690,31 +685,19 @@ fn no_output_line_is_a_workflow_command_but_our_annotations() {
     use std::os::unix::ffi::OsStrExt;
     let name = "a\n::error::pwned.yaml";
     let key = "x\n::stop-commands::t";
-    let with_key = format!(
-        "{}\"x\\n::stop-commands::t\": 1\n",
-        SEED.replace("34543", "2")
-    );
+    let with_key = format!("{}\"x\\n::stop-commands::t\": 1\n", another("2"));
     let dir = repo_with(&[
         (name, SEED.as_bytes()),
-        (
-            "cr\r::warning::x.yaml",
-            SEED.replace("34543", "3").as_bytes(),
-        ),
-        (
-            "sep\u{2028}::notice::x.yaml",
-            SEED.replace("34543", "4").as_bytes(),
-        ),
-        (
-            "nel\u{85}::debug::x/ok.yaml",
-            SEED.replace("34543", "5").as_bytes(),
-        ),
+        ("cr\r::warning::x.yaml", another("3").as_bytes()),
+        ("sep\u{2028}::notice::x.yaml", another("4").as_bytes()),
+        ("nel\u{85}::debug::x/ok.yaml", another("5").as_bytes()),
         ("key.yaml", with_key.as_bytes()),
     ]);
     let d = dir.path();
     let latin1 = d
         .join("specs")
         .join(std::ffi::OsStr::from_bytes(b"caf\xe9.yaml"));
-    fs::write(&latin1, SEED.replace("34543", "6")).unwrap();
+    fs::write(&latin1, another("6")).unwrap();
 
     let mut all = String::new();
     for args in [

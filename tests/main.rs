@@ -10,6 +10,7 @@ mod gitops;
 mod hardening;
 mod msrv;
 mod network;
+mod overlap;
 mod plan_comment;
 mod plan_resolve;
 mod policy;

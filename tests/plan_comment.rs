@@ -8,7 +8,7 @@ use std::fs;
 
 use pulldown_cmark::{Event, Options, Parser, Tag};
 
-use crate::support::{SEED, outcome, repo_with, run};
+use crate::support::{SEED, another, apart, outcome, repo_with, run};
 
 /// Issue references that would act in a comment if written as they are
 /// (and that `check` accepts: no placeholder `<...>`, no quotation mark or
@@ -52,14 +52,17 @@ fn the_plan_comment_holds_no_link_image_or_html_whatever_specs_say() {
         .enumerate()
         .map(|(i, issue)| {
             let q = serde_json::to_string(issue).unwrap();
-            (format!("h{i:02}.yaml"), SEED.replace("\"34543\"", &q))
-        })
-        .chain(HOSTILE_FILES.iter().enumerate().map(|(i, name)| {
             (
-                format!("{name}.yaml"),
-                SEED.replace("34543", &format!("9{i}")),
+                format!("h{i:02}.yaml"),
+                apart(SEED.replace("\"34543\"", &q), i),
             )
-        }))
+        })
+        .chain(
+            HOSTILE_FILES
+                .iter()
+                .enumerate()
+                .map(|(i, name)| (format!("{name}.yaml"), another(&format!("9{i}")))),
+        )
         .collect();
     let files: Vec<(&str, &[u8])> = specs
         .iter()
@@ -183,6 +186,7 @@ fn what_dagster_says_in_the_plan_comment_holds_no_link_image_or_html() {
             status: hostile(i + 6),
             shared: 3,
         }],
+        on_overlap: Some(dagster_scripts::spec::OnOverlap::Wait),
         notes: vec![hostile(i + 7)],
     };
     let answered = Resolution {

@@ -256,9 +256,10 @@ tags:
     assert_eq!(in_flight[0]["id"], id.as_str());
     assert_eq!(in_flight[0]["shared"], 10);
     assert_eq!(in_flight[0]["title"], "dagster-scripts: backfill 92020");
+    assert_eq!(r["on_overlap"], "wait", "no on_overlap, no setting: {r:#}");
     assert!(
         md.contains(&format!(
-            "backfill `dagster-scripts: backfill 92020` `{id}` (`REQUESTED`) targets 10 of these partitions"
+            "backfill `dagster-scripts: backfill 92020` `{id}` (`REQUESTED`) targets 10 of these partitions: the runner waits for it to end, then launches |"
         )),
         "{md}"
     );

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use dagster_scripts::read::yaml::parse_documents;
 
-use crate::support::{SEED, outcome, repo_with, run};
+use crate::support::{SEED, another, apart, outcome, repo_with, run};
 
 /// Every file of `dir` with its bytes.
 fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
@@ -167,7 +167,7 @@ fn rendering_is_byte_identical_across_runs_and_places_and_skips_unchanged_files(
 fn out_tracks_specs_and_never_touches_foreign_files() {
     let dir = repo_with(&[
         ("a.yaml", SEED.as_bytes()),
-        ("b.yaml", SEED.replace("34543", "1").as_bytes()),
+        ("b.yaml", another("1").as_bytes()),
     ]);
     let out = dir.path().join("out");
     fs::create_dir(&out).unwrap();
@@ -196,11 +196,7 @@ fn out_tracks_specs_and_never_touches_foreign_files() {
         "kind: Note\n"
     );
     // A spec whose manifest would overwrite a file the tool did not write: refused, nothing written.
-    fs::write(
-        dir.path().join("specs/notes.yaml"),
-        SEED.replace("34543", "2"),
-    )
-    .unwrap();
+    fs::write(dir.path().join("specs/notes.yaml"), another("2")).unwrap();
     let before = snapshot(&out);
     let (code, _, err) = outcome(&run(dir.path(), &["render"]));
     assert_eq!(code, 2, "{err}");
@@ -215,7 +211,7 @@ fn out_tracks_specs_and_never_touches_foreign_files() {
 fn retired_specs_are_checked_but_not_rendered() {
     let dir = repo_with(&[
         ("a.yaml", SEED.as_bytes()),
-        ("done/old.yaml", SEED.replace("34543", "7").as_bytes()),
+        ("done/old.yaml", another("7").as_bytes()),
     ]);
     render_ok(dir.path(), &[]);
     assert!(!dir.path().join("out/done--old.yaml").exists());
@@ -254,7 +250,7 @@ fn an_invalid_spec_leaves_out_untouched_and_is_reported_like_check() {
 fn render_check_and_plan_show_a_changed_spec() {
     let dir = repo_with(&[
         ("a.yaml", SEED.as_bytes()),
-        ("gone.yaml", SEED.replace("34543", "9").as_bytes()),
+        ("gone.yaml", another("9").as_bytes()),
     ]);
     render_ok(dir.path(), &[]);
     let (code, _, err) = outcome(&run(dir.path(), &["render", "--check"]));
@@ -269,11 +265,7 @@ fn render_check_and_plan_show_a_changed_spec() {
     )
     .unwrap();
     fs::remove_file(dir.path().join("specs/gone.yaml")).unwrap();
-    fs::write(
-        dir.path().join("specs/new.yaml"),
-        SEED.replace("34543", "12"),
-    )
-    .unwrap();
+    fs::write(dir.path().join("specs/new.yaml"), another("12")).unwrap();
     let before = snapshot(&dir.path().join("out"));
     let (code, out, err) = outcome(&run(dir.path(), &["render", "--check"]));
     assert_eq!(code, 1, "{err}");
@@ -358,11 +350,11 @@ fn settings_flags_and_spec_overrides_compose() {
     );
     let dir = repo_with(&[
         ("a.yaml", SEED.as_bytes()),
-        ("b.yaml", spec.replace("34543", "2").as_bytes()),
+        ("b.yaml", apart(spec.replace("34543", "2"), 2).as_bytes()),
     ]);
     fs::write(
         dir.path().join("dagster-scripts.toml"),
-        "namespace = \"data\"\nimage = \"registry.example/runner:1.0\"\nservice_account = \"runner\"\ndeadline = \"6h\"\n[dagster]\nurl = \"http://dagster.data.svc/prefix\"\ntoken_secret = { name = \"dagster-plus\", key = \"token\" }\n[resources.limits]\ncpu = \"1\"\nmemory = \"96Mi\"\n[labels]\nteam = \"data-platform\"\n[annotations]\n\"example.com/owner\" = \"Data platform, room 4\"\n[paths]\nout = \"manifests\"\n",
+        "namespace = \"data\"\nimage = \"registry.example/runner:1.0\"\nservice_account = \"runner\"\ndeadline = \"6h\"\n[dagster]\nurl = \"http://dagster.data.svc/prefix\"\ntoken_secret = { name = \"dagster-plus\", key = \"token\" }\n[resources.limits]\ncpu = \"1\"\nmemory = \"96Mi\"\n[labels]\nteam = \"data-platform\"\n[annotations]\n\"example.com/owner\" = \"Data platform, room 4\"\n[paths]\nout = \"manifests\"\n[runner]\non_overlap = \"refuse\"\n",
     )
     .unwrap();
     render_ok(dir.path(), &["--namespace", "override-ns"]);
@@ -406,6 +398,12 @@ fn settings_flags_and_spec_overrides_compose() {
         .unwrap()
         .1;
     assert_eq!(token["valueFrom"]["secretKeyRef"]["name"], "dagster-plus");
+    let on_overlap = env
+        .iter()
+        .find(|(n, _)| *n == "DAGSTER_SCRIPTS_ON_OVERLAP")
+        .unwrap()
+        .1;
+    assert_eq!(on_overlap["value"], "refuse", "[runner] on_overlap");
     let b = &documents(&dir.path().join("manifests/b.yaml"))[0];
     let c = &b["spec"]["template"]["spec"]["containers"][0];
     assert_eq!(
@@ -598,12 +596,7 @@ fn collect_paths(v: &Value, at: String, out: &mut Vec<String>) {
 fn a_render_killed_at_any_moment_leaves_old_or_new_files_and_the_next_render_repairs() {
     use std::process::{Command, Stdio};
     let old: Vec<(String, String)> = (0..300)
-        .map(|i| {
-            (
-                format!("s{i:03}.yaml"),
-                SEED.replace("34543", &i.to_string()),
-            )
-        })
+        .map(|i| (format!("s{i:03}.yaml"), another(&i.to_string())))
         .collect();
     let new: Vec<(String, String)> = old
         .iter()

@@ -20,15 +20,19 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::support::{SEED, outcome, repo, repo_with, run, tools};
+use crate::support::{SEED, apart, outcome, repo, repo_with, run, tools};
 
 /// The seed for issue `issue`, with `extra` lines under `tags:` and `comment` on top.
 fn seed(issue: u32, comment: &str, extra: &str) -> String {
+    // Each of its own job: many such specs sit in one repository.
     format!(
         "{comment}{}",
-        SEED.replace(
-            "  name: \"34543\"\n",
-            &format!("  name: \"{issue}\"\n{extra}")
+        apart(
+            SEED.replace(
+                "  name: \"34543\"\n",
+                &format!("  name: \"{issue}\"\n{extra}")
+            ),
+            issue
         )
     )
 }

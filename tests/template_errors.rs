@@ -5,15 +5,15 @@
 
 use std::fs;
 
-use crate::support::{SEED, outcome, repo_with, run};
+use crate::support::{SEED, another, outcome, repo_with, run};
 
 /// `render`'s stderr for `template` over three specs, after checking that
 /// `render --check` and `plan` exit 2 with the same diagnostics.
 fn errors(template: &str) -> String {
     let dir = repo_with(&[
         ("a.yaml", SEED.as_bytes()),
-        ("b.yaml", SEED.replace("34543", "2").as_bytes()),
-        ("c.yaml", SEED.replace("34543", "3").as_bytes()),
+        ("b.yaml", another("2").as_bytes()),
+        ("c.yaml", another("3").as_bytes()),
     ]);
     fs::create_dir(dir.path().join("templates")).unwrap();
     fs::write(dir.path().join("templates/job.yaml.tera"), template).unwrap();

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use dagster_scripts::hash::sha256_hex;
 
-use crate::support::{SEED, outcome, repo_with, run};
+use crate::support::{SEED, another, outcome, repo_with, run};
 
 fn render_ok(dir: &Path, args: &[&str]) -> String {
     let mut all = vec!["render"];
@@ -119,7 +119,7 @@ fn a_forged_manifest_is_stale_for_check_a_change_for_plan_and_rewritten_by_rende
 fn the_spelling_of_a_path_changes_no_verdict() {
     let dir = repo_with(&[
         ("a.yaml", SEED.as_bytes()),
-        ("sub/b.yaml", SEED.replace("34543", "2").as_bytes()),
+        ("sub/b.yaml", another("2").as_bytes()),
     ]);
     fs::write(
         dir.path().join("dagster-scripts.toml"),
@@ -186,7 +186,7 @@ fn a_directory_or_symlink_under_a_manifests_name_is_a_conflict_and_nothing_chang
     use std::os::unix::fs::symlink;
     let dir = repo_with(&[
         ("a.yaml", SEED.as_bytes()),
-        ("b.yaml", SEED.replace("34543", "2").as_bytes()),
+        ("b.yaml", another("2").as_bytes()),
     ]);
     render_ok(dir.path(), &[]);
     let out = dir.path().join("out");

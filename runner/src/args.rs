@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use dagster_scripts::read::DEFAULT_MAX_PARTITIONS;
+use dagster_scripts::spec::OnOverlap;
 use dagster_scripts::url::BaseUrl;
 
 use crate::exit::Error;
@@ -38,6 +39,9 @@ Options:
                                 Timeout of one HTTP request [env: DAGSTER_SCRIPTS_REQUEST_TIMEOUT] [default: 60s]
       --log-format FORMAT       human or json [env: DAGSTER_SCRIPTS_LOG_FORMAT] [default: human]
       --max-partitions N        Most partitions one request may select [env: DAGSTER_SCRIPTS_MAX_PARTITIONS] [default: 100000]
+      --on-overlap MODE         wait, refuse or allow: what to do when backfills in flight hold some of the
+                                request's partitions, for a spec without `on_overlap`
+                                [env: DAGSTER_SCRIPTS_ON_OVERLAP] [default: wait]
   -h, --help                    Print this help
   -V, --version                 Print the version
 
@@ -54,9 +58,10 @@ Exit codes:
   0  the request succeeded, or had already succeeded (with --no-wait: it was launched or found)
   1  it ran and failed or was cancelled
   2  the spec or the settings are wrong
-  3  Dagster rejected the request before launching (unknown job, location, partition key, bad run config)
+  3  Dagster rejected the request before launching (unknown job, location, partition key, bad run config),
+     or backfills in flight hold some of its partitions and on_overlap is refuse
   4  Dagster unreachable after retries
-  5  the deadline passed while following
+  5  the deadline passed while following (or while waiting for overlapping backfills to end)
   130/143  stopped by SIGINT/SIGTERM; what was launched keeps running and the next run finds it
 ";
 
@@ -92,6 +97,9 @@ pub struct Settings {
     pub log_format: Format,
     /// Most partitions one request may select (the compiler's `max_partitions`).
     pub max_partitions: u64,
+    /// What to do about backfills in flight over the request's partitions,
+    /// for a spec without `on_overlap` (wait when unset).
+    pub on_overlap: Option<OnOverlap>,
     /// Why the URL deserves a warning, if it does (a token over plain http).
     pub url_warning: Option<String>,
     /// Resolve and print, launch nothing.
@@ -153,6 +161,7 @@ where
             "--request-timeout" => flags.request_timeout = Some(value()?),
             "--log-format" => flags.log_format = Some(value()?),
             "--max-partitions" => flags.max_partitions = Some(value()?),
+            "--on-overlap" => flags.on_overlap = Some(value()?),
             _ => {
                 return Err(Error::invalid(format!(
                     "unknown option `{text}` (see --help)"
@@ -227,6 +236,19 @@ where
                 ))
             })?,
     };
+    let on_overlap = match pick(flags.on_overlap, "DAGSTER_SCRIPTS_ON_OVERLAP") {
+        None => None,
+        Some(v) => Some(match v.trim() {
+            "wait" => OnOverlap::Wait,
+            "refuse" => OnOverlap::Refuse,
+            "allow" => OnOverlap::Allow,
+            _ => {
+                return Err(Error::invalid(format!(
+                    "DAGSTER_SCRIPTS_ON_OVERLAP: `{v}` is not wait, refuse or allow"
+                )));
+            }
+        }),
+    };
     let token = env("DAGSTER_API_TOKEN")
         .filter(|t| !t.trim().is_empty())
         .map(|t| t.trim().to_owned());
@@ -236,6 +258,7 @@ where
         endpoint: base.endpoint(),
         url_warning: base.token_warning(token.is_some()),
         max_partitions,
+        on_overlap,
         token,
         timeout,
         poll_interval,
@@ -265,6 +288,7 @@ struct Flags {
     request_timeout: Option<String>,
     log_format: Option<String>,
     max_partitions: Option<String>,
+    on_overlap: Option<String>,
     dry_run: bool,
     no_wait: bool,
 }
@@ -412,6 +436,7 @@ mod tests {
                 ],
             ),
             (vec!["--max-partitions", "0", "spec.yaml"], url.to_vec()),
+            (vec!["--on-overlap", "later", "spec.yaml"], url.to_vec()),
             (
                 vec!["spec.yaml"],
                 vec![
@@ -448,6 +473,26 @@ mod tests {
             &[("DAGSTER_URL", "http://x")],
         );
         assert_eq!(s.max_partitions, 3);
+        let s = settings(
+            &["--on-overlap", "refuse", "spec.yaml"],
+            &[
+                ("DAGSTER_URL", "http://x"),
+                ("DAGSTER_SCRIPTS_ON_OVERLAP", "allow"),
+            ],
+        );
+        assert_eq!(s.on_overlap, Some(OnOverlap::Refuse), "the flag wins");
+        let s = settings(
+            &["spec.yaml"],
+            &[
+                ("DAGSTER_URL", "http://x"),
+                ("DAGSTER_SCRIPTS_ON_OVERLAP", "allow"),
+            ],
+        );
+        assert_eq!(s.on_overlap, Some(OnOverlap::Allow));
+        assert_eq!(
+            settings(&["spec.yaml"], &[("DAGSTER_URL", "http://x")]).on_overlap,
+            None
+        );
         assert_eq!(
             settings(&["spec.yaml"], &[("DAGSTER_URL", "http://x")]).max_partitions,
             DEFAULT_MAX_PARTITIONS

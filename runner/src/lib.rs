@@ -4,9 +4,10 @@
 //! The stages, in the order [`run`] calls them: [`args`] (settings from flags
 //! and the environment) → read the spec (the root library's reader) →
 //! [`existing`] (has Dagster already launched this request?) → [`resolve`]
-//! (what to launch, resolved against Dagster) → [`launch`] → [`follow`] (or
-//! [`pace`] for a request with `max_concurrent_runs`) → an [`exit::Status`];
-//! a cancellation resolves, then [`cancel`]s and follows. Everything that talks to Dagster goes through the root
+//! (what to launch, resolved against Dagster) → [`overlap`] (backfills in
+//! flight over the same partitions) → [`launch`] → [`follow`] (or [`pace`]
+//! for a request with `max_concurrent_runs`) → an [`exit::Status`]; a
+//! cancellation resolves, then [`cancel`]s and follows. Everything that talks to Dagster goes through the root
 //! library's client ([`dagster_scripts::dagster`]), set up by [`client`];
 //! everything a person sees goes through [`log`]. Resolution ([`resolve`],
 //! [`existing`], [`handle`], [`tags`]) lives in the root library, which
@@ -20,6 +21,7 @@ pub mod exit;
 pub mod follow;
 pub mod launch;
 pub mod log;
+pub mod overlap;
 pub mod pace;
 pub mod run;
 pub mod signals;

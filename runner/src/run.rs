@@ -1,6 +1,7 @@
 //! One run of the runner, its stages in order: read the spec, find an
-//! earlier launch ([`existing`]), [`resolve`], [`launch`], [`follow`] (or,
-//! for a request with `max_concurrent_runs`, [`pace`]).
+//! earlier launch ([`existing`]), [`resolve`], settle the [`overlap`]s,
+//! [`launch`], [`follow`] (or, for a request with `max_concurrent_runs`,
+//! [`pace`]).
 //!
 //! The order is what makes a re-applied Job safe: the earlier launch is
 //! looked up by the request's hash before anything else is asked of Dagster,
@@ -17,7 +18,7 @@ use crate::exit::{Error, Status};
 use crate::follow::follow;
 use crate::log::{Event, Format, Level, Logger};
 use crate::resolve::{self, Action};
-use crate::{cancel, client, existing, launch, pace};
+use crate::{cancel, client, existing, launch, overlap, pace};
 
 /// Runs the request in `settings`, logging to `log`; the exit status.
 pub fn run(settings: &Settings, log: &Logger, stop: Stop) -> Status {
@@ -79,6 +80,8 @@ fn run_inner(settings: &Settings, log: &Logger, stop: Stop) -> Result<Status, Er
         if let Some(handle) = &existing {
             log.emit(Event::info("dry_run", format!("dry run: {handle} already carries this request's hash; a real run would follow it")));
         } else {
+            let choice = resolve::overlap::choice(&spec, settings.on_overlap);
+            overlap::dry_run(&client, log, &spec, &plan, &hash, choice)?;
             log.emit(Event::info("dry_run", "dry run: nothing launched"));
         }
         return Ok(Status::Succeeded);
@@ -95,10 +98,20 @@ fn run_inner(settings: &Settings, log: &Logger, stop: Stop) -> Result<Status, Er
                 log.emit(Event::info("finished", why.clone()).with("exit_code", 0));
                 return Ok(Status::Succeeded);
             }
-            if let Some(status) = pace::paced(&client, log, settings, &plan, &hash)? {
-                return Ok(status);
+            let choice = resolve::overlap::choice(&spec, settings.on_overlap);
+            let poll = settings.poll_interval;
+            match overlap::settle(&client, log, &spec, &plan, &hash, choice, poll)? {
+                Some(found) => {
+                    log.emit(Event::info("found", format!("{found} carries this request's hash (launched while waiting): following it instead of launching")).with("id", found.id()));
+                    found
+                }
+                None => {
+                    if let Some(status) = pace::paced(&client, log, settings, &plan, &hash)? {
+                        return Ok(status);
+                    }
+                    launch::launch(&client, log, &plan, &hash)?
+                }
             }
-            launch::launch(&client, log, &plan, &hash)?
         }
     };
     if settings.no_wait {

@@ -155,15 +155,21 @@ fn relative_to(path: &Path, root: &Path) -> Option<PathBuf> {
 
 /// The specs under `specs_dir`, other than those in `claims`, that may take
 /// part in a conflict with them: those answering or re-executing one of their
-/// issues. A spec is parsed only if its text holds one of those issues (or an
-/// escape, which could spell one): `check FILE` stays fast in a repository of
-/// thousands of specs.
+/// issues, and those of one of their jobs or assets (which may overlap them).
+/// A spec is parsed only if its text holds one of those issues, jobs or assets
+/// (or an escape, which could spell one): `check FILE` stays fast in a
+/// repository of thousands of specs.
 fn others_claiming(specs_dir: &Path, claims: &[Claim]) -> Vec<Claim> {
     let (found, _) = discover(specs_dir);
     let known: BTreeSet<PathBuf> = claims.iter().filter_map(|c| identity(&c.path)).collect();
     let issues: BTreeSet<&str> = claims
         .iter()
         .flat_map(|c| std::iter::once(c.issue.as_str()).chain(c.rerun_of.as_deref()))
+        .collect();
+    let targets: BTreeSet<&str> = claims
+        .iter()
+        .filter_map(|c| c.selection.as_ref())
+        .flat_map(|s| s.words())
         .collect();
     let candidates: Vec<PathBuf> = found
         .into_iter()
@@ -174,6 +180,7 @@ fn others_claiming(specs_dir: &Path, claims: &[Claim]) -> Vec<Claim> {
         let mentions = bytes.contains(&b'\\')
             || issues
                 .iter()
+                .chain(&targets)
                 .any(|i| bytes.windows(i.len()).any(|w| w == i.as_bytes()));
         if !mentions {
             return None;
@@ -186,7 +193,11 @@ fn others_claiming(specs_dir: &Path, claims: &[Claim]) -> Vec<Claim> {
             || claim
                 .rerun_of
                 .as_deref()
-                .is_some_and(|r| issues.contains(r));
+                .is_some_and(|r| issues.contains(r))
+            || claim
+                .selection
+                .as_ref()
+                .is_some_and(|s| s.words().iter().any(|w| targets.contains(w)));
         related.then_some(claim)
     })
     .into_iter()

@@ -82,7 +82,13 @@ fn resolve(
     err: &mut impl Write,
 ) -> Result<Resolution, Outcome> {
     let limits = Limits::from_settings(settings);
-    match resolved::resolve(ask.client, ask.url, entries, &limits) {
+    match resolved::resolve(
+        ask.client,
+        ask.url,
+        entries,
+        &limits,
+        settings.runner.on_overlap,
+    ) {
         Ok(r) => {
             if let Asked::Unreachable(why) = &r.asked {
                 let _ = writeln!(

@@ -102,6 +102,7 @@ codes! {
     Conflict = "E023", "conflict", "Two specs would be rendered to the same file or are one request, a `rerun_of` names an issue two specs answer, or `out/` holds something the tool did not write under that name (another file, a directory, a symlink).";
     FileName = "E024", "file-name", "A spec's file or folder name is not UTF-8 or holds a control or line-break character (it could not be shown on one line of a log).";
     Dagster = "E025", "dagster", "`plan --resolve`: Dagster refuses the request as the runner would send it (no such job or code location, a partition key it does not have, a run config that does not fit the job, nothing to re-execute).";
+    Overlap = "E026", "overlap", "Two active specs select some of the same partitions of the same job (or the same assets), and neither says `on_overlap: allow`.";
     Internal = "E099", "internal", "The schema and the typed model disagree: a bug in dagster-scripts.";
 }
 

@@ -217,6 +217,7 @@ fn resolved_json(r: &Resolved) -> Value {
         "launch": launch,
         "why": why,
         "in_flight": r.in_flight.iter().map(|f| json!({ "id": f.id, "title": f.title, "status": f.status, "shared": f.shared })).collect::<Vec<_>>(),
+        "on_overlap": r.on_overlap.map(|o| o.as_str()),
         "notes": r.notes,
     })
 }
@@ -294,11 +295,17 @@ pub fn markdown_resolved(resolution: &Resolution) -> String {
                 )
             })
             .collect();
+        let mut in_flight = in_flight.join("; ");
+        if let (Some(choice), false) = (r.on_overlap, r.in_flight.is_empty()) {
+            in_flight.push_str(&format!(
+                ": {}",
+                crate::resolve::overlap::verdict(choice, &r.in_flight)
+            ));
+        }
         text.push_str(&format!(
-            "| {} | {place} | {} | {succeeded} | {effect} | {} |\n",
+            "| {} | {place} | {} | {succeeded} | {effect} | {in_flight} |\n",
             code(&r.file),
             r.partitions,
-            in_flight.join("; ")
         ));
     }
     let notes: Vec<String> = answers

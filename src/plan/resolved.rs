@@ -26,8 +26,9 @@ use crate::diagnostic::report::Summary;
 use crate::diagnostic::{Code, Diagnostic, Lines, Span};
 use crate::read::{Limits, Loaded, load, read_capped, yaml};
 use crate::resolve::handle::Handle;
-use crate::resolve::{self, Action, Kept, existing, tags};
-use crate::spec::Spec;
+pub use crate::resolve::overlap::InFlight;
+use crate::resolve::{self, Action, Kept, existing, overlap};
+use crate::spec::{OnOverlap, Spec};
 
 /// What asking Dagster found, for the comment.
 #[derive(Clone, Debug, PartialEq)]
@@ -68,6 +69,9 @@ pub struct Resolved {
     pub effect: Effect,
     /// Backfills not yet ended that target some of the same partitions.
     pub in_flight: Vec<InFlight>,
+    /// What the runner does about them (`on_overlap`, the spec's or the
+    /// settings'), when it looks (not for a re-execution).
+    pub on_overlap: Option<OnOverlap>,
     /// What else resolving had to say (several launches carry the hash, ...).
     pub notes: Vec<String>,
 }
@@ -91,32 +95,22 @@ pub enum Effect {
     Nothing(String),
 }
 
-/// A backfill not yet ended that targets some of a request's partitions.
-#[derive(Clone, Debug, PartialEq)]
-pub struct InFlight {
-    /// Its id.
-    pub id: String,
-    /// Its title, if it has one.
-    pub title: Option<String>,
-    /// Its status.
-    pub status: String,
-    /// How many of the request's partitions it targets too.
-    pub shared: usize,
-}
-
 /// Resolves every added or changed request of `entries` against the
 /// Dagster at `dagster` (through `client`), each spec read again with
-/// `limits` (its partitions capped at `limits.max_partitions`). The
-/// problems Dagster finds, located in the specs, are the error.
+/// `limits` (its partitions capped at `limits.max_partitions`), a spec
+/// without `on_overlap` taking `on_overlap` (the settings'). The problems
+/// Dagster finds, located in the specs, are the error.
 pub fn resolve(
     client: &Client,
     dagster: &str,
     entries: &[Entry],
     limits: &Limits,
+    on_overlap: Option<OnOverlap>,
 ) -> Result<Resolution, Summary> {
     let mut asker = Asker {
         client,
         active: None,
+        on_overlap,
     };
     let mut answered = Vec::new();
     let mut problems = Summary::default();
@@ -196,6 +190,7 @@ fn locate(path: &Path, loaded: &Loaded, e: &resolve::Error, dagster: &str) -> Di
 struct Asker<'a> {
     client: &'a Client,
     active: Option<Vec<Active>>,
+    on_overlap: Option<OnOverlap>,
 }
 
 impl Asker<'_> {
@@ -235,6 +230,7 @@ impl Asker<'_> {
                     succeeded: None,
                     effect: follows,
                     in_flight: Vec::new(),
+                    on_overlap: None,
                     notes,
                 });
             }
@@ -267,6 +263,9 @@ impl Asker<'_> {
             Err(e) => return Err(e.into()),
         };
         let in_flight = self.in_flight(spec, &plan, &hash)?;
+        // The runner looks only before launching anew.
+        let on_overlap = (matches!(effect, Effect::Launches(_)) && overlap::applies(spec, &plan))
+            .then(|| overlap::choice(spec, self.on_overlap));
         notes.extend(kept.take().into_iter().map(|n| n.message));
         Ok(Resolved {
             file: file.to_owned(),
@@ -281,6 +280,7 @@ impl Asker<'_> {
             succeeded,
             effect,
             in_flight,
+            on_overlap,
             notes,
         })
     }
@@ -327,17 +327,7 @@ impl Asker<'_> {
             Some(a) => a,
             None => self.active.insert(ops::active_backfills(self.client)?),
         };
-        let assets: Vec<&str> = match spec {
-            Spec::AssetBackfill(_) => plan.assets.iter().map(String::as_str).collect(),
-            _ => Vec::new(),
-        };
-        Ok(overlapping(
-            active,
-            plan.target.as_ref(),
-            &assets,
-            &plan.keys,
-            hash,
-        ))
+        Ok(overlap::among(active, spec, plan, hash))
     }
 }
 
@@ -349,41 +339,6 @@ pub fn count_succeeded(keys: &[String], statuses: &[(String, Option<String>)]) -
         .map(|(k, _)| k.as_str())
         .collect();
     keys.iter().filter(|k| done.contains(k.as_str())).count()
-}
-
-/// Among `active` backfills, those not carrying request `hash` that target
-/// some of `keys` of the job at `target` (or of one of `assets`), each with
-/// how many of them.
-pub fn overlapping(
-    active: &[Active],
-    target: Option<&Target>,
-    assets: &[&str],
-    keys: &[String],
-    hash: &str,
-) -> Vec<InFlight> {
-    let wanted: HashSet<&str> = keys.iter().map(String::as_str).collect();
-    active
-        .iter()
-        .filter(|b| ops::tag(&b.tags, tags::REQUEST) != Some(hash))
-        .filter(|b| match (target, &b.target) {
-            (Some(t), Some(theirs)) => t == theirs,
-            _ => b.assets.iter().any(|a| assets.contains(&a.as_str())),
-        })
-        .filter_map(|b| {
-            let shared = b
-                .partitions
-                .iter()
-                .filter(|k| wanted.contains(k.as_str()))
-                .collect::<HashSet<_>>()
-                .len();
-            (shared > 0).then(|| InFlight {
-                id: b.id.clone(),
-                title: b.title.clone(),
-                status: b.status.clone(),
-                shared,
-            })
-        })
-        .collect()
 }
 
 /// What the Job does with a paced request (`max_concurrent_runs`): `n` runs,
@@ -410,18 +365,9 @@ fn paced_note(client: &Client, hash: &str, n: usize, limit: u32) -> Result<Strin
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dagster::ops::Tag;
 
     fn keys(k: &[&str]) -> Vec<String> {
         k.iter().map(|k| (*k).to_owned()).collect()
-    }
-
-    fn job(name: &str) -> Target {
-        Target {
-            location: "loc".into(),
-            repository: "__repository__".into(),
-            job: name.into(),
-        }
     }
 
     #[test]
@@ -434,37 +380,5 @@ mod tests {
         ];
         assert_eq!(count_succeeded(&keys(&["a", "b", "c", "d"]), &statuses), 1);
         assert_eq!(count_succeeded(&[], &statuses), 0);
-    }
-
-    #[test]
-    fn a_backfill_in_flight_counts_when_it_shares_partitions_of_the_same_target() {
-        let active =
-            |id: &str, target: Option<Target>, assets: &[&str], parts: &[&str], hash: &str| {
-                Active {
-                    id: id.into(),
-                    status: "REQUESTED".into(),
-                    title: Some(format!("title {id}")),
-                    target,
-                    assets: assets.iter().map(|a| (*a).to_owned()).collect(),
-                    partitions: keys(parts),
-                    tags: vec![Tag {
-                        key: tags::REQUEST.into(),
-                        value: hash.into(),
-                    }],
-                }
-            };
-        let all = [
-            active("same", Some(job("j")), &[], &["a", "b", "x", "a"], "other"),
-            active("own", Some(job("j")), &[], &["a"], "mine"),
-            active("other_job", Some(job("k")), &[], &["a"], "other"),
-            active("disjoint", Some(job("j")), &[], &["x"], "other"),
-            active("assets", None, &["m/n"], &["b"], "other"),
-        ];
-        let found = overlapping(&all, Some(&job("j")), &[], &keys(&["a", "b"]), "mine");
-        assert_eq!(found.len(), 1, "{found:?}");
-        assert_eq!((found[0].id.as_str(), found[0].shared), ("same", 2));
-        let found = overlapping(&all, None, &["m/n"], &keys(&["a", "b"]), "mine");
-        let ids: Vec<&str> = found.iter().map(|f| f.id.as_str()).collect();
-        assert_eq!(ids, ["assets"]);
     }
 }

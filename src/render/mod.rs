@@ -258,7 +258,7 @@ impl JobVariables {
             "requests": { "cpu": pick(req.cpu.as_ref(), &s.resources.requests.cpu), "memory": pick(req.memory.as_ref(), &s.resources.requests.memory) },
             "limits": { "cpu": pick(lim.cpu.as_ref(), &s.resources.limits.cpu), "memory": pick(lim.memory.as_ref(), &s.resources.limits.memory) },
         });
-        let env = [
+        let mut env = vec![
             ("DAGSTER_URL", s.dagster.url.to_string()),
             (
                 "DAGSTER_SCRIPTS_TIMEOUT",
@@ -269,6 +269,10 @@ impl JobVariables {
                 s.max_partitions.to_string(),
             ),
         ];
+        // Only when set: without it the runner waits, and the Jobs render as before.
+        if let Some(o) = s.runner.on_overlap {
+            env.push(("DAGSTER_SCRIPTS_ON_OVERLAP", o.as_str().to_owned()));
+        }
         let runner = json!({
             "command": RUNNER_COMMAND,
             "mount_path": SPEC_MOUNT,

@@ -19,6 +19,7 @@
 //! partition statuses say are missing or failed.
 //! A request with `max_concurrent_runs` is launched partition by partition
 //! ([`paced`]).
+//! Backfills in flight over the same partitions are found by [`overlap`].
 
 pub mod assets;
 pub mod backfill;
@@ -30,6 +31,7 @@ pub mod handle;
 pub mod location;
 pub mod materialize;
 pub mod notes;
+pub mod overlap;
 pub mod paced;
 pub mod partitions;
 pub mod reexecute;

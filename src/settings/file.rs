@@ -158,6 +158,14 @@ mod tests {
             (Code::UnknownKey, 3),
             "{e}"
         );
+        std::fs::write(&path, "[runner]\non_overlap = \"sometimes\"\n").unwrap();
+        let e = Settings::load(&path, true).unwrap_err();
+        assert_eq!(
+            (e.code, e.span.unwrap().start.line),
+            (Code::InvalidValue, 2),
+            "{e}"
+        );
+        assert!(e.message.contains("`wait`, `refuse`"), "{e}");
         std::fs::write(&path, "[paths]\nout = \"manifests\"\n").unwrap();
         let s = Settings::load(&path, true).unwrap();
         assert_eq!(s.paths.out, dir.path().join("manifests"));

@@ -19,7 +19,7 @@ pub use crate::kube::{DnsLabel, DnsSubdomain, ImageRef, LabelKey, LabelValue};
 pub use http_url::HttpUrl;
 
 use crate::read::{DEFAULT_MAX_PARTITIONS, Limits};
-use crate::spec::{Deadline, Quantity};
+use crate::spec::{Deadline, OnOverlap, Quantity};
 
 /// The settings file's name, at the repository root.
 pub const SETTINGS_FILE: &str = "dagster-scripts.toml";
@@ -61,6 +61,20 @@ pub struct Settings {
     pub annotations: BTreeMap<LabelKey, String>,
     /// Where specs, templates and manifests live, relative to the settings file.
     pub paths: Paths,
+    /// What the runner does where a spec does not say.
+    pub runner: Runner,
+}
+
+/// `[runner]`: the runner's defaults for what a spec may leave out, passed
+/// to it in the Job's environment (only when set, so a repository without
+/// them renders the Jobs it always did).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Runner {
+    /// What to do when backfills in flight hold some of a request's
+    /// partitions, for a spec without `on_overlap` (`DAGSTER_SCRIPTS_ON_OVERLAP`;
+    /// the runner waits when unset).
+    pub on_overlap: Option<OnOverlap>,
 }
 
 /// The Dagster endpoint the runner calls, and where it runs in the cluster.
@@ -232,6 +246,7 @@ impl Default for Settings {
             labels: BTreeMap::new(),
             annotations: BTreeMap::new(),
             paths: Paths::default(),
+            runner: Runner::default(),
         }
     }
 }

@@ -1,13 +1,16 @@
 //! Stage "validate", across files: a request is made once.
 //!
 //! Two active specs of the same request (a copied file) are refused, since
-//! their two Jobs could both launch it; and a `rerun_of` naming an issue
+//! their two Jobs could both launch it; a `rerun_of` naming an issue
 //! that more than one spec (`done/` included) answers is refused, since the
-//! runner could not tell which of their launches to re-execute.
+//! runner could not tell which of their launches to re-execute; and two
+//! active specs selecting the same partitions of one job or asset are
+//! refused ([`overlap`](super::overlap)), unless one says `on_overlap: allow`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use super::overlap::{Selection, Target, overlap};
 use crate::diagnostic::{Code, Diagnostic, Lines, Span};
 use crate::read::read_capped;
 use crate::spec::Spec;
@@ -23,6 +26,8 @@ pub struct Claim {
     pub rerun_of: Option<String>,
     /// Whether it is under `done/` (checked, not rendered).
     pub retired: bool,
+    /// What it selects, when that is known before launch.
+    pub selection: Option<Selection>,
 }
 
 impl Claim {
@@ -36,6 +41,7 @@ impl Claim {
                 _ => None,
             },
             retired,
+            selection: Selection::of(spec),
         }
     }
 }
@@ -120,8 +126,88 @@ pub fn conflicts(claims: &[Claim]) -> Vec<(PathBuf, Diagnostic)> {
             out.push(me.at_name(message, hint));
         }
     }
+    out.extend(overlaps(claims));
     out.sort_by(|a, b| (&a.0, a.1.span).cmp(&(&b.0, b.1.span)));
     out.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+    out
+}
+
+/// Two active specs whose selections overlap ([`overlap`]), neither saying
+/// `on_overlap: allow`: a diagnostic on each, at its partitions, naming the
+/// other at its own and the partitions both select. Two specs of one
+/// request are [`conflicts`]' first rule, not this one.
+fn overlaps(claims: &[Claim]) -> Vec<(PathBuf, Diagnostic)> {
+    // Only specs of one job or sharing an asset can overlap: pairs within those groups.
+    let mut by_word: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, c) in claims.iter().enumerate() {
+        let Some(s) = c.selection.as_ref().filter(|s| !c.retired && !s.allowed) else {
+            continue;
+        };
+        for w in s.words() {
+            by_word.entry(w).or_default().push(i);
+        }
+    }
+    let mut pairs = BTreeSet::new();
+    for group in by_word.values() {
+        for (n, &i) in group.iter().enumerate() {
+            for &j in &group[n + 1..] {
+                if claims[i].path != claims[j].path {
+                    pairs.insert((i.min(j), i.max(j)));
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    // Each file read again once, however many specs it overlaps.
+    let mut located: BTreeMap<usize, Located> = BTreeMap::new();
+    for (i, j) in pairs {
+        let (a, b) = (&claims[i], &claims[j]);
+        let (Some(sa), Some(sb)) = (&a.selection, &b.selection) else {
+            continue;
+        };
+        let Some(shared) = overlap(sa, sb) else {
+            continue;
+        };
+        for k in [i, j] {
+            located.entry(k).or_insert_with(|| locate(&claims[k].path));
+        }
+        let (Some(la), Some(lb)) = (located.get(&i), located.get(&j)) else {
+            continue;
+        };
+        if la.hash.is_some() && la.hash == lb.hash {
+            continue;
+        }
+        let hint = if sa.kind == "run" || sb.kind == "run" {
+            "two launches over the same partitions waste compute and race each other's writes: make the selections disjoint, or move the finished spec to specs/done/; if both must run, write `on_overlap: allow` on the backfill (its runner then launches even while the other is in flight)"
+        } else {
+            "two launches over the same partitions waste compute and race each other's writes: make the selections disjoint, or move the finished spec to specs/done/; if both must run, write `on_overlap: allow` on either spec (its runner then launches even while the other is in flight)"
+        };
+        let on = match &sa.target {
+            Target::Job { job, .. } => format!(" of job `{job}`"),
+            Target::Assets(_) => String::new(),
+        };
+        let assets = match shared.assets.as_slice() {
+            [] => String::new(),
+            [one] => format!(" on asset `{one}`"),
+            many => format!(
+                " on assets {}",
+                many.iter()
+                    .map(|a| format!("`{a}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        let what = shared.describe();
+        for (me, mine, other, theirs) in [(la, sa, lb, sb), (lb, sb, la, sa)] {
+            let message = format!(
+                "this {}{on} overlaps the {} at {}{assets}: {what}",
+                mine.kind,
+                theirs.kind,
+                other.partitions_at()
+            );
+            out.push(me.at_partitions(message, hint));
+        }
+    }
     out
 }
 
@@ -155,6 +241,7 @@ struct Located {
     path: PathBuf,
     name: Option<(Span, Option<String>)>,
     rerun: Option<(Span, Option<String>)>,
+    partitions: Option<(Span, Option<String>)>,
     hash: Option<String>,
 }
 
@@ -177,6 +264,11 @@ impl Located {
         self.at(self.rerun.as_ref())
     }
 
+    /// `path:line:col` of its partitions (`tags.partitions`, a run's `tags.partition`).
+    fn partitions_at(&self) -> String {
+        self.at(self.partitions.as_ref().or(self.name.as_ref()))
+    }
+
     fn diagnostic(
         &self,
         place: Option<&(Span, Option<String>)>,
@@ -195,6 +287,16 @@ impl Located {
         self.diagnostic(self.name.as_ref(), message, hint)
     }
 
+    fn at_partitions(&self, message: String, hint: &str) -> (PathBuf, Diagnostic) {
+        let (path, mut d) = self.diagnostic(
+            self.partitions.as_ref().or(self.name.as_ref()),
+            message,
+            hint,
+        );
+        d.code = Code::Overlap;
+        (path, d)
+    }
+
     fn at_rerun(&self, message: String, hint: &str) -> (PathBuf, Diagnostic) {
         self.diagnostic(self.rerun.as_ref(), message, hint)
     }
@@ -205,6 +307,7 @@ fn locate(path: &Path) -> Located {
         path: path.to_owned(),
         name: None,
         rerun: None,
+        partitions: None,
         hash: None,
     };
     let Ok(bytes) = read_capped(path) else {
@@ -225,6 +328,14 @@ fn locate(path: &Path) -> Located {
     };
     located.name = place("/tags/name");
     located.rerun = place("/rerun_of");
+    // The key (`partitions:`), whose line names what the span points at.
+    located.partitions = ["/tags/partitions", "/tags/partition"]
+        .into_iter()
+        .find(|p| document.value.pointer(p).is_some())
+        .map(|p| {
+            let span = document.spans.key(p);
+            (span, lines.get(span.start.line).map(str::to_owned))
+        });
     if let Ok(spec) = Spec::from_json(&document.value) {
         located.hash = Some(spec.request_hash());
     }

@@ -67,6 +67,18 @@ tags:
     - NL01912
 ";
 
+/// The seed's request for issue `issue`, of job `ingestion_job_<issue>`: a
+/// spec beside the seed that neither copies (E023) nor overlaps (E026) it.
+pub fn another(issue: &str) -> String {
+    apart(SEED.replace("34543", issue), issue)
+}
+
+/// `spec` (a copy of the seed) moved to job `ingestion_job_<n>`, so that it
+/// overlaps no other copy (E026).
+pub fn apart(spec: String, n: impl std::fmt::Display) -> String {
+    spec.replace("ingestion_job", &format!("ingestion_job_{n}"))
+}
+
 /// The Job name inside a rendered manifest file.
 pub fn job_name_in(file: &Path) -> String {
     let text = std::fs::read_to_string(file).expect("manifest");

@@ -10,6 +10,7 @@
 //!   of every granularity and `reprocess`.
 //! * `kinds`: the same Dagster: cancellations, asset selection by group and
 //!   prefix, materialisations.
+//! * `overlap`: the same Dagster: `on_overlap`.
 //!
 //! The harness is libtest-mimic rather than libtest so that tests run many at
 //! a time by default: most of them wait on Dagster's 30-second backfill
@@ -22,6 +23,7 @@ mod fake;
 mod faults;
 mod kinds;
 mod selection;
+mod overlap;
 mod support;
 
 fn main() {
@@ -35,6 +37,7 @@ fn main() {
     trials.extend(dagster::trials());
     trials.extend(kinds::trials());
     trials.extend(selection::trials());
+    trials.extend(overlap::trials());
     let conclusion = libtest_mimic::run(&args, trials);
     let _ = std::fs::remove_dir_all(support::spec_dir());
     conclusion.exit();
