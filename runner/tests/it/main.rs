@@ -22,8 +22,8 @@ mod dagster;
 mod fake;
 mod faults;
 mod kinds;
-mod selection;
 mod overlap;
+mod selection;
 mod support;
 
 fn main() {
