@@ -337,10 +337,49 @@ fn the_readme_lists_every_error_code() {
     }
 }
 
+/// The README's table of kinds has a row per kind, and its table of fields
+/// names every top-level key the schema gives any kind.
+#[test]
+fn the_readme_tables_name_every_kind_and_every_field() {
+    let readme = fs::read_to_string(repo().join("README.md")).unwrap();
+    let start = readme
+        .find("| `kind` | what it launches |")
+        .expect("the README's table of kinds");
+    let end = start
+        + readme[start..]
+            .find("A request launches once")
+            .expect("the end of the README's table of fields");
+    let tables = &readme[start..end];
+    for kind in dagster_scripts::spec::Kind::ALL {
+        assert!(
+            tables.contains(&format!("\n| `{kind}`")),
+            "no row for kind {kind}"
+        );
+    }
+    let schema: Value = serde_json::from_str(&dagster_scripts::schema::spec_schema_text()).unwrap();
+    let defs = &schema["$defs"];
+    for variant in schema["oneOf"].as_array().unwrap() {
+        let name = variant["$ref"]
+            .as_str()
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap();
+        for key in defs[name]["properties"].as_object().unwrap().keys() {
+            if key != "kind" {
+                assert!(
+                    tables.contains(&format!("`{key}`")),
+                    "the README's tables do not name `{key}` ({name})"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn new_scaffolds_a_commented_spec_of_every_kind() {
     let dir = tempfile::tempdir().unwrap();
-    for kind in ["backfill", "run", "asset_backfill", "reexecute"] {
+    for kind in dagster_scripts::spec::Kind::ALL.map(|k| k.as_str()) {
         let (code, out, err) = outcome(&run(dir.path(), &["new", "PROJ-7", "--kind", kind]));
         assert_eq!(code, 0, "{err}");
         let path = out.trim();

@@ -57,38 +57,30 @@ pub fn job(
             (keys, Some(r))
         }
     };
-    if let Some(limit) = spec.max_concurrent_runs()
-        && reprocessed.as_ref().is_none_or(|r| r.launching > 0)
-    {
-        let action = super::paced::action(
+    let nothing_left = reprocessed.as_ref().is_some_and(|r| r.launching == 0);
+    let action = match spec.max_concurrent_runs() {
+        // The runner launches and paces the runs itself.
+        Some(limit) if !nothing_left => super::paced::action(
             client,
             &target,
             &keys,
             b.run_config.as_ref(),
             &tags,
             limit.get(),
-        )?;
-        return Ok(Plan {
-            kind: "backfill",
-            facts: where_facts(&target),
-            target: Some(target),
-            keys,
-            reprocessed,
-            assets: Vec::new(),
-            tags,
-            action,
-        });
-    }
-    let mut params = Map::new();
-    params.insert(
-        "selector".into(),
-        json!({ "partitionSetName": format!("{}_partition_set", target.job), "repositorySelector": target.repository_selector() }),
-    );
-    params.insert("partitionNames".into(), json!(keys));
-    if let Some(config) = &b.run_config {
-        params.insert("runConfigData".into(), Value::Object(config.clone()));
-    }
-    let action = launch_or_nothing(spec, &tags, params, reprocessed.as_ref());
+        )?,
+        _ => {
+            let mut params = Map::new();
+            params.insert(
+                "selector".into(),
+                json!({ "partitionSetName": format!("{}_partition_set", target.job), "repositorySelector": target.repository_selector() }),
+            );
+            params.insert("partitionNames".into(), json!(keys));
+            if let Some(config) = &b.run_config {
+                params.insert("runConfigData".into(), Value::Object(config.clone()));
+            }
+            launch_or_nothing(spec, &tags, params, reprocessed.as_ref())
+        }
+    };
     Ok(Plan {
         kind: "backfill",
         facts: where_facts(&target),

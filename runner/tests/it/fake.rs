@@ -212,6 +212,10 @@ pub fn healthy(op: &str, variables: &Value, launched: bool) -> Reply {
             )
         }
         "FindRuns" => data(json!({ "runsOrError": { "__typename": "Runs", "results": [] } })),
+        // No other backfill in flight: nothing overlaps.
+        "ActiveBackfills" => data(
+            json!({ "partitionBackfillsOrError": { "__typename": "PartitionBackfills", "results": [] } }),
+        ),
         "LaunchBackfill" => data(
             json!({ "launchPartitionBackfill": { "__typename": "LaunchBackfillSuccess", "backfillId": "fakebfid" } }),
         ),

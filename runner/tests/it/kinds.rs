@@ -90,7 +90,7 @@ fn cancel_stops_a_held_backfill_and_its_runs_once() {
     let held = spec_file(
         "held-backfill",
         &format!(
-            "job_name: held_job\ntags:\n  name: it-cancel-held\n  partitions:\n  - name: daily\n    start_date: '2024-01-02'\n    end_date: '2024-01-03'\n{}",
+            "job_name: held_job\ntags:\n  name: it-cancel-held\n  partitions:\n  - name: daily\n    start_date: '2024-07-02'\n    end_date: '2024-07-03'\n{}",
             held_config(&release)
         ),
     );
@@ -162,7 +162,7 @@ fn cancel_terminates_a_held_run_once_with_two_runners_at_once() {
     let held = spec_file(
         "held-run",
         &format!(
-            "kind: run\njob_name: held_job\ntags:\n  name: it-cancel-run\n  partition: '2024-01-04'\n{}",
+            "kind: run\njob_name: held_job\ntags:\n  name: it-cancel-run\n  partition: '2024-07-04'\n{}",
             held_config(&release)
         ),
     );
