@@ -303,8 +303,8 @@ fn target(spec: &Spec) -> String {
 
 /// What a request launches, in words: "4 partitions", "1 run", "all of
 /// `stations` x 2 partitions", "`hourly` from `2024-01-31-00:00` to
-/// `2024-01-31-23:00` x 1 partition" (how many keys `all` and a key range
-/// take is known only to Dagster).
+/// `2024-01-31-23:00` x all of `stations`" (how many keys `all` and a key
+/// range take is known only to Dagster).
 pub fn launches(spec: &Spec) -> String {
     match spec {
         Spec::Run(_) | Spec::Materialize(_) => "1 run".to_owned(),
@@ -312,11 +312,18 @@ pub fn launches(spec: &Spec) -> String {
         Spec::Reexecute(_) => "the failed runs, re-executed".to_owned(),
         Spec::Backfill(_) | Spec::AssetBackfill(_) => {
             let mut known: u64 = 1;
+            let mut counted_any = false;
             let mut all = Vec::new();
             for d in spec.partitions() {
                 match d {
-                    Dimension::Dates(r) => known = known.saturating_mul(r.len()),
-                    Dimension::Values(v) => known = known.saturating_mul(v.values.len() as u64),
+                    Dimension::Dates(r) => {
+                        counted_any = true;
+                        known = known.saturating_mul(r.len());
+                    }
+                    Dimension::Values(v) => {
+                        counted_any = true;
+                        known = known.saturating_mul(v.values.len() as u64);
+                    }
                     Dimension::All(a) => all.push(format!("all of `{}`", a.name)),
                     Dimension::Range(r) => {
                         all.push(format!("`{}` from `{}` to `{}`", r.name, r.start, r.end));
@@ -324,10 +331,10 @@ pub fn launches(spec: &Spec) -> String {
                 }
             }
             let counted = format!("{known} partition{}", if known == 1 { "" } else { "s" });
-            if all.is_empty() {
-                counted
-            } else {
-                format!("{} x {counted}", all.join(" x "))
+            match (all.is_empty(), counted_any) {
+                (true, _) => counted,
+                (false, false) => all.join(" x "),
+                (false, true) => format!("{} x {counted}", all.join(" x ")),
             }
         }
     }
@@ -371,7 +378,7 @@ mod tests {
         }));
         assert_eq!(
             launches(&ranged),
-            "`hourly` from `2024-01-31-00:00` to `2024-01-31-23:00` x all of `stations` x 1 partition"
+            "`hourly` from `2024-01-31-00:00` to `2024-01-31-23:00` x all of `stations`"
         );
     }
 }
