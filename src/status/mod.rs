@@ -417,16 +417,7 @@ fn request(
             };
             (
                 state_of(kind, &f.status, None),
-                Some(Launched {
-                    kind,
-                    id: f.id.clone(),
-                    url: link(ui_base, kind, &f.id),
-                    status: f.status.clone(),
-                    requester: ops::tag(&f.tags, REQUESTER_TAG).map(str::to_owned),
-                    created: seconds(f.created),
-                    started: run.and_then(|r| r.started).map(seconds),
-                    ended: run.and_then(|r| r.ended).map(seconds),
-                }),
+                Some(launched(kind, f, run, ui_base)),
             )
         }
     };
@@ -492,7 +483,14 @@ fn cancellation(
     let newest = launches
         .iter()
         .max_by(|a, b| a.1.created.total_cmp(&b.1.created));
-    let launch = newest.map(|&(kind, f, run)| Launched {
+    let launch = newest.map(|&(kind, f, run)| launched(kind, f, run, ui_base));
+    (state, launch)
+}
+
+/// A launch as `status` shows it: Dagster's answer `f` about a backfill or
+/// run (`run`: its times, for a run), linked under `ui_base`.
+fn launched(kind: LaunchType, f: &ops::Found, run: Option<&ops::Run>, ui_base: &str) -> Launched {
+    Launched {
         kind,
         id: f.id.clone(),
         url: link(ui_base, kind, &f.id),
@@ -501,8 +499,7 @@ fn cancellation(
         created: seconds(f.created),
         started: run.and_then(|r| r.started).map(seconds),
         ended: run.and_then(|r| r.ended).map(seconds),
-    });
-    (state, launch)
+    }
 }
 
 /// A time Dagster gives as float seconds, in whole seconds.
