@@ -323,11 +323,11 @@ impl Asker<'_> {
         if plan.keys.is_empty() {
             return Ok(Vec::new());
         }
-        let active = match &self.active {
+        let active = match &mut self.active {
             Some(a) => a,
             None => self.active.insert(ops::active_backfills(self.client)?),
         };
-        Ok(overlap::among(active, spec, plan, hash))
+        Ok(overlap::among(self.client, active, spec, plan, hash)?)
     }
 }
 

@@ -66,22 +66,53 @@ pub fn in_flight(
     if !applies(spec, plan) {
         return Ok(Vec::new());
     }
-    Ok(among(&ops::active_backfills(client)?, spec, plan, hash))
+    among(
+        client,
+        &mut ops::active_backfills(client)?,
+        spec,
+        plan,
+        hash,
+    )
 }
 
-/// Among `active` backfills, those that overlap `plan` (of `spec`, request `hash`).
-pub fn among(active: &[Active], spec: &Spec, plan: &Plan, hash: &str) -> Vec<InFlight> {
+/// Among `active` backfills, those that overlap `plan` (of `spec`, request
+/// `hash`). The partitions of those that target the same job or assets are
+/// asked of Dagster once and kept in `active`; the others' never are.
+pub fn among(
+    client: &Client,
+    active: &mut [Active],
+    spec: &Spec,
+    plan: &Plan,
+    hash: &str,
+) -> Result<Vec<InFlight>, Error> {
     // The asset backfill's keys as resolved (groups and prefixes expanded).
     let assets: Vec<&str> = match spec {
         Spec::AssetBackfill(_) => plan.assets.iter().map(String::as_str).collect(),
         _ => Vec::new(),
     };
-    overlapping(active, plan.target.as_ref(), &assets, &plan.keys, hash)
+    let target = plan.target.as_ref();
+    for b in active.iter_mut() {
+        if b.partitions.is_none() && candidate(b, target, &assets, hash) {
+            b.partitions = Some(ops::backfill_partitions(client, &b.id)?);
+        }
+    }
+    Ok(overlapping(active, target, &assets, &plan.keys, hash))
+}
+
+/// Whether backfill `b` could overlap a request `hash` of the job at
+/// `target` (or of `assets`): not the request's own, and the same target.
+fn candidate(b: &Active, target: Option<&Target>, assets: &[&str], hash: &str) -> bool {
+    ops::tag(&b.tags, tags::REQUEST) != Some(hash)
+        && match (target, &b.target) {
+            (Some(t), Some(theirs)) => t == theirs,
+            _ => b.assets.iter().any(|a| assets.contains(&a.as_str())),
+        }
 }
 
 /// Among `active` backfills, those not carrying request `hash` that target
 /// some of `keys` of the job at `target` (or of one of `assets`), each with
-/// how many of them.
+/// how many of them. A backfill whose partitions were not asked counts as
+/// sharing none.
 pub fn overlapping(
     active: &[Active],
     target: Option<&Target>,
@@ -92,15 +123,12 @@ pub fn overlapping(
     let wanted: HashSet<&str> = keys.iter().map(String::as_str).collect();
     active
         .iter()
-        .filter(|b| ops::tag(&b.tags, tags::REQUEST) != Some(hash))
-        .filter(|b| match (target, &b.target) {
-            (Some(t), Some(theirs)) => t == theirs,
-            _ => b.assets.iter().any(|a| assets.contains(&a.as_str())),
-        })
+        .filter(|b| candidate(b, target, assets, hash))
         .filter_map(|b| {
             let shared = b
                 .partitions
                 .iter()
+                .flatten()
                 .filter(|k| wanted.contains(k.as_str()))
                 .collect::<HashSet<_>>()
                 .len();
@@ -166,7 +194,7 @@ mod tests {
                     title: Some(format!("title {id}")),
                     target,
                     assets: assets.iter().map(|a| (*a).to_owned()).collect(),
-                    partitions: keys(parts),
+                    partitions: Some(keys(parts)),
                     tags: vec![Tag {
                         key: tags::REQUEST.into(),
                         value: hash.into(),

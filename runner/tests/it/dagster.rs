@@ -351,11 +351,14 @@ fn deadline_and_sigterm_leave_the_backfill_to_the_next_runner() {
         "restart",
         "job_name: ingestion_job\nrepository_name: luchtmeetnet_ingestion\ntags:\n  name: it-restart\n  partitions:\n  - name: daily\n    start_date: '2024-01-10'\n    end_date: '2024-01-10'\n  - name: stations\n    values: [NL01913]\n",
     );
-    // The deadline passes while the daemon has not picked the backfill up yet.
+    // The deadline passes while the daemon has not picked the backfill up yet
+    // or has not yet seen its run end: it ticks every 30 s, so a backfill
+    // cannot complete within 20 s of its launch. The 20 s leave room for
+    // the questions asked before the launch when Dagster is busy.
     let timed_out = run(
         &spec,
         &server.base_url,
-        &["--timeout", "12s", "--poll-interval", "1s"],
+        &["--timeout", "20s", "--poll-interval", "1s"],
         Duration::from_secs(60),
     );
     timed_out.assert_code(5);
@@ -927,7 +930,17 @@ fn concurrent_twin_runners_launch_one_run() {
         r.assert_code(0);
     }
     let logs: Vec<&str> = ran.iter().map(|r| r.stderr.as_str()).collect();
-    let runs = runs_tagged(server, "dagster-scripts/request", &ran[0].hash());
+    // A twin Dagster had started before its runner looked runs on: wait for
+    // every run of the request to end before judging them.
+    let hash = ran[0].hash();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let runs = loop {
+        let runs = runs_tagged(server, "dagster-scripts/request", &hash);
+        if in_flight(&runs).is_empty() || Instant::now() > deadline {
+            break runs;
+        }
+        std::thread::sleep(Duration::from_secs(1));
+    };
     let live: Vec<&Value> = runs
         .iter()
         .filter(|r| !["CANCELED", "CANCELING"].contains(&r["status"].as_str().unwrap_or("")))

@@ -125,8 +125,9 @@ pub struct Active {
     pub target: Option<Target>,
     /// The assets of an asset backfill, `/`-joined.
     pub assets: Vec<String>,
-    /// The partition keys it targets.
-    pub partitions: Vec<String>,
+    /// The partition keys it targets, once asked ([`backfill_partitions`]):
+    /// the list of backfills leaves them out.
+    pub partitions: Option<Vec<String>>,
     /// Its tags.
     pub tags: Vec<Tag>,
 }
@@ -152,7 +153,6 @@ pub fn active_backfills(client: &Client) -> Result<Vec<Active>, Error> {
         status: String,
         title: Option<String>,
         job_name: Option<String>,
-        partition_names: Option<Vec<String>>,
         partition_set: Option<PartitionSet>,
         asset_selection: Option<Vec<AssetKey>>,
         tags: Vec<Tag>,
@@ -187,10 +187,33 @@ pub fn active_backfills(client: &Client) -> Result<Vec<Active>, Error> {
                 .into_iter()
                 .map(|k| k.joined())
                 .collect(),
-            partitions: e.partition_names.unwrap_or_default(),
+            partitions: None,
             tags: e.tags,
         })
         .collect())
+}
+
+/// The partition keys backfill `id` targets (none when it has gone).
+pub fn backfill_partitions(client: &Client, id: &str) -> Result<Vec<String>, Error> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Data {
+        partition_backfill_or_error: Answer,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Answer {
+        partition_names: Option<Vec<String>>,
+    }
+    let data: Data = client.query(
+        &format!("reading the partitions of backfill {id}"),
+        include_str!("../queries/backfill_partitions.graphql"),
+        json!({ "backfillId": id }),
+    )?;
+    Ok(data
+        .partition_backfill_or_error
+        .partition_names
+        .unwrap_or_default())
 }
 
 /// What Dagster last did to the partitions of an asset, by full key; a

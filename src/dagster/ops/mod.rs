@@ -32,7 +32,7 @@ pub use cancel::cancel;
 pub use daemons::unhealthy_daemons;
 pub use history::{
     ACTIVE_LIMIT, Active, AssetStatuses, active_backfills, asset_materialized,
-    asset_partition_statuses, job_partition_statuses,
+    asset_partition_statuses, backfill_partitions, job_partition_statuses,
 };
 pub use launch::{launch_backfill, launch_run, reexecute_run};
 pub use listing::{MAX_PAGES, PAGE, list_backfills};
