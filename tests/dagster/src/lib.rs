@@ -6,7 +6,7 @@
 //! The first call to [`dagster`] creates the venv if needed (`venv.sh`, pinned to
 //! Dagster 1.13.27), starts `dagster dev` on 127.0.0.1 on a free port with the
 //! code locations in `workspace.yaml` and a fresh `DAGSTER_HOME` (telemetry
-//! off), and waits until every location has loaded. Later calls share it, so
+//! off, up to 40 runs in progress at once), and waits until every location has loaded. Later calls share it, so
 //! tests run concurrently against one server (the backfill daemon ticks every
 //! 30 s; serial tests would wait for it one after another). The server is
 //! started through `serve.sh`, which stops its whole process group when this
@@ -139,8 +139,14 @@ fn temp_home() -> Result<PathBuf, String> {
         std::process::id()
     ));
     std::fs::create_dir_all(&home).map_err(|e| format!("{}: {e}", home.display()))?;
-    std::fs::write(home.join("dagster.yaml"), "telemetry:\n  enabled: false\n")
-        .map_err(|e| e.to_string())?;
+    // Dagster's run queue starts at most 10 runs at once by default; tests
+    // running side by side hold up to a dozen `held_job` runs in progress,
+    // and a run left queued behind them would time its test out.
+    std::fs::write(
+        home.join("dagster.yaml"),
+        "telemetry:\n  enabled: false\nconcurrency:\n  runs:\n    max_concurrent_runs: 40\n",
+    )
+    .map_err(|e| e.to_string())?;
     Ok(home)
 }
 
