@@ -2,10 +2,47 @@
 //! key prefix is expanded against, and where a materialisation runs.
 
 use serde::Deserialize;
-use serde_json::json;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
 
-use super::answer::{AssetKey, Named};
+use super::answer::{AssetKey, Named, message};
 use crate::dagster::{Client, Error};
+
+/// Asks `document` (`what`, for messages) about asset `asset` (its key,
+/// path parts joined with `/`) with `variables` besides `$assetKey`: the
+/// fields `T` of the `AssetNode` answered, or Dagster's refusal
+/// (`AssetNotFoundError: ...`). The one home of the `assetNodeOrError`
+/// answer every asset question shares.
+pub(super) fn asset_node<T: DeserializeOwned>(
+    client: &Client,
+    what: &str,
+    document: &str,
+    asset: &str,
+    mut variables: Value,
+) -> Result<T, Error> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Data {
+        asset_node_or_error: Value,
+    }
+    let path: Vec<&str> = asset.split('/').collect();
+    variables["assetKey"] = json!({ "path": path });
+    let node = client
+        .query::<Data>(what, document, variables)?
+        .asset_node_or_error;
+    match node["__typename"].as_str() {
+        Some("AssetNode") => {
+            serde_json::from_value(node).map_err(|e| Error::unexpected(format!("{what}: {e}")))
+        }
+        typename => Err(Error::refused(format!(
+            "{what}: {}",
+            message(
+                typename.unwrap_or("an answer without a type"),
+                node["message"].as_str().map(str::to_owned)
+            )
+        ))),
+    }
+}
 
 /// One asset with a definition in some code location.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::answer::{AssetKey, PartitionSet, PartitionStatus, Tag, message};
+use super::assets::asset_node;
 use super::locations::Target;
 use crate::dagster::{Client, Error};
 
@@ -80,28 +81,18 @@ pub fn asset_materialized(
 ) -> Result<Vec<bool>, Error> {
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
-    struct Data {
-        asset_node_or_error: Answer,
-    }
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Answer {
-        #[serde(rename = "__typename")]
-        typename: String,
-        latest_materialization_by_partition: Option<Vec<Option<serde_json::Value>>>,
-        message: Option<String>,
+    struct Node {
+        latest_materialization_by_partition: Vec<Option<serde_json::Value>>,
     }
     let what = format!("reading the materializations of asset {asset}");
-    let path: Vec<&str> = asset.split('/').collect();
-    let data: Data = client.query(
+    let found = asset_node::<Node>(
+        client,
         &what,
         include_str!("../queries/asset_materialized.graphql"),
-        json!({ "assetKey": { "path": path }, "partitions": keys }),
-    )?;
-    let a = data.asset_node_or_error;
-    let found = a
-        .latest_materialization_by_partition
-        .ok_or_else(|| Error::refused(format!("{what}: {}", message(&a.typename, a.message))))?;
+        asset,
+        json!({ "partitions": keys }),
+    )?
+    .latest_materialization_by_partition;
     if found.len() != keys.len() {
         return Err(Error::unexpected(format!(
             "{what}: {} answers for {} partitions",
@@ -312,17 +303,9 @@ fn slice<'k>(keys: &'k [String], start: &str, end: &str) -> Result<&'k [String],
 pub fn asset_partition_statuses(client: &Client, asset: &str) -> Result<AssetStatuses, Error> {
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
-    struct Data {
-        asset_node_or_error: Answer,
-    }
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Answer {
-        #[serde(rename = "__typename")]
-        typename: String,
-        partition_keys_by_dimension: Option<Vec<DimensionKeys>>,
-        asset_partition_statuses: Option<Statuses>,
-        message: Option<String>,
+    struct Node {
+        partition_keys_by_dimension: Vec<DimensionKeys>,
+        asset_partition_statuses: Statuses,
     }
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
@@ -346,21 +329,17 @@ pub fn asset_partition_statuses(client: &Client, asset: &str) -> Result<AssetSta
         secondary_dim: Statuses1D,
     }
     let what = format!("reading the partition statuses of asset {asset}");
-    let path: Vec<&str> = asset.split('/').collect();
-    let data: Data = client.query(
+    let node: Node = asset_node(
+        client,
         &what,
         include_str!("../queries/asset_partition_statuses.graphql"),
-        json!({ "assetKey": { "path": path } }),
+        asset,
+        json!({}),
     )?;
-    let a = data.asset_node_or_error;
-    let (Some(dimensions), Some(statuses)) =
-        (a.partition_keys_by_dimension, a.asset_partition_statuses)
-    else {
-        return Err(Error::refused(format!(
-            "{what}: {}",
-            message(&a.typename, a.message)
-        )));
-    };
+    let (dimensions, statuses) = (
+        node.partition_keys_by_dimension,
+        node.asset_partition_statuses,
+    );
     let unexpected = |detail: String| Error::unexpected(format!("{what}: {detail}"));
     let mut out = AssetStatuses::default();
     if statuses.one.typename != "MultiPartitionStatuses" {

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::answer::{Named, Tag, message};
+use super::assets::asset_node;
 use super::locations::Target;
 use crate::dagster::{Client, Error};
 
@@ -136,18 +137,10 @@ pub fn partition_tags(client: &Client, target: &Target, key: &str) -> Result<Vec
 pub fn asset_partitions(client: &Client, asset: &str) -> Result<Option<Partitions>, Error> {
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
-    struct Data {
-        asset_node_or_error: Answer,
-    }
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Answer {
-        #[serde(rename = "__typename")]
-        typename: String,
+    struct Node {
         is_partitioned: Option<bool>,
         partition_keys: Option<Vec<String>>,
         partition_definition: Option<Definition>,
-        message: Option<String>,
     }
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
@@ -155,20 +148,13 @@ pub fn asset_partitions(client: &Client, asset: &str) -> Result<Option<Partition
         dimension_types: Vec<Named>,
         fmt: Option<String>,
     }
-    let what = format!("reading asset {asset}");
-    let path: Vec<&str> = asset.split('/').collect();
-    let data: Data = client.query(
-        &what,
+    let answer: Node = asset_node(
+        client,
+        &format!("reading asset {asset}"),
         include_str!("../queries/asset_partitions.graphql"),
-        json!({ "assetKey": { "path": path } }),
+        asset,
+        json!({}),
     )?;
-    let answer = data.asset_node_or_error;
-    if answer.typename != "AssetNode" {
-        return Err(Error::refused(format!(
-            "{what}: {}",
-            message(&answer.typename, answer.message)
-        )));
-    }
     if answer.is_partitioned != Some(true) {
         return Ok(None);
     }
