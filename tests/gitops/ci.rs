@@ -7,6 +7,14 @@
 //! need GitHub or GitLab themselves run here for real: GitLab's check job on
 //! good and bad specs, its plan job against a fake notes API on 127.0.0.1
 //! (twice: one note, updated), and both render jobs up to their `git push`.
+//!
+//! Also run: both kits' checks on a bad retired spec (specs/done/) and a
+//! stale committed schema; the optional manual trigger (GitHub's approval
+//! environment, its guard against an environment without reviewers, against
+//! a fake API; GitLab's manual render and a mistyped setting) and the line the
+//! plan comment gains with it; and how each environment's DAGSTER_URL_<NAME>
+//! and token reach `plan` (and whether it resolves), with a stand-in
+//! `dagster-scripts` that logs what it was given.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -1208,4 +1216,200 @@ fn gitlab_plan_note_says_the_render_waits_for_someone_to_run_it() {
         notes.lock().expect("state").calls.is_empty(),
         "nothing posted"
     );
+}
+
+/// Puts a stand-in `dagster-scripts` where the install step leaves the
+/// compiler in `u`: it logs its arguments and the Dagster variables it was
+/// given (and whether `VARS` reached it) to `u/calls.log`, and prints a plan.
+fn stand_in(u: &Path) -> std::path::PathBuf {
+    let bin = u.join(".dagster-scripts/bin/dagster-scripts");
+    std::fs::remove_file(&bin).expect("unlink the compiler");
+    std::fs::write(
+        &bin,
+        "#!/bin/sh\n\
+         {\n\
+           printf 'dagster-scripts'; printf ' %s' \"$@\"; printf '\\n'\n\
+           env | grep -E '^(DAGSTER_URL|DAGSTER_API_TOKEN)' | sort\n\
+           echo \"VARS=${VARS-unset}\"\n\
+         } >> \"$PWD/calls.log\"\n\
+         echo '### a plan'\n",
+    )
+    .expect("stand-in");
+    let mut perms = std::fs::metadata(&bin).expect("stand-in").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&bin, perms).expect("chmod");
+    u.join("calls.log")
+}
+
+/// Each environment's Dagster reaches `plan` in both kits: DAGSTER_URL (the
+/// default environment's) and DAGSTER_URL_<NAME> (on GitHub taken from the
+/// repository's variables, the other variables left out), each token
+/// DAGSTER_API_TOKEN(_<NAME>) as given, one left empty unset; `--resolve`
+/// when one URL is set, not otherwise.
+#[test]
+fn both_kits_hand_each_environments_dagster_to_plan() {
+    let (user, _origin, base) = merge_request();
+    let u = user.path();
+    let log = stand_in(u);
+    let temp = tempfile::tempdir().expect("runner temp");
+    let github = github_lines("plan", "Plan against the base branch");
+    let gitlab = gitlab_lines("dagster-scripts:plan");
+    let (api, _notes) = serve_notes("note-token");
+
+    let vars = json!({
+        "DAGSTER_URL_STAGING": "https://staging.example/dagster",
+        "DAGSTER_URL_PROD_EU": "https://eu.example",
+        "DAGSTER_URL_EMPTY": "",
+        "DAGSTER_SCRIPTS_RETIRE": "commit",
+        "OTHER_URL": "https://other.example",
+    })
+    .to_string();
+    let one = |name: &str, value: &str| (name.to_owned(), value.to_owned());
+    // (what the platform gives the job, what `plan` gets)
+    type Case = (Vec<(String, String)>, &'static str, Vec<(String, String)>);
+    let github_cases: Vec<Case> = vec![
+        (
+            vec![
+                one("DAGSTER_URL", ""),
+                one("DAGSTER_API_TOKEN", ""),
+                one("VARS", "{}"),
+            ],
+            "plan --out .dagster-scripts-base/out",
+            vec![],
+        ),
+        (
+            vec![
+                one("DAGSTER_URL", "https://prod.example"),
+                one("DAGSTER_API_TOKEN", "t0"),
+                one("VARS", "{}"),
+            ],
+            "plan --resolve --out .dagster-scripts-base/out",
+            vec![
+                one("DAGSTER_API_TOKEN", "t0"),
+                one("DAGSTER_URL", "https://prod.example"),
+            ],
+        ),
+        (
+            vec![
+                one("DAGSTER_URL", ""),
+                one("DAGSTER_API_TOKEN", ""),
+                one("DAGSTER_API_TOKEN_STAGING", "t1"),
+                one("DAGSTER_API_TOKEN_PROD_EU", ""),
+                one("VARS", &vars),
+            ],
+            "plan --resolve --out .dagster-scripts-base/out",
+            vec![
+                one("DAGSTER_API_TOKEN_STAGING", "t1"),
+                one("DAGSTER_URL_PROD_EU", "https://eu.example"),
+                one("DAGSTER_URL_STAGING", "https://staging.example/dagster"),
+            ],
+        ),
+    ];
+    // GitLab exports every CI/CD variable to the job itself.
+    let gitlab_cases: Vec<Case> = vec![
+        (vec![], "plan --out .dagster-scripts-base/out", vec![]),
+        (
+            vec![
+                one("DAGSTER_URL", ""),
+                one("DAGSTER_API_TOKEN", ""),
+                one("DAGSTER_URL_EMPTY", ""),
+            ],
+            "plan --out .dagster-scripts-base/out",
+            vec![],
+        ),
+        (
+            vec![
+                one("DAGSTER_URL_STAGING", "https://staging.example/dagster"),
+                one("DAGSTER_API_TOKEN_STAGING", "t1"),
+                one("DAGSTER_URL_EMPTY", ""),
+                one("DAGSTER_API_TOKEN", ""),
+            ],
+            "plan --resolve --out .dagster-scripts-base/out",
+            vec![
+                one("DAGSTER_API_TOKEN_STAGING", "t1"),
+                one("DAGSTER_URL_STAGING", "https://staging.example/dagster"),
+            ],
+        ),
+    ];
+    for (kit, script, cases) in [
+        ("GitHub", &github, github_cases),
+        ("GitLab", &gitlab, gitlab_cases),
+    ] {
+        for (given, args, passed) in cases {
+            let mut env = plan_job_env(u, &base, &api);
+            env.push(("RUNNER_TEMP", temp.path().display().to_string()));
+            env.push((
+                "GITHUB_STEP_SUMMARY",
+                temp.path().join("summary.md").display().to_string(),
+            ));
+            let given_env: Vec<(&str, String)> =
+                given.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+            env.extend(given_env);
+            std::fs::remove_file(&log).ok();
+            let out = bash(u, script, &env);
+            assert!(out.status.success(), "{kit} {given:?}:\n{}", text(&out));
+            let calls = std::fs::read_to_string(&log).expect("the stand-in ran");
+            let mut expected = format!("dagster-scripts {args}\n");
+            for (name, value) in &passed {
+                expected.push_str(&format!("{name}={value}\n"));
+            }
+            expected.push_str("VARS=unset\n");
+            assert_eq!(calls, expected, "{kit} given {given:?}");
+        }
+    }
+}
+
+/// The steps of GitHub's scheduled jobs that ask Dagster get each
+/// environment's Dagster the same way as the plan (GitLab's share one
+/// `before_script`).
+#[test]
+fn github_steps_that_ask_dagster_read_each_environment_alike() {
+    let wf = load(WORKFLOW);
+    // The variables exported, then each empty one unset.
+    let prelude = |script: &str| -> (String, String) {
+        let export = script
+            .find("while IFS= read -r name; do")
+            .expect("the export");
+        let unset = script[export..].find("unset VARS\n").expect("its end") + export;
+        let empty = script
+            .find("for name in $(compgen -v DAGSTER_); do")
+            .expect("the unset");
+        let done = script[empty..].find("\ndone\n").expect("its end") + empty;
+        let unsetting = script[empty..done]
+            .lines()
+            .filter(|l| !l.contains("resolve") && !l.contains("elif"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        (script[export..unset].to_owned(), unsetting)
+    };
+    let steps = [
+        ("plan", "Plan against the base branch"),
+        (
+            "report",
+            "Post the status of each request on its pull request",
+        ),
+        ("retire", "Move finished specs to specs/done/"),
+    ];
+    let preludes: Vec<(String, String)> = steps
+        .iter()
+        .map(|(job, name)| {
+            let s = step(&wf["jobs"][job], name);
+            assert_eq!(s["env"]["VARS"], "${{ toJSON(vars) }}", "{job}");
+            assert_eq!(s["env"]["DAGSTER_URL"], "${{ vars.DAGSTER_URL }}", "{job}");
+            assert_eq!(
+                s["env"]["DAGSTER_API_TOKEN"], "${{ secrets.DAGSTER_API_TOKEN }}",
+                "{job}"
+            );
+            prelude(s["run"].as_str().expect("run"))
+        })
+        .collect();
+    for (p, (job, _)) in preludes.iter().zip(steps).skip(1) {
+        assert_eq!(p, &preludes[0], "{job}");
+    }
+    let gitlab = gitlab_jobs(&load(PIPELINE));
+    let shared = script(&gitlab["dagster-scripts:plan"], "before_script");
+    assert!(shared.contains("unset \"$name\""), "{shared}");
+    for (name, job) in &gitlab {
+        assert_eq!(script(job, "before_script"), shared, "{name}");
+    }
 }
