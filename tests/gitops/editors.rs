@@ -3,7 +3,7 @@
 //! run): a spec whose modeline points at `schema/spec.schema.json` gets the
 //! schema's keys as completions, at the top level and inside a partition
 //! dimension, and a typo'd key gets a diagnostic; what `dagster-scripts new`
-//! writes gets none.
+//! writes gets none; and a spec `retire` moved into specs/done/ keeps both.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -188,4 +188,117 @@ fn language_server_flags_a_typo_and_each_placeholder_new_writes() {
         lsp.configuration_requests > 0,
         "the server never asked for its settings"
     );
+}
+
+/// `dagster-scripts retire` moves specs one folder down, into specs/done/:
+/// each relative modeline form users write (`../`, `./../`, `$schema:`, a
+/// sub-folder two deep) still leads yaml-language-server to the schema from
+/// there (completion and validation), and an absolute URL is left as it is.
+#[test]
+fn a_retired_spec_keeps_completion_and_validation_from_its_modeline() {
+    let ws = workspace();
+    let specs = [
+        (
+            "specs/backfill-98010.yaml",
+            "# yaml-language-server: $schema=../schema/spec.schema.json\n",
+        ),
+        (
+            "specs/team/backfill-98011.yaml",
+            "# yaml-language-server: $schema=./../../schema/spec.schema.json\n",
+        ),
+        (
+            "specs/team/daily/backfill-98012.yaml",
+            "# $schema: ../../../schema/spec.schema.json\n",
+        ),
+    ];
+    let url = "# yaml-language-server: $schema=https://schemas.example.invalid/spec.schema.json\n";
+    let mut lsp = server(ws.path());
+    let mut files = Vec::new();
+    for (i, (path, modeline)) in specs.iter().enumerate() {
+        let issue = format!("9801{i}");
+        let text = format!(
+            "{modeline}{}",
+            crate::support::SEED
+                .replace("34543", &issue)
+                .replace("ingestion_job", &format!("ingestion_job_{issue}"))
+        );
+        let full = ws.path().join(path);
+        std::fs::create_dir_all(full.parent().expect("a folder")).expect("spec folder");
+        // The modeline works where the spec starts (so the test means something).
+        offers_and_flags(&mut lsp, &full, modeline);
+        std::fs::write(&full, &text).expect("spec");
+        files.push((*path, text));
+    }
+    let kept = ws.path().join("specs/backfill-98013.yaml");
+    let kept_text = format!(
+        "{url}{}",
+        crate::support::SEED
+            .replace("34543", "98013")
+            .replace("ingestion_job", "ingestion_job_98013")
+    );
+    std::fs::write(&kept, &kept_text).expect("spec");
+
+    let out = tools::output(
+        std::process::Command::new(env!("CARGO_BIN_EXE_dagster-scripts"))
+            .arg("retire")
+            .args(files.iter().map(|(p, _)| *p))
+            .arg("specs/backfill-98013.yaml")
+            .current_dir(ws.path()),
+        Duration::from_secs(30),
+    );
+    assert!(
+        out.status.success(),
+        "dagster-scripts retire:\n{}",
+        text(&out)
+    );
+
+    for (path, before) in &files {
+        let done = ws.path().join(path.replacen("specs/", "specs/done/", 1));
+        let retired = std::fs::read_to_string(&done).expect("the retired spec");
+        let (modeline, body) = retired.split_once('\n').expect("a modeline line");
+        assert_eq!(
+            body,
+            before.split_once('\n').expect("a modeline line").1,
+            "only the modeline changes"
+        );
+        offers_and_flags(&mut lsp, &done, &format!("{modeline}\n"));
+        // The retired file as it is: valid for the editor, as for `check`.
+        let uri = lsp.open(&done, &retired);
+        let clean = lsp.diagnostics_for(&uri, |_| true);
+        assert!(clean.is_empty(), "{}: {clean:#?}", done.display());
+    }
+    assert_eq!(
+        std::fs::read_to_string(ws.path().join("specs/done/backfill-98013.yaml"))
+            .expect("the retired spec"),
+        kept_text,
+        "a URL is the same from any folder"
+    );
+}
+
+/// In the folder of `path`, a document holding `modeline` gets the schema's
+/// top-level keys as completions, and a typo'd key under it a diagnostic
+/// (each in a document of its own, removed afterwards).
+fn offers_and_flags(lsp: &mut Client, path: &Path, modeline: &str) {
+    let at = |name: &str| path.with_file_name(name);
+    let (completed, typo) = (at("probe-completion.yaml"), at("probe-typo.yaml"));
+    let uri = lsp.open(&completed, &format!("{modeline}\n"));
+    let labels = lsp.completion_labels(&uri, 1, 0);
+    assert_offers(
+        &labels,
+        &["job_name", "tags", "kind"],
+        &format!("in {}", path.display()),
+    );
+    let uri = lsp.open(&typo, &format!("{modeline}job_nme: ingestion_job\n"));
+    let found = lsp.diagnostics_for(&uri, |d| d.iter().any(|d| d["range"]["start"]["line"] == 1));
+    assert!(
+        found
+            .iter()
+            .filter_map(|d| d["message"].as_str())
+            .any(|m| m.contains("job_nme") || m.contains("not allowed")),
+        "{}: no diagnostic on the typo: {found:#?}",
+        path.display()
+    );
+    for probe in [completed, typo] {
+        std::fs::remove_file(probe).expect("remove the probe");
+    }
 }

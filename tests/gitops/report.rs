@@ -762,7 +762,9 @@ fn scheduled_jobs_run_on_the_schedule_only_with_least_privilege() {
 #[test]
 fn gitlab_scripts_pass_shellcheck() {
     for job in [
+        "dagster-scripts:check",
         "dagster-scripts:plan",
+        "dagster-scripts:render",
         "dagster-scripts:report",
         "dagster-scripts:retire",
     ] {
