@@ -13,10 +13,13 @@
 //!
 //! The wheel is built with the release profile made cheap (no optimisation, no
 //! LTO, 256 codegen units: a binary that reports the same, built in a fraction
-//! of the time) into `target/pre-commit-hook`, which `precommit.rs`'s
-//! `language: rust` hook builds into with the same settings: the two share
-//! every dependency's build. Not `target/debug`: maturin's build of the
-//! binary would replace the `dagster-scripts` the other tests are running.
+//! of the time; a first build compiles every dependency, about 5 CPU-minutes)
+//! into `target/pre-commit-hook`, which `precommit.rs`'s `language: rust`
+//! hook builds into with the same settings, so the two share the dependency
+//! builds they resolve alike (that hook's `cargo install` ignores Cargo.lock,
+//! so not all of them). Not `target/debug` with the dev profile: maturin
+//! relinks the binary there (stripped), replacing the `dagster-scripts` the
+//! other tests are running.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
