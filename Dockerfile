@@ -8,9 +8,13 @@
 # The compiler (`dagster-scripts`) is not in this image: CI installs it with
 # `cargo install --locked` (see ci/README.md).
 
-# The toolchain the repository is tested with; pin a digest as well
-# (rust:1.95.0-slim-bookworm@sha256:...) where your registry policy asks for one.
-ARG RUST_IMAGE=docker.io/library/rust:1.95.0-slim-bookworm
+# The toolchain the repository is tested with, pinned by tag and by digest:
+# the digest (of the tag's multi-arch index) is what is pulled, so a rebuild of
+# the tag upstream cannot change what builds the runner, and the tag says what
+# it is. tests/gitops/image.rs fails on a build stage without a digest. To
+# move to another Rust, take the index's digest from the registry:
+#   docker buildx imagetools inspect docker.io/library/rust:<tag>   (its `Digest:`)
+ARG RUST_IMAGE=docker.io/library/rust:1.95.0-slim-bookworm@sha256:d7482085ff5b415f84dba5647ae71606650bdef00db7aeb69f4b3d170c3e4082
 
 FROM ${RUST_IMAGE} AS build
 WORKDIR /src

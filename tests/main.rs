@@ -22,4 +22,5 @@ mod status;
 mod support;
 mod template_errors;
 mod trust;
+mod version;
 mod walkthrough;

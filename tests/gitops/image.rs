@@ -35,10 +35,18 @@ struct Instruction {
     args: String,
 }
 
+fn dockerfile() -> String {
+    std::fs::read_to_string(repo().join("Dockerfile")).expect("Dockerfile")
+}
+
 /// The Dockerfile's stages, each a list of instructions (ARGs before the
 /// first FROM are dropped: they only feed FROM lines).
 fn stages() -> Vec<Vec<Instruction>> {
-    let text = std::fs::read_to_string(repo().join("Dockerfile")).expect("Dockerfile");
+    stages_of(&dockerfile()).1
+}
+
+/// The ARGs before the first FROM (what FROM lines may use), and the stages.
+fn stages_of(text: &str) -> (Vec<Instruction>, Vec<Vec<Instruction>>) {
     let mut joined = Vec::new();
     let mut current = String::new();
     for line in text.lines() {
@@ -57,6 +65,7 @@ fn stages() -> Vec<Vec<Instruction>> {
             }
         }
     }
+    let mut global = Vec::new();
     let mut stages: Vec<Vec<Instruction>> = Vec::new();
     for line in joined {
         let (keyword, args) = line
@@ -69,11 +78,72 @@ fn stages() -> Vec<Vec<Instruction>> {
         if ins.keyword == "FROM" {
             stages.push(Vec::new());
         }
-        if let Some(stage) = stages.last_mut() {
-            stage.push(ins);
+        match stages.last_mut() {
+            Some(stage) => stage.push(ins),
+            None => global.push(ins),
         }
     }
+    (global, stages)
+}
+
+/// The image each stage starts from, `${ARG}`s replaced by the defaults of
+/// the ARGs before the first FROM (what a build without `--build-arg` uses).
+fn base_images(text: &str) -> Vec<String> {
+    let (global, stages) = stages_of(text);
+    let defaults: BTreeMap<&str, &str> = global
+        .iter()
+        .filter(|i| i.keyword == "ARG")
+        .filter_map(|i| i.args.split_once('='))
+        .collect();
     stages
+        .iter()
+        .map(|stage| {
+            let from = stage[0]
+                .args
+                .split_whitespace()
+                .find(|w| !w.starts_with("--"))
+                .expect("FROM names an image");
+            let mut image = from.to_owned();
+            for (name, value) in &defaults {
+                image = image
+                    .replace(&format!("${{{name}}}"), value)
+                    .replace(&format!("${name}"), value);
+            }
+            image
+        })
+        .collect()
+}
+
+/// The stages' base images that are not pinned by both a tag and a digest
+/// (`scratch` is no image); each with why.
+fn unpinned_bases(text: &str) -> Vec<String> {
+    let mut unpinned = Vec::new();
+    for image in base_images(text) {
+        if image == "scratch" {
+            continue;
+        }
+        let (name, digest) = image.split_once('@').unwrap_or((&image, ""));
+        let digest_ok = digest.strip_prefix("sha256:").is_some_and(|h| {
+            h.len() == 64
+                && h.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        });
+        let tagged = name
+            .rsplit('/')
+            .next()
+            .is_some_and(|last| last.contains(':'));
+        if !digest_ok {
+            unpinned.push(format!(
+                "{image}: no digest (`@sha256:` and 64 hex digits); pin the tag's index digest"
+            ));
+        }
+        if !tagged {
+            unpinned.push(format!(
+                "{image}: no tag; keep the tag beside the digest so a reader sees the version"
+            ));
+        }
+    }
+    unpinned
 }
 
 fn all<'a>(stage: &'a [Instruction], keyword: &str) -> Vec<&'a str> {
@@ -118,15 +188,9 @@ fn exec_form(args: &str) -> Vec<String> {
     serde_json::from_str(args).unwrap_or_else(|e| panic!("`{args}` is not exec form: {e}"))
 }
 
-/// The runner crate's version, from `runner/Cargo.toml`.
+/// The runner crate's version (the workspace's, which it inherits).
 fn runner_version() -> String {
-    let manifest =
-        std::fs::read_to_string(repo().join("runner/Cargo.toml")).expect("runner manifest");
-    let line = manifest
-        .lines()
-        .find(|l| l.starts_with("version"))
-        .expect("a version line");
-    line.split('"').nth(1).expect("a quoted version").to_owned()
+    crate::version::of_crate("runner/Cargo.toml")
 }
 
 #[test]
@@ -151,6 +215,40 @@ fn rendered(kind: &str) -> Value {
     docs.into_iter()
         .find(|d| d["kind"] == kind)
         .unwrap_or_else(|| panic!("no {kind} in out/backfill-34543.yaml"))
+}
+
+#[test]
+fn build_stage_base_image_is_pinned_by_tag_and_digest() {
+    let text = dockerfile();
+    let bases = base_images(&text);
+    assert!(
+        bases[0].starts_with("docker.io/library/rust:"),
+        "the build stage starts from the Rust image: {bases:?}"
+    );
+    let unpinned = unpinned_bases(&text);
+    assert!(
+        unpinned.is_empty(),
+        "Dockerfile: every stage but `scratch` starts from an image pinned by tag and digest:\n{}",
+        unpinned.join("\n")
+    );
+
+    // The same check fails on the Dockerfile with the digest taken out, or
+    // with a FROM that names an image without one.
+    let (tagged, _) = bases[0].split_once('@').expect("a digest");
+    let unpinned = unpinned_bases(&text.replace(&bases[0], tagged));
+    assert_eq!(unpinned.len(), 1, "{unpinned:?}");
+    assert!(unpinned[0].contains("no digest"), "{unpinned:?}");
+    let direct = text.replace(
+        "FROM ${RUST_IMAGE} AS build",
+        "FROM rust:1.95.0-slim AS build",
+    );
+    assert!(
+        unpinned_bases(&direct)
+            .first()
+            .is_some_and(|u| u.starts_with("rust:1.95.0-slim: no digest")),
+        "{:?}",
+        unpinned_bases(&direct)
+    );
 }
 
 #[test]
@@ -645,8 +743,8 @@ fn runtime_stage_builds_with_podman_into_one_small_layer() {
     // The runtime stage as written, with its one COPY taking the binary
     // built above from the context instead of from the build stage (whose
     // base image cannot be pulled here).
-    let dockerfile = std::fs::read_to_string(repo().join("Dockerfile")).expect("Dockerfile");
-    let runtime = &dockerfile[dockerfile.find("\nFROM scratch").expect("a scratch stage") + 1..];
+    let whole = dockerfile();
+    let runtime = &whole[whole.find("\nFROM scratch").expect("a scratch stage") + 1..];
     let mut containerfile = String::new();
     for line in runtime.lines() {
         match line.strip_prefix("COPY --from=build ") {

@@ -2,7 +2,8 @@
 //! pre-commit hooks (`pre-commit try-repo`), the CI pipelines (actionlint,
 //! GitLab's CI schema and the job graph), the Flux and Argo CD examples
 //! (`kubectl kustomize`), the editor schema (`yaml-language-server` over
-//! stdio) and the runner image (hadolint and the image's build steps).
+//! stdio), the runner image (hadolint and the image's build steps) and the
+//! compiler's Python wheel with its hook repository (maturin, pip, pre-commit).
 //!
 //! The tools are installed at pinned versions by `tests/tools/install.sh`
 //! (see `support::tools`); the first test to need one pays for the install.
@@ -15,6 +16,7 @@ mod image;
 mod lsp;
 mod precommit;
 mod report;
+mod wheel;
 
 use std::path::Path;
 use std::process::Output;

@@ -5,7 +5,7 @@
 #
 #   <dir>/venv-tools  Python venv from requirements.txt (checkov,
 #                     kubernetes-validate, pre-commit, hadolint, actionlint
-#                     and its shellcheck, check-jsonschema)
+#                     and its shellcheck, check-jsonschema, maturin)
 #   <dir>/npm-tools   node_modules from package-lock.json (yaml-language-server)
 #
 # <dir> is $DAGSTER_SCRIPTS_TOOLS, or target/ at the repository root. Each part
