@@ -13,6 +13,7 @@ mod network;
 mod overlap;
 mod plan_comment;
 mod plan_resolve;
+mod pod;
 mod policy;
 mod render;
 mod retire;
