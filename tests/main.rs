@@ -22,5 +22,6 @@ mod runner_contract;
 mod status;
 mod support;
 mod template_errors;
+mod tls;
 mod trust;
 mod walkthrough;

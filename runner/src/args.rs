@@ -76,8 +76,8 @@ pub enum Command {
     Help,
     /// Print the version.
     Version,
-    /// Run a request.
-    Run(Settings),
+    /// Run a request (boxed: the settings outweigh the other variants).
+    Run(Box<Settings>),
 }
 
 /// Everything a run needs besides the spec itself.
@@ -261,7 +261,7 @@ where
         .filter(|t| !t.trim().is_empty())
         .map(|t| t.trim().to_owned());
     let base = base_url(&url)?;
-    Ok(Command::Run(Settings {
+    Ok(Command::Run(Box::new(Settings {
         spec,
         endpoint: base.endpoint(),
         url_warning: base.token_warning(token.is_some()),
@@ -279,7 +279,7 @@ where
         log_format,
         dry_run: flags.dry_run,
         no_wait: flags.no_wait,
-    }))
+    })))
 }
 
 /// The log format for an error in the settings themselves: JSON only when
@@ -327,7 +327,7 @@ mod tests {
 
     fn settings(args: &[&str], env: &[(&str, &str)]) -> Settings {
         match run(args, env) {
-            Ok(Command::Run(s)) => s,
+            Ok(Command::Run(s)) => *s,
             other => panic!("{other:?}"),
         }
     }

@@ -384,7 +384,7 @@ impl Pod {
                 "`system-cluster-critical` and `system-node-critical` may preempt what keeps the cluster running; create a PriorityClass for batch work and name it here",
             ));
         }
-        for (k, _) in &self.labels {
+        for k in self.labels.keys() {
             if let Some(why) = reserved_label(k.as_str()) {
                 out.push(Problem::new(
                     vec![key("labels"), Seg::KeyName(k.to_string())],
