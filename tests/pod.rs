@@ -275,7 +275,7 @@ fn a_ca_bundle_in_a_secret_is_mounted_from_the_secret() {
     assert_eq!(code, 0, "{err}");
     let text = fs::read_to_string(dir.path().join("out/backfill-96001.yaml")).unwrap();
     assert!(
-        text.contains("      - name: ca-bundle\n        secret:\n          secretName: corp-ca\n          items:\n          - key: bundle.pem\n            path: ca-bundle.pem\n"),
+        text.contains("      - name: ca-bundle\n        secret:\n          secretName: corp-ca\n          items:\n          - key: bundle.pem\n            path: ca-bundle.pem\n      - name: spec\n"),
         "{text}"
     );
 }

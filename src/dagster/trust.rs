@@ -196,3 +196,70 @@ pub(crate) fn certificate_problem(e: &ureq::Error) -> Option<String> {
     };
     Some(format!("{words} ({c:?})"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unset_or_empty_variable_trusts_the_web_roots_only() {
+        for value in [None, Some(OsString::new())] {
+            let trust = Trust::from_env(value).unwrap();
+            assert!(trust.file().is_none());
+            assert!(matches!(trust.root_certs(), RootCerts::WebPki));
+            assert_eq!(trust.describe(), "the built-in web roots");
+        }
+        assert_eq!(Trust::cert_dir_warning(Some(OsString::new())), None);
+        let w = Trust::cert_dir_warning(Some("/etc/ssl/certs".into())).unwrap();
+        assert!(w.contains("SSL_CERT_DIR=/etc/ssl/certs is not read"), "{w}");
+    }
+
+    #[test]
+    fn a_bundle_adds_its_certificates_to_the_web_roots() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ca.pem");
+        // Two of the web roots, as a private bundle would hold its own CAs.
+        let mut pem = String::new();
+        for der in &webpki_root_certs::TLS_SERVER_ROOT_CERTS[..2] {
+            pem.push_str("-----BEGIN CERTIFICATE-----\n");
+            pem.push_str(&base64(der.as_ref()));
+            pem.push_str("\n-----END CERTIFICATE-----\n");
+        }
+        std::fs::write(&path, pem).unwrap();
+        let trust = Trust::with_file(&path).unwrap();
+        assert_eq!(
+            trust.describe(),
+            format!(
+                "the built-in web roots and the 2 certificates of {} (SSL_CERT_FILE)",
+                path.display()
+            )
+        );
+        let RootCerts::Specific(roots) = trust.root_certs() else {
+            panic!("the web roots alone");
+        };
+        assert_eq!(
+            roots.len(),
+            webpki_root_certs::TLS_SERVER_ROOT_CERTS.len() + 2
+        );
+    }
+
+    /// Standard base64 with padding, one line (PEM readers take long lines).
+    fn base64(bytes: &[u8]) -> String {
+        const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = String::new();
+        for chunk in bytes.chunks(3) {
+            let n = chunk
+                .iter()
+                .enumerate()
+                .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+            for i in 0..4 {
+                if i <= chunk.len() {
+                    out.push(char::from(ABC[(n >> (18 - 6 * i) & 63) as usize]));
+                } else {
+                    out.push('=');
+                }
+            }
+        }
+        out
+    }
+}
