@@ -218,7 +218,8 @@ impl Fixed {
                 "ca_bundle": s.dagster.ca_bundle.as_ref().map(CaBundle::template_variables),
             }),
         );
-        var("pod", s.pod.template_variables());
+        let pod = s.pod.template_variables();
+        var("pod", pod.clone());
         var(
             "tool",
             json!({ "name": "dagster-scripts", "version": env!("CARGO_PKG_VERSION") }),
@@ -238,7 +239,6 @@ impl Fixed {
             .iter()
             .map(|(k, v)| (k.to_string(), v.clone().into()))
             .collect();
-        let pod = s.pod.template_variables();
         let expected = policy::Expected {
             spec: s.pod.spec_fields(),
             labels: pod["labels"].as_object().cloned().unwrap_or_default(),
