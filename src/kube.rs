@@ -70,7 +70,8 @@ pub fn is_label_value(s: &str) -> bool {
             && alnum(s.chars().next_back()))
 }
 
-fn is_dns_subdomain(s: &str) -> bool {
+/// An RFC 1123 subdomain: dot-separated DNS labels, at most 253 in all.
+pub fn is_dns_subdomain(s: &str) -> bool {
     s.len() <= 253 && s.split('.').all(is_dns_label)
 }
 
@@ -99,6 +100,17 @@ checked_string!(
     |s| {
         let (prefix, name) = s.rsplit_once('/').map_or((None, s), |(p, n)| (Some(p), n));
         prefix.is_none_or(is_dns_subdomain) && !name.is_empty() && is_label_value(name)
+    }
+);
+checked_string!(
+    /// A key of a ConfigMap or a Secret, which becomes a file name when mounted.
+    ConfigKey,
+    "a ConfigMap or Secret key (at most 253 of letters, digits, `-_.`, not `.`, `..` or starting with `..`)",
+    |s| {
+        (1..=253).contains(&s.len())
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            && s != "."
+            && !s.starts_with("..")
     }
 );
 checked_string!(

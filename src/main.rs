@@ -278,14 +278,18 @@ struct DagsterArgs {
 
 impl DagsterArgs {
     /// A client for the Dagster these flags (else `settings`) name; a token
-    /// sent in clear text is warned about on `err`.
+    /// sent in clear text is warned about on `err`, an unusable
+    /// `SSL_CERT_FILE` is an error there (exit 2).
     fn client(
         &self,
         settings: &Settings,
         err: &mut impl Write,
-    ) -> dagster_scripts::dagster::Client {
+    ) -> Result<dagster_scripts::dagster::Client, Outcome> {
         let url = self.url.as_ref().unwrap_or(&settings.dagster.url);
-        cmd::connect::client(url, self.timeout, err)
+        cmd::connect::client(url, self.timeout, err).map_err(|e| {
+            let _ = writeln!(err, "error: {e}");
+            Outcome::Error
+        })
     }
 }
 
@@ -393,7 +397,10 @@ fn run(command: Command, colour: Colour, out: &mut impl Write, err: &mut impl Wr
         } => match settings.resolve(colour, err) {
             Err(outcome) => outcome,
             Ok(s) if resolve => {
-                let client = dagster.client(&s, err);
+                let client = match dagster.client(&s, err) {
+                    Ok(c) => c,
+                    Err(outcome) => return outcome,
+                };
                 let url = dagster.url.as_ref().unwrap_or(&s.dagster.url).to_string();
                 let ask = cmd::plan::Ask {
                     client: &client,
@@ -415,8 +422,12 @@ fn run(command: Command, colour: Colour, out: &mut impl Write, err: &mut impl Wr
                 if s.dagster.ui_url.is_none() {
                     s.dagster.ui_url = dagster.url.clone();
                 }
+                let client = match dagster.client(&s, err) {
+                    Ok(c) => c,
+                    Err(outcome) => return outcome,
+                };
                 let asking = cmd::status::Asking {
-                    client: dagster.client(&s, err),
+                    client,
                     url: dagster.url.as_ref().unwrap_or(&s.dagster.url).to_string(),
                 };
                 cmd::status::status(&s, &paths, format.into(), &asking, colour, out, err)

@@ -10,6 +10,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use dagster_scripts::dagster::{CERT_DIR_VAR, CERT_FILE_VAR};
 use dagster_scripts::read::DEFAULT_MAX_PARTITIONS;
 use dagster_scripts::spec::OnOverlap;
 use dagster_scripts::url::BaseUrl;
@@ -50,6 +51,9 @@ Environment:
                        (http://dagster-webserver.dagster:80/dagster); /graphql is appended;
                        no user or password, query or fragment
   DAGSTER_API_TOKEN    Optional; sent as the Dagster-Cloud-Api-Token header (Dagster+)
+  SSL_CERT_FILE        Optional; a PEM file of CA certificates trusted besides the built-in web
+                       roots (a Dagster behind a private CA); a file that cannot be read or holds
+                       no certificate is exit 2. SSL_CERT_DIR is not read
 
 DURATION is a whole number of seconds (90) or numbers with the units d, h, m, s, ms,
 largest first, each at most once (6h, 1h30m, 500ms): the grammar of the spec's deadline.
@@ -72,8 +76,8 @@ pub enum Command {
     Help,
     /// Print the version.
     Version,
-    /// Run a request.
-    Run(Settings),
+    /// Run a request (boxed: the settings outweigh the other variants).
+    Run(Box<Settings>),
 }
 
 /// Everything a run needs besides the spec itself.
@@ -102,6 +106,10 @@ pub struct Settings {
     pub on_overlap: Option<OnOverlap>,
     /// Why the URL deserves a warning, if it does (a token over plain http).
     pub url_warning: Option<String>,
+    /// A PEM file of CA certificates to trust besides the web roots (`SSL_CERT_FILE`).
+    pub cert_file: Option<PathBuf>,
+    /// `SSL_CERT_DIR`, which is not read (and so warned about) when set.
+    pub cert_dir: Option<String>,
     /// Resolve and print, launch nothing.
     pub dry_run: bool,
     /// Launch or find, then exit without following.
@@ -253,10 +261,14 @@ where
         .filter(|t| !t.trim().is_empty())
         .map(|t| t.trim().to_owned());
     let base = base_url(&url)?;
-    Ok(Command::Run(Settings {
+    Ok(Command::Run(Box::new(Settings {
         spec,
         endpoint: base.endpoint(),
         url_warning: base.token_warning(token.is_some()),
+        cert_file: env(CERT_FILE_VAR)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from),
+        cert_dir: env(CERT_DIR_VAR).filter(|v| !v.is_empty()),
         max_partitions,
         on_overlap,
         token,
@@ -267,7 +279,7 @@ where
         log_format,
         dry_run: flags.dry_run,
         no_wait: flags.no_wait,
-    }))
+    })))
 }
 
 /// The log format for an error in the settings themselves: JSON only when
@@ -315,7 +327,7 @@ mod tests {
 
     fn settings(args: &[&str], env: &[(&str, &str)]) -> Settings {
         match run(args, env) {
-            Ok(Command::Run(s)) => s,
+            Ok(Command::Run(s)) => *s,
             other => panic!("{other:?}"),
         }
     }

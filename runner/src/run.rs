@@ -65,7 +65,7 @@ fn run_inner(settings: &Settings, log: &Logger, stop: Stop) -> Result<Status, Er
         .with("request", hash.as_str())
         .with("endpoint", settings.endpoint.as_str()),
     );
-    let client = client::connect(settings, log, stop);
+    let client = client::connect(settings, log, stop)?;
     if let Spec::Cancel(_) = spec {
         return cancel(settings, log, &client, &spec, &hash);
     }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
 
-use crate::dagster::{Client, Stop, Transport};
+use crate::dagster::{CERT_DIR_VAR, CERT_FILE_VAR, Client, Stop, Transport, Trust};
 use crate::settings::HttpUrl;
 
 /// What the compiler calls itself in each request.
@@ -23,13 +23,23 @@ pub const TOKEN_VAR: &str = "DAGSTER_API_TOKEN";
 /// A client for the Dagster webserver at `url` (its base URL; `/graphql` is
 /// appended), with the token in `DAGSTER_API_TOKEN` if set, that gives up
 /// after `timeout` in all. A token sent over plain http to a host outside
-/// the cluster is warned about on `err`.
-pub fn client(url: &HttpUrl, timeout: Duration, err: &mut impl Write) -> Client {
+/// the cluster is warned about on `err`. Over https it trusts the web roots
+/// and the CA bundle `SSL_CERT_FILE` names; an unusable bundle is the error.
+pub fn client(url: &HttpUrl, timeout: Duration, err: &mut impl Write) -> Result<Client, String> {
     let token = std::env::var(TOKEN_VAR).ok().filter(|t| !t.is_empty());
     if let Some(w) = url.parsed().token_warning(token.is_some()) {
         let _ = writeln!(err, "warning: {w}");
     }
-    let transport = Transport::new(&url.parsed().endpoint(), token, USER_AGENT);
+    if let Some(w) = Trust::cert_dir_warning(std::env::var_os(CERT_DIR_VAR)) {
+        let _ = writeln!(err, "warning: {w}");
+    }
+    let trust = Trust::from_env(std::env::var_os(CERT_FILE_VAR))?;
+    let transport = Transport::new(&url.parsed().endpoint(), token, USER_AGENT, trust);
     let stop = Stop::new(timeout, Arc::new(AtomicUsize::new(0)));
-    Client::new(transport, stop, timeout, REQUEST_TIMEOUT.min(timeout))
+    Ok(Client::new(
+        transport,
+        stop,
+        timeout,
+        REQUEST_TIMEOUT.min(timeout),
+    ))
 }

@@ -7,6 +7,8 @@
 
 use std::time::Duration;
 
+use super::trust::{Trust, certificate_problem};
+
 /// The most a response body may hold; more is treated as a broken answer.
 const MAX_BODY: u64 = 64 * 1024 * 1024;
 
@@ -36,13 +38,19 @@ pub struct Transport {
     agent: ureq::Agent,
     endpoint: String,
     token: Option<String>,
+    trust: Trust,
 }
 
 impl Transport {
-    /// A client for `endpoint` that names itself `user_agent` and sends
-    /// `token` as `Dagster-Cloud-Api-Token` when given.
-    pub fn new(endpoint: &str, token: Option<String>, user_agent: &str) -> Transport {
+    /// A client for `endpoint` that names itself `user_agent`, sends
+    /// `token` as `Dagster-Cloud-Api-Token` when given, and trusts the
+    /// certificate authorities of `trust` over https.
+    pub fn new(endpoint: &str, token: Option<String>, user_agent: &str, trust: Trust) -> Transport {
+        let tls = ureq::tls::TlsConfig::builder()
+            .root_certs(trust.root_certs())
+            .build();
         let agent: ureq::Agent = ureq::Agent::config_builder()
+            .tls_config(tls)
             .http_status_as_error(false)
             .timeout_connect(Some(Duration::from_secs(10)))
             .user_agent(user_agent)
@@ -59,6 +67,7 @@ impl Transport {
             agent,
             endpoint: endpoint.to_owned(),
             token,
+            trust,
         }
     }
 
@@ -81,7 +90,7 @@ impl Transport {
             .config()
             .timeout_global(Some(timeout.max(Duration::from_millis(1))))
             .build();
-        let mut response = request.send(body).map_err(failure)?;
+        let mut response = request.send(body).map_err(|e| failure(e, &self.trust))?;
         let status = response.status().as_u16();
         let content_type = response
             .headers()
@@ -107,9 +116,20 @@ impl Transport {
 }
 
 /// Classifies a ureq error: only failures before the request was written are
-/// known not to have reached the server.
-fn failure(e: ureq::Error) -> Failure {
+/// known not to have reached the server. A certificate the client does not
+/// trust fails the handshake, before the request; the message says what is
+/// wrong with it and what is trusted.
+fn failure(e: ureq::Error, trust: &Trust) -> Failure {
     use ureq::Timeout;
+    if let Some(problem) = certificate_problem(&e) {
+        return Failure {
+            message: format!(
+                "TLS: the server's certificate is not trusted: {problem}; this client trusts {} (behind a private CA, set SSL_CERT_FILE to its PEM bundle; in a rendered Job, `[dagster] ca_bundle`)",
+                trust.describe()
+            ),
+            maybe_sent: false,
+        };
+    }
     let maybe_sent = match &e {
         ureq::Error::HostNotFound | ureq::Error::ConnectionFailed | ureq::Error::BadUri(_) => false,
         ureq::Error::Timeout(t) => !matches!(t, Timeout::Resolve | Timeout::Connect),

@@ -7,7 +7,8 @@
 //! is worth retrying, and sends a launch at most once ([`MutationError`]).
 //! Every wait honours a [`Stop`] (a deadline, and a flag the caller's signal
 //! handling raises); every retry is told to an [`Observer`]; every failure is
-//! an [`Error`] whose [`Kind`] says what went wrong. The typed operations
+//! an [`Error`] whose [`Kind`] says what went wrong. Over https it trusts
+//! the web roots and the CA bundle of `SSL_CERT_FILE` ([`Trust`]). The typed operations
 //! (repositories, partitions, backfills, runs, launches) are in [`ops`].
 
 mod backoff;
@@ -18,9 +19,11 @@ mod observer;
 pub mod ops;
 mod reply;
 mod stop;
+mod trust;
 
 pub use error::{Error, Kind};
 pub use graphql::{Client, MutationError};
 pub use http::Transport;
 pub use observer::{Observer, Retry};
 pub use stop::Stop;
+pub use trust::{CERT_DIR_VAR, CERT_FILE_VAR, Trust};

@@ -33,7 +33,7 @@ pub use template::{
 use crate::diagnostic::Diagnostic;
 use crate::hash::sha256_hex;
 use crate::read::Loaded;
-use crate::settings::Settings;
+use crate::settings::{CA_MOUNT, CaBundle, Settings};
 use crate::spec::{Dimension, Overrides, Spec};
 
 /// One rendered manifest file.
@@ -67,6 +67,8 @@ struct Fixed {
     annotations: Map<String, Value>,
     /// The variables a spec's `overrides` change, as they are without any.
     job: JobVariables,
+    /// What the settings put into every pod, which the output must carry.
+    expected: policy::Expected,
 }
 
 /// `image`, `deadline_seconds`, `resources` and `runner`.
@@ -124,7 +126,14 @@ impl Renderer {
         let mut text = String::with_capacity(header.len() + body.len());
         text.push_str(&header);
         text.push_str(&body);
-        policy::check(&text, file, &meta.name, &loaded.text, &self.template.origin)?;
+        policy::check(
+            &text,
+            file,
+            &meta.name,
+            &loaded.text,
+            &self.template.origin,
+            &self.fixed.expected,
+        )?;
         Ok(Rendered {
             file: file.to_owned(),
             text: Some(text),
@@ -203,8 +212,14 @@ impl Fixed {
         var("user_id", USER_ID.into());
         var(
             "dagster",
-            json!({ "url": s.dagster.url.as_str(), "token_secret": s.dagster.token_secret }),
+            json!({
+                "url": s.dagster.url.as_str(),
+                "token_secret": s.dagster.token_secret,
+                "ca_bundle": s.dagster.ca_bundle.as_ref().map(CaBundle::template_variables),
+            }),
         );
+        let pod = s.pod.template_variables();
+        var("pod", pod.clone());
         var(
             "tool",
             json!({ "name": "dagster-scripts", "version": env!("CARGO_PKG_VERSION") }),
@@ -224,11 +239,22 @@ impl Fixed {
             .iter()
             .map(|(k, v)| (k.to_string(), v.clone().into()))
             .collect();
+        let expected = policy::Expected {
+            spec: s.pod.spec_fields(),
+            labels: pod["labels"].as_object().cloned().unwrap_or_default(),
+            annotations: pod["annotations"].as_object().cloned().unwrap_or_default(),
+            cert_file: s
+                .dagster
+                .ca_bundle
+                .as_ref()
+                .map(|_| (CaBundle::cert_file(), CA_MOUNT.to_owned())),
+        };
         Fixed {
             variables,
             labels,
             annotations,
             job: JobVariables::new(s, &Overrides::default()),
+            expected,
         }
     }
 }
@@ -272,6 +298,9 @@ impl JobVariables {
         // Only when set: without it the runner waits, and the Jobs render as before.
         if let Some(o) = s.runner.on_overlap {
             env.push(("DAGSTER_SCRIPTS_ON_OVERLAP", o.as_str().to_owned()));
+        }
+        if s.dagster.ca_bundle.is_some() {
+            env.push(("SSL_CERT_FILE", CaBundle::cert_file()));
         }
         let runner = json!({
             "command": RUNNER_COMMAND,

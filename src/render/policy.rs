@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::job_name::MAX_NAME;
 use super::runner::RUNNER_COMMAND;
@@ -19,15 +19,31 @@ use crate::read::yaml::parse_documents;
 /// Most bytes of data one ConfigMap may hold.
 const MAX_CONFIGMAP: usize = 1024 * 1024;
 
-/// Checks the manifest `text` rendered (from `template`) into `file` for a Job called `name`.
+/// What the settings put into every pod, which a template must render (one
+/// copied before a setting existed would drop it without a word).
+#[derive(Clone, Debug, Default)]
+pub struct Expected {
+    /// Fields of the pod spec, as Kubernetes spells them, and their values.
+    pub spec: Map<String, Value>,
+    /// Labels of the pod template.
+    pub labels: Map<String, Value>,
+    /// Annotations of the pod template.
+    pub annotations: Map<String, Value>,
+    /// `SSL_CERT_FILE` of the runner's container, and the folder mounted for it.
+    pub cert_file: Option<(String, String)>,
+}
+
+/// Checks the manifest `text` rendered (from `template`) into `file` for a
+/// Job called `name`, with what the settings put into its pod.
 pub fn check(
     text: &str,
     file: &str,
     name: &str,
     spec_text: &str,
     template: &Path,
+    expected: &Expected,
 ) -> Result<(), Vec<Diagnostic>> {
-    let problems = problems(text, name, spec_text);
+    let problems = problems(text, name, spec_text, expected);
     if problems.is_empty() {
         return Ok(());
     }
@@ -40,7 +56,7 @@ pub fn check(
         .collect())
 }
 
-fn problems(text: &str, name: &str, spec_text: &str) -> Vec<String> {
+fn problems(text: &str, name: &str, spec_text: &str, expected: &Expected) -> Vec<String> {
     // Kubernetes reads the file with go-yaml, which breaks lines where our
     // reader does not (or refuses the file): such a character must be escaped.
     if let Some((line, c)) = text
@@ -114,6 +130,7 @@ fn problems(text: &str, name: &str, spec_text: &str) -> Vec<String> {
             }
         }
     }
+    settings_rendered(job, expected, &mut out);
     let data = at(config_map, "/data").and_then(Value::as_object);
     let size: usize = data
         .into_iter()
@@ -163,6 +180,54 @@ fn problems(text: &str, name: &str, spec_text: &str) -> Vec<String> {
         Some(_) => {}
     }
     out
+}
+
+/// Whether `job` carries what the settings put into its pod.
+fn settings_rendered(job: &Value, expected: &Expected, out: &mut Vec<String>) {
+    const HINT: &str = "a template copied before the setting existed must render it too: see the README, section \"Templates\"";
+    let spec = at(job, "/spec/template/spec");
+    for (field, value) in &expected.spec {
+        if spec.and_then(|s| s.get(field)) != Some(value) {
+            out.push(format!(
+                "does not give the pod the settings' `{field}` ({HINT})"
+            ));
+        }
+    }
+    for (what, pointer, wanted) in [
+        ("label", "/spec/template/metadata/labels", &expected.labels),
+        (
+            "annotation",
+            "/spec/template/metadata/annotations",
+            &expected.annotations,
+        ),
+    ] {
+        let found = at(job, pointer).and_then(Value::as_object);
+        for (key, value) in wanted {
+            if found.and_then(|f| f.get(key)) != Some(value) {
+                out.push(format!(
+                    "does not give the pod the settings' {what} `{key}` ({HINT})"
+                ));
+            }
+        }
+    }
+    if let Some((file, folder)) = &expected.cert_file {
+        let runner = items(job, "/spec/template/spec/containers").find(|c| {
+            at(c, "/command")
+                .and_then(Value::as_array)
+                .is_some_and(|cmd| cmd.first().and_then(Value::as_str) == Some(RUNNER_COMMAND))
+        });
+        let env_ok = runner.is_some_and(|r| {
+            items(r, "/env")
+                .any(|e| str_at(e, "/name") == "SSL_CERT_FILE" && str_at(e, "/value") == file)
+        });
+        let mount_ok = runner
+            .is_some_and(|r| items(r, "/volumeMounts").any(|m| str_at(m, "/mountPath") == folder));
+        if !env_ok || !mount_ok {
+            out.push(format!(
+                "does not mount the settings' `[dagster] ca_bundle` at {folder} with `SSL_CERT_FILE={file}` in the runner's container ({HINT})"
+            ));
+        }
+    }
 }
 
 /// The items of the array at `pointer`; none when there is no array there.

@@ -52,6 +52,7 @@ impl Template {
         tera.autoescape_on(vec![TEMPLATE_NAME]);
         tera.set_escape_fn(quote);
         tera.register_filter("yaml_text", yaml_text_filter);
+        tera.register_filter("yaml", yaml_filter);
         if let Err(e) = tera.add_raw_template(TEMPLATE_NAME, &text) {
             return Err(template_error(&origin, &text, &e));
         }
@@ -168,6 +169,87 @@ pub fn yaml_text(text: &str, indent: usize) -> String {
         }
     }
     out
+}
+
+/// `{{ value | yaml(indent=6) | safe }}` after `key:` written at column
+/// `indent`: a map or a list the tool built (the settings' tolerations,
+/// affinity) as a YAML block on the lines below, every string quoted by
+/// [`quote`], lists at the key's own indentation as the template writes them.
+fn yaml_filter(
+    value: &tera::Value,
+    args: &HashMap<String, tera::Value>,
+) -> tera::Result<tera::Value> {
+    let indent = args
+        .get("indent")
+        .and_then(tera::Value::as_u64)
+        .and_then(|i| usize::try_from(i).ok())
+        .ok_or_else(|| tera::Error::msg("yaml takes the key's indentation: yaml(indent=6)"))?;
+    Ok(tera::Value::String(yaml_block(value, indent)))
+}
+
+/// The `yaml` template filter as a function: what follows `key:` written
+/// at column `indent` (see `yaml_filter`).
+pub fn yaml_block(value: &serde_json::Value, indent: usize) -> String {
+    let mut out = String::new();
+    after_key(&mut out, value, indent);
+    out
+}
+
+/// `value` after a key's colon, the key at column `indent`.
+fn after_key(out: &mut String, value: &serde_json::Value, indent: usize) {
+    use serde_json::Value;
+    match value {
+        Value::Object(m) if !m.is_empty() => {
+            for (k, v) in m {
+                line(out, indent + 2);
+                out.push_str(&quote(k));
+                out.push(':');
+                after_key(out, v, indent + 2);
+            }
+        }
+        Value::Array(a) if !a.is_empty() => {
+            for item in a {
+                line(out, indent);
+                out.push_str("- ");
+                list_item(out, item, indent + 2);
+            }
+        }
+        scalar => {
+            out.push(' ');
+            out.push_str(&yaml_scalar(scalar));
+        }
+    }
+}
+
+/// `value` after a list item's `- `, its content at column `indent`.
+fn list_item(out: &mut String, value: &serde_json::Value, indent: usize) {
+    match value {
+        serde_json::Value::Object(m) if !m.is_empty() => {
+            for (i, (k, v)) in m.iter().enumerate() {
+                if i > 0 {
+                    line(out, indent);
+                }
+                out.push_str(&quote(k));
+                out.push(':');
+                after_key(out, v, indent);
+            }
+        }
+        other => out.push_str(&yaml_scalar(other)),
+    }
+}
+
+/// A scalar, an empty collection or a nested list in flow style (JSON,
+/// which YAML reads the same way, with the characters [`is_unsafe`] escaped).
+fn yaml_scalar(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => quote(s),
+        other => escape_unsafe(&other.to_string()),
+    }
+}
+
+fn line(out: &mut String, indent: usize) {
+    out.push('\n');
+    out.extend(std::iter::repeat_n(' ', indent));
 }
 
 /// A template problem, located at the template's line and column: an
@@ -345,6 +427,18 @@ mod tests {
         ] {
             assert!(yaml_text(quoted, 2).starts_with('"'), "{quoted:?}");
         }
+    }
+
+    #[test]
+    fn yaml_blocks_quote_every_string_and_indent_lists_as_the_template_does() {
+        let v = serde_json::json!({
+            "nodeAffinity": { "terms": [{ "key": "on", "values": ["yes", "0755", "a"], "n": 3 }, {}] },
+            "empty": [],
+        });
+        assert_eq!(
+            yaml_block(&v, 6),
+            "\n        empty: []\n        nodeAffinity:\n          terms:\n          - key: \"on\"\n            \"n\": 3\n            values:\n            - \"yes\"\n            - \"0755\"\n            - a\n          - {}"
+        );
     }
 
     #[test]

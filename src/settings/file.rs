@@ -43,9 +43,12 @@ impl Settings {
             };
             lines
                 .diagnostic(path, span, code, format!("in the settings: {message}"))
-                .with_hint("every setting is described in the README, section \"Settings\"")
+                .with_hint(hint(&message))
         })?;
         check_resources(&settings.resources, &text, path)?;
+        if let Some(problem) = settings.problems().first() {
+            return Err(problem.diagnostic(&text, path));
+        }
         if let Some(base) = path.parent().filter(|b| !b.as_os_str().is_empty()) {
             for p in [
                 &mut settings.paths.specs,
@@ -56,6 +59,30 @@ impl Settings {
             }
         }
         Ok(settings)
+    }
+}
+
+/// What to do about a settings error serde found: a key spelt as
+/// Kubernetes spells it (camelCase) is named in the file's snake_case.
+fn hint(message: &str) -> String {
+    const GENERAL: &str = "every setting is described in the README, section \"Settings\"";
+    let unknown = message
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split('`').next());
+    match unknown {
+        Some(key) if key.chars().any(|c| c.is_ascii_uppercase()) => {
+            let mut snake = String::new();
+            for c in key.chars() {
+                if c.is_ascii_uppercase() {
+                    snake.push('_');
+                }
+                snake.push(c.to_ascii_lowercase());
+            }
+            format!(
+                "write `{snake}`: the settings spell Kubernetes' fields in snake_case ({GENERAL})"
+            )
+        }
+        _ => GENERAL.to_owned(),
     }
 }
 

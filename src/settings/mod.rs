@@ -6,8 +6,11 @@
 //! `file:line:col`; the command line overrides the file, and a spec's
 //! `overrides` win over both.
 
+mod ca_bundle;
 mod file;
 mod http_url;
+mod pod;
+mod problem;
 
 use std::collections::BTreeMap;
 use std::num::NonZeroU16;
@@ -16,7 +19,15 @@ use std::path::PathBuf;
 use serde::{Deserialize, Deserializer, Serialize};
 
 pub use crate::kube::{DnsLabel, DnsSubdomain, ImageRef, LabelKey, LabelValue};
+pub use ca_bundle::{CA_FILE, CA_MOUNT, CaBundle, CaSource};
 pub use http_url::HttpUrl;
+pub use pod::{
+    Affinity, LabelOperator, LabelSelector, LabelSelectorRequirement, NodeAffinity, NodeOperator,
+    NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, Pod, PodAffinity, PodAffinityTerm,
+    PreferredSchedulingTerm, TaintEffect, Toleration, TolerationOperator, Weight,
+    WeightedPodAffinityTerm, reserved_annotation, reserved_label,
+};
+pub use problem::{Problem, Seg};
 
 use crate::read::{DEFAULT_MAX_PARTITIONS, Limits};
 use crate::spec::{Deadline, OnOverlap, Quantity};
@@ -63,6 +74,9 @@ pub struct Settings {
     pub paths: Paths,
     /// What the runner does where a spec does not say.
     pub runner: Runner,
+    /// What a platform sets on every pod: pull secrets, node selector,
+    /// tolerations, affinity, priority class, pod labels and annotations.
+    pub pod: Pod,
 }
 
 /// `[runner]`: the runner's defaults for what a spec may leave out, passed
@@ -101,6 +115,9 @@ pub struct Dagster {
     /// changes the pods Dagster starts, so a pull request could change what
     /// runs in the cluster: images, volumes, service accounts).
     pub allow_k8s_config: bool,
+    /// A PEM bundle of the CAs that signed Dagster's certificate (a private
+    /// CA), mounted into the runner and trusted besides the web roots.
+    pub ca_bundle: Option<CaBundle>,
 }
 
 /// `[dagster]` as written, checked as a whole into [`Dagster`].
@@ -114,6 +131,7 @@ struct DagsterFile {
     target_port: Option<Port>,
     ui_url: Option<HttpUrl>,
     allow_k8s_config: bool,
+    ca_bundle: Option<CaBundle>,
 }
 
 impl Default for DagsterFile {
@@ -127,6 +145,7 @@ impl Default for DagsterFile {
             target_port: d.target_port,
             ui_url: d.ui_url,
             allow_k8s_config: d.allow_k8s_config,
+            ca_bundle: d.ca_bundle,
         }
     }
 }
@@ -146,6 +165,7 @@ impl TryFrom<DagsterFile> for Dagster {
             target_port: f.target_port,
             ui_url: f.ui_url,
             allow_k8s_config: f.allow_k8s_config,
+            ca_bundle: f.ca_bundle,
         })
     }
 }
@@ -247,6 +267,7 @@ impl Default for Settings {
             annotations: BTreeMap::new(),
             paths: Paths::default(),
             runner: Runner::default(),
+            pod: Pod::default(),
         }
     }
 }
@@ -261,6 +282,7 @@ impl Default for Dagster {
             target_port: None,
             ui_url: None,
             allow_k8s_config: false,
+            ca_bundle: None,
         }
     }
 }
@@ -294,12 +316,34 @@ impl Default for Paths {
 impl Settings {
     /// What is allowed but probably wrong in these settings, one sentence each.
     pub fn warnings(&self) -> Vec<String> {
-        self.dagster
+        let mut warnings: Vec<String> = self
+            .dagster
             .url
             .parsed()
             .token_warning(self.dagster.token_secret.is_some())
             .map(|w| format!("[dagster] url: {w} (the token_secret's token travels in clear text)"))
             .into_iter()
+            .collect();
+        if self.pod.tolerates_everything() {
+            warnings.push("[pod] tolerations: a toleration without `key` and `effect` and with `operator = \"Exists\"` tolerates every taint, so runner pods may land on control-plane nodes too (name the taints your batch nodes carry instead)".to_owned());
+        }
+        if self.dagster.ca_bundle.is_some() && !self.dagster.url.parsed().is_https() {
+            warnings.push(
+                "[dagster] ca_bundle: the url is not https, so the mounted CA bundle is never used"
+                    .to_owned(),
+            );
+        }
+        warnings
+    }
+
+    /// Problems of values that parsed: Kubernetes' rules across values and
+    /// the keys the tool reserves, each at its value (see [`Problem`]).
+    pub fn problems(&self) -> Vec<Problem> {
+        self.pod
+            .problems()
+            .into_iter()
+            .chain(self.pod.label_clashes(&self.labels))
+            .map(|p| p.within("pod"))
             .collect()
     }
 }

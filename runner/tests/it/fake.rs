@@ -5,10 +5,12 @@
 //! its variables and how many times that operation was asked before. The
 //! server records every request, so a test can assert what the runner sent
 //! (for example: exactly one launch). Its threads end with the test process.
+//! [`Fake::start_tls`] serves the same over https, with a certificate the
+//! test made (`tls`).
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -51,8 +53,24 @@ pub struct Fake {
 impl Fake {
     /// Starts a fake answering with `handler(op, variables, nth)`.
     pub fn start(handler: impl Fn(&str, &Value, usize) -> Reply + Send + Sync + 'static) -> Fake {
+        Fake::serve_with(handler, None)
+    }
+
+    /// Starts a fake that answers like [`Fake::start`] over https, with `tls`'s certificate.
+    pub fn start_tls(
+        handler: impl Fn(&str, &Value, usize) -> Reply + Send + Sync + 'static,
+        tls: Arc<rustls::ServerConfig>,
+    ) -> Fake {
+        Fake::serve_with(handler, Some(tls))
+    }
+
+    fn serve_with(
+        handler: impl Fn(&str, &Value, usize) -> Reply + Send + Sync + 'static,
+        tls: Option<Arc<rustls::ServerConfig>>,
+    ) -> Fake {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
-        let url = format!("http://{}", listener.local_addr().expect("local addr"));
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let url = format!("{scheme}://{}", listener.local_addr().expect("local addr"));
         let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
         let handler: Arc<Handler> = Arc::new(handler);
         let counts: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
@@ -61,7 +79,18 @@ impl Fake {
             for stream in listener.incoming().flatten() {
                 let (handler, log, counts) =
                     (Arc::clone(&handler), Arc::clone(&log), Arc::clone(&counts));
-                std::thread::spawn(move || serve(stream, &*handler, &log, &counts));
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+                let tls = tls.clone();
+                std::thread::spawn(move || match tls {
+                    None => serve(stream, &*handler, &log, &counts),
+                    Some(config) => {
+                        let Ok(connection) = rustls::ServerConnection::new(config) else {
+                            return;
+                        };
+                        let stream = rustls::StreamOwned::new(connection, stream);
+                        serve(stream, &*handler, &log, &counts);
+                    }
+                });
             }
         });
         Fake { url, seen }
@@ -79,16 +108,13 @@ impl Fake {
 }
 
 fn serve(
-    stream: TcpStream,
+    stream: impl Read + Write,
     handler: &Handler,
     log: &Mutex<Vec<Seen>>,
     counts: &Mutex<HashMap<String, usize>>,
 ) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
-    let mut reader = BufReader::new(match stream.try_clone() {
-        Ok(s) => s,
-        Err(_) => return,
-    });
+    // One request per connection (`Connection: close`): nothing is read after its body.
+    let mut reader = BufReader::new(stream);
     let mut head = String::new();
     loop {
         let mut line = String::new();
@@ -122,10 +148,10 @@ fn serve(
         head,
     });
     let reply = handler(&op, &variables, nth);
-    answer(stream, reply);
+    answer(reader.into_inner(), reply);
 }
 
-fn answer(mut stream: TcpStream, reply: Reply) {
+fn answer(mut stream: impl Write, reply: Reply) {
     let (status, content_type, body) = match reply {
         Reply::Json(status, v) => (status, "application/json", v.to_string().into_bytes()),
         Reply::Raw(status, ct, body) => (status, ct, body),
@@ -149,6 +175,7 @@ fn answer(mut stream: TcpStream, reply: Reply) {
         body.len()
     );
     let _ = stream.write_all(&body);
+    let _ = stream.flush();
 }
 
 /// The operation name of a GraphQL document.

@@ -11,6 +11,8 @@
 //! * `kinds`: the same Dagster: cancellations, asset selection by group and
 //!   prefix, materialisations.
 //! * `overlap`: the same Dagster: `on_overlap`.
+//! * `tls`: the fake over https with a certificate of a CA made in the test
+//!   (`SSL_CERT_FILE`).
 //!
 //! The harness is libtest-mimic rather than libtest so that tests run many at
 //! a time by default: most of them wait on Dagster's 30-second backfill
@@ -25,6 +27,7 @@ mod kinds;
 mod overlap;
 mod selection;
 mod support;
+mod tls;
 
 fn main() {
     let mut args = libtest_mimic::Arguments::from_args();
@@ -38,6 +41,7 @@ fn main() {
     trials.extend(kinds::trials());
     trials.extend(selection::trials());
     trials.extend(overlap::trials());
+    trials.extend(tls::trials());
     let conclusion = libtest_mimic::run(&args, trials);
     let _ = std::fs::remove_dir_all(support::spec_dir());
     conclusion.exit();
