@@ -6,6 +6,7 @@
 //! `file:line:col`; the command line overrides the file, and a spec's
 //! `overrides` win over both.
 
+mod environments;
 mod file;
 mod http_url;
 
@@ -16,6 +17,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Deserializer, Serialize};
 
 pub use crate::kube::{DnsLabel, DnsSubdomain, ImageRef, LabelKey, LabelValue};
+pub use environments::{DEFAULT_ENVIRONMENT, ENVIRONMENTS, Environment, Environments};
 pub use http_url::HttpUrl;
 
 use crate::read::{DEFAULT_MAX_PARTITIONS, Limits};
@@ -59,7 +61,8 @@ pub struct Settings {
     pub labels: BTreeMap<LabelKey, LabelValue>,
     /// Extra annotations on the Job and the ConfigMap.
     pub annotations: BTreeMap<LabelKey, String>,
-    /// Where specs, templates and manifests live, relative to the settings file.
+    /// Where specs, templates and manifests live, relative to the repository
+    /// (the working directory), wherever the settings file is.
     pub paths: Paths,
     /// What the runner does where a spec does not say.
     pub runner: Runner,
@@ -325,6 +328,7 @@ impl Limits {
                 limits: Some(list(&settings.resources.limits)),
             }),
             allow_k8s_config: settings.dagster.allow_k8s_config,
+            environments: Some(BTreeMap::new()),
         }
     }
 }
