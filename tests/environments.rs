@@ -530,7 +530,17 @@ fn run_with(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Output {
 
 #[test]
 fn plan_resolve_and_status_ask_each_environment_its_own_dagster() {
-    let dir = two_environments();
+    // Staging's request is of a job the test Dagster has (queries only: nothing is launched).
+    let staging = SEED
+        .replace("34543", "95002")
+        .replace("2024-01-31", "2024-09-01")
+        .replace("2024-02-01", "2024-09-02")
+        + "environment: staging\n";
+    let dir = repo_with(&[
+        ("backfill-95001.yaml", spec("95001", None).as_bytes()),
+        ("backfill-95002.yaml", staging.as_bytes()),
+    ]);
+    fs::write(dir.path().join("dagster-scripts.toml"), settings()).unwrap();
     // The shared test Dagster is staging's; production's URL is not given.
     let url = dagster().base_url.clone();
     let vars = [("DAGSTER_URL_STAGING", url.as_str())];
@@ -553,7 +563,8 @@ fn plan_resolve_and_status_ask_each_environment_its_own_dagster() {
         "{markdown}"
     );
     assert!(
-        markdown.contains("| `backfill-95002.yaml` | `luchtmeetnet_ingestion@"),
+        markdown
+            .contains("| `backfill-95002.yaml` | `__repository__@luchtmeetnet_ingestion` | 4 |"),
         "staging's request resolved: {markdown}"
     );
     let (code, json, err) = outcome(&run_with(

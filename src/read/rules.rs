@@ -267,6 +267,10 @@ pub(super) fn environment_check<'l>(
         return (own, Vec::new());
     }
     let name = name.unwrap_or_default();
+    if crate::spec::EnvironmentName::new(name).is_err() {
+        // Not a name at all: the schema says so.
+        return (limits, Vec::new());
+    }
     let known: Vec<String> = limits
         .environments
         .iter()
