@@ -76,14 +76,6 @@ impl From<Vec<Diagnostic>> for Failed {
     }
 }
 
-/// What became of one spec.
-enum Outcome {
-    /// Rendered into the folder of target `usize`.
-    Rendered(usize, Rendered, File),
-    /// Valid, but it runs in an environment no target builds (`--environment`).
-    Elsewhere,
-}
-
 /// Renders every active spec, each into the folder of the environment it
 /// runs in, against what the folders hold now, or returns every problem
 /// (nothing is rendered unless every spec is valid, whatever its
@@ -150,7 +142,10 @@ pub fn build(environments: &Environments, targets: &[Target<'_>]) -> Result<Vec<
             message,
         )])
     };
-    let one = |(path, file): &(&PathBuf, String)| -> Result<(Outcome, Claim), Failed> {
+    // A valid spec rendered into the folder of target `usize`, or `None`
+    // when it runs in an environment no target builds (`--environment`).
+    type Placed = Option<(usize, Rendered, File)>;
+    let one = |(path, file): &(&PathBuf, String)| -> Result<(Placed, Claim), Failed> {
         let bytes = read_capped(path).map_err(|d| Failed::Spec(vec![d]))?;
         let loaded = load(path, &bytes, &limits, Some(&validator))?;
         let claim = Claim::new(path, &loaded.spec, false);
@@ -158,7 +153,7 @@ pub fn build(environments: &Environments, targets: &[Target<'_>]) -> Result<Vec<
             .index_of(&loaded.spec)
             .and_then(|e| targets.iter().position(|t| t.environment == e))
         else {
-            return Ok((Outcome::Elsewhere, claim));
+            return Ok((None, claim));
         };
         let target = &targets[t];
         let mut rendered =
@@ -181,10 +176,7 @@ pub fn build(environments: &Environments, targets: &[Target<'_>]) -> Result<Vec<
             }
             None => Content::Text(text),
         };
-        Ok((
-            Outcome::Rendered(t, rendered, File { state, content }),
-            claim,
-        ))
+        Ok((Some((t, rendered, File { state, content })), claim))
     };
     let results = parallel_map(&jobs, one);
 
@@ -212,9 +204,9 @@ pub fn build(environments: &Environments, targets: &[Target<'_>]) -> Result<Vec<
     let mut claims = Vec::new();
     for ((path, file), result) in jobs.iter().zip(results) {
         match result {
-            Ok((outcome, claim)) => {
+            Ok((placed, claim)) => {
                 claims.push(claim);
-                if let Outcome::Rendered(t, r, file) = outcome {
+                if let Some((t, r, file)) = placed {
                     builds[t].desired.insert(r.file.clone(), file);
                     builds[t].rendered.push(r);
                 }
