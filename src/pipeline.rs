@@ -33,8 +33,12 @@ use crate::write::{Content, Desired, Existing, File, Staging, State, normalize};
 
 /// One output folder to build: an environment's, with what it holds now.
 pub struct Target<'a> {
-    /// The environment's index in [`Environments::all`].
-    pub environment: usize,
+    /// The environment's index in [`Environments::all`]; `None` for
+    /// `paths.out` of a repository that has named its environments since
+    /// it rendered there: the folder keeps only an empty
+    /// `kustomization.yaml` (so that what still applies it applies nothing),
+    /// and its manifests are removed.
+    pub environment: Option<usize>,
     /// What its output folder holds now.
     pub existing: &'a Existing,
     /// Where `render` stages its new manifests (none for `--check` and `plan`).
@@ -95,10 +99,17 @@ pub fn build(environments: &Environments, targets: &[Target<'_>]) -> Result<Vec<
         ..Summary::default()
     };
     let mut renderers = Vec::with_capacity(targets.len());
+    let mut outs = Vec::with_capacity(targets.len());
     for target in targets {
+        let Some(e) = target.environment else {
+            renderers.push(None);
+            outs.push(environments.root_out().to_owned());
+            continue;
+        };
         let template = Template::load(&settings.paths.templates).map_err(general_failure)?;
-        let environment = &environments.all()[target.environment];
-        renderers.push(Renderer::new(environment.settings.clone(), template));
+        let environment = &environments.all()[e];
+        outs.push(environment.settings.paths.out.clone());
+        renderers.push(Some(Renderer::new(environment.settings.clone(), template)));
     }
     let validator = SchemaValidator::new();
     let limits = environments.limits();
@@ -133,7 +144,7 @@ pub fn build(environments: &Environments, targets: &[Target<'_>]) -> Result<Vec<
         .collect();
 
     let cwd = std::env::current_dir().ok().map(|c| normalize(&c));
-    let out_of = |t: usize| &renderers[t].settings().paths.out;
+    let out_of = |t: usize| &outs[t];
     let io_failure = |t: usize, file: &str, what: &str, e: std::io::Error| {
         let message = format!("cannot {what}: {e}");
         Failed::Render(vec![Diagnostic::file(
@@ -151,13 +162,15 @@ pub fn build(environments: &Environments, targets: &[Target<'_>]) -> Result<Vec<
         let claim = Claim::new(path, &loaded.spec, false);
         let Some(t) = environments
             .index_of(&loaded.spec)
-            .and_then(|e| targets.iter().position(|t| t.environment == e))
+            .and_then(|e| targets.iter().position(|t| t.environment == Some(e)))
         else {
             return Ok((None, claim));
         };
         let target = &targets[t];
-        let mut rendered =
-            renderers[t].render(&source_path(cwd.as_deref(), path), file, &loaded)?;
+        let Some(renderer) = &renderers[t] else {
+            return Ok((None, claim));
+        };
+        let mut rendered = renderer.render(&source_path(cwd.as_deref(), path), file, &loaded)?;
         let text = rendered.text.take().unwrap_or_default();
         let state = target
             .existing
@@ -182,15 +195,15 @@ pub fn build(environments: &Environments, targets: &[Target<'_>]) -> Result<Vec<
 
     let mut builds: Vec<Build> = targets
         .iter()
-        .map(|t| {
-            let e = &environments.all()[t.environment];
-            Build {
-                environment: e.name.clone(),
-                out: e.settings.paths.out.clone(),
-                rendered: Vec::new(),
-                desired: Desired::new(),
-                removed: BTreeMap::new(),
-            }
+        .zip(&outs)
+        .map(|(t, out)| Build {
+            environment: t
+                .environment
+                .and_then(|e| environments.all()[e].name.clone()),
+            out: out.clone(),
+            rendered: Vec::new(),
+            desired: Desired::new(),
+            removed: BTreeMap::new(),
         })
         .collect();
     let mut problems = Summary {
@@ -265,8 +278,8 @@ pub fn build(environments: &Environments, targets: &[Target<'_>]) -> Result<Vec<
         Ok(())
     };
     for (i, (t, build)) in targets.iter().zip(&mut builds).enumerate() {
-        let settings = renderers[i].settings();
-        if settings.network_policy {
+        let settings = renderers[i].as_ref().map(Renderer::settings);
+        if let Some(settings) = settings.filter(|s| s.network_policy) {
             own(
                 t.existing,
                 &build.out,

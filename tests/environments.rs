@@ -296,6 +296,54 @@ fn a_spec_moved_to_another_environment_leaves_one_folder_for_the_other() {
 }
 
 #[test]
+fn naming_the_environments_empties_the_folder_rendered_before() {
+    let dir = repo_with(&[("backfill-95007.yaml", spec("95007", None).as_bytes())]);
+    assert_eq!(outcome(&run(dir.path(), &["render"])).0, 0);
+    let out = dir.path().join("out");
+    fs::write(out.join("README.md"), "not ours\n").unwrap();
+    fs::write(
+        dir.path().join("dagster-scripts.toml"),
+        "[environments.prod]\n",
+    )
+    .unwrap();
+    let (code, plan, err) = outcome(&run(dir.path(), &["plan", "--format", "json"]));
+    assert_eq!(code, 0, "{err}");
+    let plan: Value = serde_json::from_str(&plan).unwrap();
+    let changes: Vec<(Option<&str>, &str)> = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["environment"].as_str(), c["action"].as_str().unwrap()))
+        .collect();
+    assert_eq!(changes, [(Some("prod"), "add"), (None, "remove")]);
+    let (code, _, err) = outcome(&run(dir.path(), &["render"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("removed out/backfill-95007.yaml"), "{err}");
+    assert_eq!(
+        listing(&out),
+        ["README.md", "kustomization.yaml", "prod"],
+        "only what the tool did not write, and a kustomization listing nothing"
+    );
+    assert!(kustomize(&out).is_empty(), "out/ applies nothing");
+    assert_eq!(
+        kustomize(&out.join("prod"))
+            .iter()
+            .filter(|d| d["kind"] == "Job")
+            .count(),
+        1
+    );
+    let (code, _, err) = outcome(&run(dir.path(), &["render", "--check"]));
+    assert_eq!(code, 0, "{err}");
+    // A repository that never rendered into out/ gets nothing there.
+    let fresh = two_environments();
+    assert_eq!(outcome(&run(fresh.path(), &["render"])).0, 0);
+    assert_eq!(
+        listing(&fresh.path().join("out")),
+        ["production", "staging"]
+    );
+}
+
+#[test]
 fn an_unknown_environment_is_located_and_lists_the_known_ones() {
     let dir = two_environments();
     fs::write(

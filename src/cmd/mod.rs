@@ -154,24 +154,47 @@ fn inside_repository(out_dir: &Path, err: &mut impl Write) -> bool {
     }
 }
 
-/// Reads what the output folder of each environment a command works on
-/// holds, with the environment's index; or tells `err` why it cannot.
+/// The output folders a command works on, each with its environment's
+/// index: every selected environment's, and (when every environment is
+/// selected) the folder rendered into before the environments were named,
+/// if it is one ([`Environments::former_out`]), as `None`.
+fn folders(environments: &Environments) -> Vec<(Option<usize>, PathBuf)> {
+    let mut folders: Vec<(Option<usize>, PathBuf)> = environments
+        .selected()
+        .map(|(i, e)| (Some(i), e.settings.paths.out.clone()))
+        .collect();
+    let every = folders.len() == environments.all().len();
+    if let Some(former) = environments.former_out().filter(|f| every && f.is_dir()) {
+        folders.push((None, former.to_owned()));
+    }
+    folders
+}
+
+/// Reads what each of the [`folders`] holds (the former one only if the
+/// tool wrote anything there), or tells `err` why it cannot.
 fn read_folders(
     environments: &Environments,
     err: &mut impl Write,
-) -> Result<Vec<(usize, Existing)>, Outcome> {
-    let mut folders = Vec::new();
-    for (i, e) in environments.selected() {
-        let out_dir = &e.settings.paths.out;
-        if !inside_repository(out_dir, err) {
+) -> Result<Vec<(Option<usize>, Existing)>, Outcome> {
+    let mut read = Vec::new();
+    for (i, out_dir) in folders(environments) {
+        if !inside_repository(&out_dir, err) {
             return Err(Outcome::Error);
         }
-        match write::read_existing(out_dir) {
-            Ok(existing) => folders.push((i, existing)),
-            Err(e) => return Err(io_error("cannot read", out_dir, &e, err)),
+        let existing = match write::read_existing(&out_dir) {
+            Ok(existing) => existing,
+            Err(e) => return Err(io_error("cannot read", &out_dir, &e, err)),
+        };
+        if i.is_none() {
+            match existing.removals(&std::collections::BTreeMap::<String, ()>::new()) {
+                Ok(ours) if ours.is_empty() => continue,
+                Ok(_) => {}
+                Err(e) => return Err(io_error("cannot read", &out_dir, &e, err)),
+            }
         }
+        read.push((i, existing));
     }
-    Ok(folders)
+    Ok(read)
 }
 
 /// Tells `err` that `what` failed on `path`: an I/O error.

@@ -54,7 +54,9 @@ pub fn plan(
     let mut resolutions = Vec::new();
     if let Some(reaching) = reaching {
         for ((build, entries), (i, _)) in builds.iter().zip(&per_build).zip(&folders) {
-            match resolve(environments, *i, build, reaching, entries, colour, err) {
+            // The folder from before the environments only loses files: nothing to ask.
+            let Some(i) = *i else { continue };
+            match resolve(environments, i, build, reaching, entries, colour, err) {
                 Ok(r) => resolutions.push(r),
                 Err(outcome) => return outcome,
             }

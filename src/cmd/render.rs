@@ -5,9 +5,9 @@
 
 use std::fmt::Write as _;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use super::{Outcome, inside_repository, io_error, read_folders, report_problems};
+use super::{Outcome, folders, inside_repository, io_error, read_folders, report_problems};
 use crate::diagnostic::escape_path;
 use crate::diagnostic::report::{Colour, Format};
 use crate::pipeline::{self, Build, Target};
@@ -25,16 +25,15 @@ pub fn render(
     out: &mut impl Write,
     err: &mut impl Write,
 ) -> Outcome {
-    let mut locks: Vec<(usize, Lock)> = Vec::new();
+    let mut locks: Vec<(Option<usize>, PathBuf, Lock)> = Vec::new();
     // In name order, the same in every render: two renders never wait for each other's second lock.
-    for (i, e) in environments.selected() {
-        let out_dir = &e.settings.paths.out;
-        if !inside_repository(out_dir, err) {
+    for (i, out_dir) in folders(environments) {
+        if !inside_repository(&out_dir, err) {
             return Outcome::Error;
         }
-        match write::lock(out_dir) {
-            Ok(lock) => locks.push((i, lock)),
-            Err(e) => return io_error("cannot lock", out_dir, &e, err),
+        match write::lock(&out_dir) {
+            Ok(lock) => locks.push((i, out_dir, lock)),
+            Err(e) => return io_error("cannot lock", &out_dir, &e, err),
         }
     }
     // Read, render and write under the locks: a second render waits for this one.
@@ -42,9 +41,12 @@ pub fn render(
         Ok(f) => f,
         Err(outcome) => return outcome,
     };
-    let stagings: Vec<Staging<'_>> = locks
+    let stagings: Vec<Staging<'_>> = folders
         .iter()
-        .map(|(i, lock)| Staging::new(&environments.all()[*i].settings.paths.out, lock))
+        .filter_map(|(i, _)| {
+            let (_, dir, lock) = locks.iter().find(|(l, _, _)| l == i)?;
+            Some(Staging::new(dir, lock))
+        })
         .collect();
     let targets: Vec<Target<'_>> = folders
         .iter()
@@ -61,7 +63,7 @@ pub fn render(
     };
     let mut outcome = Outcome::Success;
     for (build, staging) in builds.iter().zip(&stagings) {
-        if apply(&build.out, staging, build, err) != Outcome::Success {
+        if apply(&build.out, staging, build, environments.named(), err) != Outcome::Success {
             outcome = Outcome::Error;
         }
     }
@@ -103,7 +105,13 @@ pub fn check(
     }
 }
 
-fn apply(out_dir: &Path, staging: &Staging<'_>, build: &Build, err: &mut impl Write) -> Outcome {
+fn apply(
+    out_dir: &Path,
+    staging: &Staging<'_>,
+    build: &Build,
+    named: bool,
+    err: &mut impl Write,
+) -> Outcome {
     match write::apply(staging, &build.desired, &build.removed) {
         Ok(applied) => {
             // One write, not one per line: a first render lists every file.
@@ -115,8 +123,14 @@ fn apply(out_dir: &Path, staging: &Staging<'_>, build: &Build, err: &mut impl Wr
                 let _ = writeln!(lines, "removed {}", escape_path(&out_dir.join(name)));
             }
             let n = build.rendered.len();
-            if let Some(name) = &build.environment {
-                let _ = write!(lines, "environment {name}: ");
+            match &build.environment {
+                Some(name) => {
+                    let _ = write!(lines, "environment {name}: ");
+                }
+                None if named => {
+                    let _ = write!(lines, "{} (before environments): ", escape_path(out_dir));
+                }
+                None => {}
             }
             let _ = writeln!(
                 lines,

@@ -77,12 +77,16 @@ pub struct Environments {
     default: usize,
     /// The one environment a command is restricted to, if it is.
     only: Option<usize>,
+    /// The top-level `paths.out`: the output folder of the implicit
+    /// environment, the parent of the named ones' by default.
+    root_out: PathBuf,
 }
 
 impl Environments {
     /// One implicit environment with `settings`: a repository without `[environments]`.
     pub fn single(settings: Settings) -> Environments {
         Environments {
+            root_out: settings.paths.out.clone(),
             list: vec![Environment {
                 name: None,
                 settings,
@@ -214,7 +218,29 @@ impl Environments {
             list,
             default,
             only: None,
+            root_out: base.paths.out,
         })
+    }
+
+    /// The top-level `paths.out`.
+    pub fn root_out(&self) -> &Path {
+        &self.root_out
+    }
+
+    /// The folder a repository that named its environments since rendered
+    /// into, when it is no environment's folder and holds none of them
+    /// (with the default folders, `out/` above `out/<name>/`): `render`
+    /// leaves only an empty `kustomization.yaml` there.
+    pub fn former_out(&self) -> Option<&Path> {
+        if !self.named() {
+            return None;
+        }
+        let root = normalize(&self.root_out);
+        let clash = self
+            .list
+            .iter()
+            .any(|e| root.starts_with(normalize(&e.settings.paths.out)));
+        (!clash).then_some(self.root_out.as_path())
     }
 
     /// Whether the settings name their environments (`[environments]`).
@@ -309,6 +335,7 @@ impl Environments {
     /// Renders into `out` (`--out`): the implicit environment there, each
     /// named one into `out/<name>`.
     pub fn set_out(&mut self, out: &Path) {
+        self.root_out = out.to_owned();
         for e in &mut self.list {
             e.settings.paths.out = match &e.name {
                 None => out.to_owned(),
