@@ -211,7 +211,7 @@ fn two_environments_render_side_by_side_each_with_its_own_settings() {
     // The request is the same request in any environment: its hash does not change.
     let hash_of = |text: &str| {
         let spec: dagster_scripts::spec::Spec =
-            serde_json::from_value(serde_json::to_value(serde_yaml_ng_free(text)).expect("json"))
+            serde_json::from_value(serde_json::to_value(yaml_value(text)).expect("json"))
                 .expect("a spec");
         spec.request_hash()
     };
@@ -222,7 +222,7 @@ fn two_environments_render_side_by_side_each_with_its_own_settings() {
 }
 
 /// A spec's text as a JSON value, through the tool's own YAML reader.
-fn serde_yaml_ng_free(text: &str) -> Value {
+fn yaml_value(text: &str) -> Value {
     dagster_scripts::read::yaml::parse_documents(text, Path::new("spec.yaml"))
         .expect("parses")
         .remove(0)
