@@ -5,8 +5,8 @@
 //! one to the other, located errors, `plan` naming environments, `plan
 //! --resolve` and `status` asking each environment's own Dagster (the
 //! shared test Dagster for one, none given for the other), `--environment`,
-//! the Flux and Argo CD examples, and `--settings` paths relative to the
-//! repository.
+//! and `--settings` paths relative to the repository. The Flux and Argo CD
+//! examples per environment are checked in `gitops::examples`.
 
 use std::fs;
 use std::path::Path;
@@ -16,7 +16,7 @@ use std::time::Duration;
 use dagster_test_server::dagster;
 use serde_json::Value;
 
-use crate::support::{SEED, apart, outcome, repo, repo_with, run, tools};
+use crate::support::{SEED, apart, outcome, repo_with, run, tools};
 
 const PINNED: &str = "ghcr.io/dagster-scripts/runner:0.1.0@sha256:8d3c1b5b0a4e5f6d7c8b9a0f1e2d3c4b5a69788776655443322110ffeeddccbb";
 
@@ -54,7 +54,7 @@ fn spec(issue: &str, environment: Option<&str>) -> String {
 }
 
 /// A repository with the two environments and a spec in each.
-fn two_environments() -> tempfile::TempDir {
+pub fn two_environments() -> tempfile::TempDir {
     let dir = repo_with(&[
         ("backfill-95001.yaml", spec("95001", None).as_bytes()),
         (
@@ -80,7 +80,7 @@ fn listing(folder: &Path) -> Vec<String> {
 }
 
 /// `kubectl kustomize folder`'s documents.
-fn kustomize(folder: &Path) -> Vec<Value> {
+pub fn kustomize(folder: &Path) -> Vec<Value> {
     let out = tools::output(
         tools::command("kubectl").arg("kustomize").arg(folder),
         Duration::from_secs(60),
@@ -521,43 +521,6 @@ fn settings_paths_are_relative_to_the_repository_not_to_the_file() {
         err.contains("checked 1 spec"),
         "the repository's specs/: {err}"
     );
-}
-
-#[test]
-fn the_flux_and_argocd_examples_apply_each_environments_folder() {
-    let dir = two_environments();
-    assert_eq!(outcome(&run(dir.path(), &["render"])).0, 0);
-    let flux = tools::yaml_documents(&repo().join("ci/flux/environments.yaml"));
-    let argo = tools::yaml_documents(&repo().join("ci/argocd/environments.yaml"));
-    assert_eq!(flux.len(), 2);
-    assert_eq!(argo.len(), 2);
-    for name in ["staging", "production"] {
-        let folder = dir.path().join("out").join(name);
-        let docs = kustomize(&folder);
-        let namespace = docs[0]["metadata"]["namespace"].as_str().unwrap();
-        let ks = flux
-            .iter()
-            .find(|d| d["metadata"]["name"] == format!("dagster-scripts-{name}"))
-            .unwrap_or_else(|| panic!("no Flux Kustomization for {name}"));
-        assert_eq!(ks["kind"], "Kustomization");
-        assert_eq!(ks["spec"]["path"], format!("./out/{name}"));
-        assert_eq!(ks["spec"]["prune"], true);
-        assert_eq!(ks["spec"]["sourceRef"]["name"], "dagster-scripts");
-        let app = argo
-            .iter()
-            .find(|d| d["metadata"]["name"] == format!("dagster-scripts-{name}"))
-            .unwrap_or_else(|| panic!("no Application for {name}"));
-        assert_eq!(app["kind"], "Application");
-        assert_eq!(app["spec"]["source"]["path"], format!("out/{name}"));
-        assert_eq!(
-            app["spec"]["destination"]["namespace"], namespace,
-            "the namespace {name}'s folder renders into"
-        );
-        assert_eq!(app["spec"]["syncPolicy"]["automated"]["prune"], true);
-    }
-    // The one-environment examples still apply out/.
-    let single = fs::read_to_string(repo().join("ci/flux/dagster-scripts.yaml")).unwrap();
-    assert!(single.contains("path: ./out\n"), "{single}");
 }
 
 /// Runs the compiler in `dir` with `args`, the process environment's
