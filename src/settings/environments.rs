@@ -377,32 +377,30 @@ impl Environments {
     }
 }
 
-/// Lays `overlay` over `base`: a table merges key by key, any other value replaces.
+/// Lays `overlay` over `base`: a table merges key by key, any other value
+/// replaces. What the overlay writes keeps its place in the file (an error
+/// in it points there); a merged table takes the overlay's place.
 fn merge<'i>(base: &mut DeTable<'i>, overlay: DeTable<'i>) {
     for (key, value) in overlay {
-        let replaced = match (base.get_mut(key.get_ref().as_ref()), value.get_ref()) {
-            (Some(old), DeValue::Table(_)) if matches!(old.get_ref(), DeValue::Table(_)) => {
-                let span = value.span();
-                let DeValue::Table(inner) = value.into_inner() else {
-                    unreachable!("matched as a table above")
-                };
-                let DeValue::Table(old_table) = old.get_mut() else {
-                    unreachable!("matched as a table above")
-                };
-                merge(old_table, inner);
-                // The merged table is where the environment wrote it.
-                *old = Spanned::new(
-                    span,
-                    std::mem::replace(old.get_mut(), DeValue::Boolean(false)),
-                );
-                None
+        let span = value.span();
+        let name = key.get_ref().to_string();
+        let both_tables = matches!(value.get_ref(), DeValue::Table(_))
+            && base
+                .get(name.as_str())
+                .is_some_and(|old| matches!(old.get_ref(), DeValue::Table(_)));
+        match (value.into_inner(), base.get_mut(name.as_str())) {
+            (DeValue::Table(inner), Some(old)) if both_tables => {
+                if let DeValue::Table(old_table) = old.get_mut() {
+                    merge(old_table, inner);
+                }
+                let merged = std::mem::replace(old.get_mut(), DeValue::Boolean(false));
+                *old = Spanned::new(span, merged);
             }
-            _ => Some(value),
-        };
-        if let Some(value) = replaced {
-            // The key as the environment wrote it, so an error points there.
-            base.remove(key.get_ref().as_ref());
-            base.insert(key, value);
+            (value, _) => {
+                // The key as the overlay wrote it, so an error points there.
+                base.remove(name.as_str());
+                base.insert(key, Spanned::new(span, value));
+            }
         }
     }
 }
