@@ -9,10 +9,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use dagster_scripts::cmd::connect::Reaching;
 use dagster_scripts::cmd::{self, Outcome, plan::PlanFormat, status::StatusFormat};
 use dagster_scripts::diagnostic::report::{Colour, Format};
 use dagster_scripts::schema::SCHEMA_PATH;
-use dagster_scripts::settings::{DnsLabel, HttpUrl, ImageRef, Settings};
+use dagster_scripts::settings::{DnsLabel, Environments, HttpUrl, ImageRef};
 use dagster_scripts::spec::{IssueRef, Kind};
 
 /// A render allocates and frees small strings and values on every core;
@@ -61,10 +62,12 @@ enum Command {
         paths: Vec<PathBuf>,
         #[command(flatten)]
         settings: SpecsArgs,
+        #[command(flatten)]
+        environment: EnvironmentArg,
         /// How to report problems: human (stderr), or json, github annotations, gitlab Code Quality (stdout).
         #[arg(long, value_enum, default_value_t = FormatArg::Human)]
         format: FormatArg,
-        /// Most partitions one request may select [settings: max_partitions; default: 100000].
+        /// Most partitions one request may select, in every environment [settings: max_partitions; default: 100000].
         #[arg(long, value_name = "N")]
         max_partitions: Option<u64>,
     },
@@ -78,6 +81,8 @@ enum Command {
         check: bool,
         #[command(flatten)]
         settings: SettingsArgs,
+        #[command(flatten)]
+        environment: EnvironmentArg,
         /// How to report invalid specs.
         #[arg(long, value_enum, default_value_t = FormatArg::Human)]
         format: FormatArg,
@@ -89,6 +94,8 @@ enum Command {
     Plan {
         #[command(flatten)]
         settings: SettingsArgs,
+        #[command(flatten)]
+        environment: EnvironmentArg,
         /// Markdown for people, JSON for tools.
         #[arg(long, value_enum, default_value_t = PlanFormatArg::Markdown)]
         format: PlanFormatArg,
@@ -105,6 +112,8 @@ enum Command {
         paths: Vec<PathBuf>,
         #[command(flatten)]
         settings: SpecsArgs,
+        #[command(flatten)]
+        environment: EnvironmentArg,
         #[command(flatten)]
         dagster: DagsterArgs,
         /// human: a table on stdout; json: one document for tools; markdown: a pull-request comment (with the partition grid of two-dimensional backfills). Links into Dagster's UI start with [settings: dagster.ui_url], else the Dagster asked.
@@ -239,16 +248,16 @@ impl From<PlanFormatArg> for PlanFormat {
     }
 }
 
-/// Where the settings come from; each flag overrides the settings file.
+/// Where the settings come from; each flag overrides the settings file, in every environment.
 #[derive(Args)]
 struct SettingsArgs {
-    /// The settings file (default: dagster-scripts.toml, if present).
+    /// The settings file (default: dagster-scripts.toml, if present). The paths in it are relative to the repository (the current directory), wherever the file is.
     #[arg(long, value_name = "FILE")]
     settings: Option<PathBuf>,
     /// The folder that holds the specs [settings: paths.specs].
     #[arg(long, value_name = "DIR")]
     specs: Option<PathBuf>,
-    /// The folder to render into [settings: paths.out].
+    /// The folder to render into [settings: paths.out]; with environments, each renders into DIR/<name>.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// The folder with a job.yaml.tera overriding the default template [settings: paths.templates].
@@ -265,10 +274,31 @@ struct SettingsArgs {
     dagster_url: Option<HttpUrl>,
 }
 
+/// `--environment`: the one environment a command works on.
+#[derive(Args)]
+struct EnvironmentArg {
+    /// Work on this environment only (one of the settings' [environments.<name>]); default: every environment.
+    #[arg(short = 'e', long, value_name = "NAME")]
+    environment: Option<String>,
+}
+
+impl EnvironmentArg {
+    /// Restricts `environments` to the one named, or reports a usage error to `err`.
+    fn apply(&self, environments: &mut Environments, err: &mut impl Write) -> Result<(), Outcome> {
+        let Some(name) = &self.environment else {
+            return Ok(());
+        };
+        environments.restrict(name).map_err(|e| {
+            let _ = writeln!(err, "error: {e}");
+            Outcome::Error
+        })
+    }
+}
+
 /// How the commands that ask Dagster (`status`, `plan --resolve`) reach it.
 #[derive(Args)]
 struct DagsterArgs {
-    /// Base URL of the Dagster webserver to ask, when this machine reaches it at another address than the Jobs do (a port-forward, an ingress) [default: settings dagster.url]. A Dagster+ token is read from DAGSTER_API_TOKEN.
+    /// Base URL of the Dagster webserver to ask, when this machine reaches it at another address than the Jobs do (a port-forward, an ingress) [default: settings dagster.url]. A Dagster+ token is read from DAGSTER_API_TOKEN. With environments, these are the default environment's; environment NAME's Dagster is DAGSTER_URL_<NAME> with DAGSTER_API_TOKEN_<NAME> (NAME upper-cased, `-` as `_`), and one without a URL is not asked.
     #[arg(long = "dagster", value_name = "URL", env = "DAGSTER_URL")]
     url: Option<HttpUrl>,
     /// Give up asking Dagster after this long, retries included (e.g. 30s, 2m).
@@ -277,19 +307,13 @@ struct DagsterArgs {
 }
 
 impl DagsterArgs {
-    /// A client for the Dagster these flags (else `settings`) name; a token
-    /// sent in clear text is warned about on `err`, an unusable
-    /// `SSL_CERT_FILE` is an error there (exit 2).
-    fn client(
-        &self,
-        settings: &Settings,
-        err: &mut impl Write,
-    ) -> Result<dagster_scripts::dagster::Client, Outcome> {
-        let url = self.url.as_ref().unwrap_or(&settings.dagster.url);
-        cmd::connect::client(url, self.timeout, err).map_err(|e| {
-            let _ = writeln!(err, "error: {e}");
-            Outcome::Error
-        })
+    /// Where each environment's Dagster is, from these flags and the process's environment.
+    fn reaching(&self) -> Reaching<'_> {
+        Reaching {
+            given: self.url.as_ref(),
+            timeout: self.timeout,
+            var: Reaching::process_var,
+        }
     }
 }
 
@@ -303,7 +327,7 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 /// The settings `check` and `new` read: the same file as `render`, and where the specs are.
 #[derive(Args)]
 struct SpecsArgs {
-    /// The settings file (default: dagster-scripts.toml, if present).
+    /// The settings file (default: dagster-scripts.toml, if present). The paths in it are relative to the repository (the current directory), wherever the file is.
     #[arg(long, value_name = "FILE")]
     settings: Option<PathBuf>,
     /// The folder that holds the specs [settings: paths.specs].
@@ -313,26 +337,42 @@ struct SpecsArgs {
 
 impl SpecsArgs {
     /// The settings, with `--specs` applied; a bad settings file is reported to `err`.
-    fn resolve(self, colour: Colour, err: &mut impl Write) -> Result<Settings, Outcome> {
-        let mut s = cmd::load_settings(self.settings.as_deref(), colour, err)?;
-        s.paths.specs = self.specs.unwrap_or(s.paths.specs);
-        cmd::warn_settings(&s, self.settings.as_deref(), err);
-        Ok(s)
+    fn resolve(self, colour: Colour, err: &mut impl Write) -> Result<Environments, Outcome> {
+        let mut e = cmd::load_settings(self.settings.as_deref(), colour, err)?;
+        if let Some(specs) = &self.specs {
+            e.for_each_settings(|s| s.paths.specs.clone_from(specs));
+        }
+        cmd::warn_settings(&e, self.settings.as_deref(), err);
+        Ok(e)
     }
 }
 
 impl SettingsArgs {
-    /// The settings, each flag applied; a bad settings file is reported to `err`.
-    fn resolve(self, colour: Colour, err: &mut impl Write) -> Result<Settings, Outcome> {
-        let mut s = cmd::load_settings(self.settings.as_deref(), colour, err)?;
-        s.paths.specs = self.specs.unwrap_or(s.paths.specs);
-        s.paths.out = self.out.unwrap_or(s.paths.out);
-        s.paths.templates = self.templates.unwrap_or(s.paths.templates);
-        s.namespace = self.namespace.unwrap_or(s.namespace);
-        s.image = self.image.unwrap_or(s.image);
-        s.dagster.url = self.dagster_url.unwrap_or(s.dagster.url);
-        cmd::warn_settings(&s, self.settings.as_deref(), err);
-        Ok(s)
+    /// The settings, each flag applied (in every environment); a bad settings file is reported to `err`.
+    fn resolve(self, colour: Colour, err: &mut impl Write) -> Result<Environments, Outcome> {
+        let mut e = cmd::load_settings(self.settings.as_deref(), colour, err)?;
+        e.for_each_settings(|s| {
+            if let Some(specs) = &self.specs {
+                s.paths.specs.clone_from(specs);
+            }
+            if let Some(templates) = &self.templates {
+                s.paths.templates.clone_from(templates);
+            }
+            if let Some(namespace) = &self.namespace {
+                s.namespace = namespace.clone();
+            }
+            if let Some(image) = &self.image {
+                s.image = image.clone();
+            }
+            if let Some(url) = &self.dagster_url {
+                s.dagster.url = url.clone();
+            }
+        });
+        if let Some(out) = &self.out {
+            e.set_out(out);
+        }
+        cmd::warn_settings(&e, self.settings.as_deref(), err);
+        Ok(e)
     }
 }
 
@@ -370,76 +410,82 @@ fn run(command: Command, colour: Colour, out: &mut impl Write, err: &mut impl Wr
         Command::Check {
             paths,
             settings,
+            environment,
             format,
             max_partitions,
         } => {
-            let mut s = match settings.resolve(colour, err) {
-                Ok(s) => s,
+            let mut e = match settings.resolve(colour, err) {
+                Ok(e) => e,
                 Err(outcome) => return outcome,
             };
-            s.max_partitions = max_partitions.unwrap_or(s.max_partitions);
-            cmd::check::check(&s, &paths, format.into(), colour, out, err)
+            if let Err(outcome) = environment.apply(&mut e, err) {
+                return outcome;
+            }
+            if let Some(n) = max_partitions {
+                e.for_each_settings(|s| s.max_partitions = n);
+            }
+            cmd::check::check(&e, &paths, format.into(), colour, out, err)
         }
         Command::Render {
             check,
             settings,
+            environment,
             format,
-        } => match settings.resolve(colour, err) {
-            Err(outcome) => outcome,
-            Ok(s) if check => cmd::render::check(&s, format.into(), colour, out, err),
-            Ok(s) => cmd::render::render(&s, format.into(), colour, out, err),
-        },
+        } => {
+            let mut e = match settings.resolve(colour, err) {
+                Ok(e) => e,
+                Err(outcome) => return outcome,
+            };
+            if let Err(outcome) = environment.apply(&mut e, err) {
+                return outcome;
+            }
+            if check {
+                cmd::render::check(&e, format.into(), colour, out, err)
+            } else {
+                cmd::render::render(&e, format.into(), colour, out, err)
+            }
+        }
         Command::Plan {
             settings,
+            environment,
             format,
             resolve,
             dagster,
-        } => match settings.resolve(colour, err) {
-            Err(outcome) => outcome,
-            Ok(s) if resolve => {
-                let client = match dagster.client(&s, err) {
-                    Ok(c) => c,
-                    Err(outcome) => return outcome,
-                };
-                let url = dagster.url.as_ref().unwrap_or(&s.dagster.url).to_string();
-                let ask = cmd::plan::Ask {
-                    client: &client,
-                    url: &url,
-                };
-                cmd::plan::plan(&s, format.into(), colour, Some(ask), out, err)
+        } => {
+            let mut e = match settings.resolve(colour, err) {
+                Ok(e) => e,
+                Err(outcome) => return outcome,
+            };
+            if let Err(outcome) = environment.apply(&mut e, err) {
+                return outcome;
             }
-            Ok(s) => cmd::plan::plan(&s, format.into(), colour, None, out, err),
-        },
+            let reaching = resolve.then(|| dagster.reaching());
+            cmd::plan::plan(&e, format.into(), colour, reaching, out, err)
+        }
         Command::Status {
             paths,
             settings,
+            environment,
             dagster,
             format,
-        } => match settings.resolve(colour, err) {
-            Err(outcome) => outcome,
-            Ok(mut s) => {
-                // Links lead where this machine reaches Dagster, unless the settings name its UI.
-                if s.dagster.ui_url.is_none() {
-                    s.dagster.ui_url = dagster.url.clone();
-                }
-                let client = match dagster.client(&s, err) {
-                    Ok(c) => c,
-                    Err(outcome) => return outcome,
-                };
-                let asking = cmd::status::Asking {
-                    client,
-                    url: dagster.url.as_ref().unwrap_or(&s.dagster.url).to_string(),
-                };
-                cmd::status::status(&s, &paths, format.into(), &asking, colour, out, err)
+        } => {
+            let mut e = match settings.resolve(colour, err) {
+                Ok(e) => e,
+                Err(outcome) => return outcome,
+            };
+            if let Err(outcome) = environment.apply(&mut e, err) {
+                return outcome;
             }
-        },
+            let reaching = dagster.reaching();
+            cmd::status::status(&e, &paths, format.into(), reaching, colour, out, err)
+        }
         Command::New {
             issue,
             kind,
             settings,
         } => match settings.resolve(colour, err) {
             Err(outcome) => outcome,
-            Ok(s) => cmd::new::new(&issue, kind.into(), &s.paths.specs, out, err),
+            Ok(e) => cmd::new::new(&issue, kind.into(), &e.repository().paths.specs, out, err),
         },
         Command::Retire { paths, settings } => match settings.resolve(colour, err) {
             Err(outcome) => outcome,

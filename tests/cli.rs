@@ -619,11 +619,12 @@ fn check_and_new_read_the_settings_render_reads() {
     let (code, _, err) = outcome(&run(d, &["check", "--max-partitions", "4"]));
     assert_eq!(code, 0, "the flag overrides the file: {err}");
 
-    // --settings FILE, and [paths] specs, for check and new.
+    // --settings FILE, and [paths] specs (relative to the repository, not
+    // to the file's folder), for check and new.
     fs::create_dir(d.join("conf")).unwrap();
     fs::write(
         d.join("conf/settings.toml"),
-        "max_partitions = 3\n[paths]\nspecs = \"../requests\"\n",
+        "max_partitions = 3\n[paths]\nspecs = \"requests\"\n",
     )
     .unwrap();
     fs::write(
@@ -659,13 +660,13 @@ fn check_and_new_read_the_settings_render_reads() {
     let (code, _, err) = outcome(&run(d, &["check", "--settings", "conf/settings.toml"]));
     assert_eq!(code, 1, "{err}");
     assert!(
-        err.contains("--> conf/../requests/b.yaml") && err.contains("cap of 3"),
+        err.contains("--> requests/b.yaml") && err.contains("cap of 3"),
         "{err}"
     );
     let (code, out, err) = outcome(&run(d, &["new", "78", "--settings", "conf/settings.toml"]));
     assert_eq!(
         (code, out.trim()),
-        (0, "conf/../requests/backfill-78.yaml"),
+        (0, "requests/backfill-78.yaml"),
         "{err}"
     );
 

@@ -6,6 +6,7 @@ mod cli;
 mod corpus;
 mod dependencies;
 mod e2e;
+mod environments;
 mod gitops;
 mod hardening;
 mod msrv;

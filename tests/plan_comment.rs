@@ -190,6 +190,7 @@ fn what_dagster_says_in_the_plan_comment_holds_no_link_image_or_html() {
         notes: vec![hostile(i + 7)],
     };
     let answered = Resolution {
+        environment: Some(hostile(2)),
         dagster: hostile(8),
         asked: Asked::Answered(
             (0..HOSTILE.len())
@@ -208,10 +209,20 @@ fn what_dagster_says_in_the_plan_comment_holds_no_link_image_or_html() {
         ),
     };
     let unreachable = Resolution {
+        environment: None,
         dagster: hostile(3),
         asked: Asked::Unreachable(hostile(4)),
     };
-    for (resolution, rows_wanted) in [(answered, HOSTILE.len() + 1), (unreachable, 0)] {
+    let not_asked = Resolution {
+        environment: Some(hostile(5)),
+        dagster: String::new(),
+        asked: Asked::NoUrl(hostile(6)),
+    };
+    for (resolution, rows_wanted) in [
+        (answered, HOSTILE.len() + 1),
+        (unreachable, 0),
+        (not_asked, 0),
+    ] {
         let md = markdown_resolved(&resolution);
         let mut code_spans = Vec::new();
         let mut texts = Vec::new();

@@ -172,6 +172,8 @@ fn read(settings: &Settings, log: &Logger) -> Result<Spec, Error> {
         // The settings' opt-in is enforced where specs are reviewed (`check`,
         // `render`): the runner launches what was rendered for it.
         allow_k8s_config: true,
+        // And so is `environment`: the Job was rendered for the one it names.
+        environments: None,
         ..Limits::default()
     };
     read_spec(&settings.spec, &limits).map_err(|diagnostics| {

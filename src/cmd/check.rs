@@ -12,26 +12,23 @@ use crate::diagnostic::{Diagnostic, Lines};
 use crate::discover::{Entry, bad_name, classify, discover, is_retired};
 use crate::parallel::parallel_map;
 use crate::read::{Limits, Loaded, load, read_capped};
-use crate::settings::Settings;
+use crate::settings::Environments;
 use crate::spec::Spec;
 use crate::validate::SchemaValidator;
 use crate::validate::conflicts::{Claim, refuse_duplicates, text_of};
 
 /// `check` of the specs at `paths` (every spec under the settings' specs
-/// folder when there are none), reported in `format` (`human` in `colour`).
+/// folder when there are none), each against the settings of the
+/// environment it runs in, reported in `format` (`human` in `colour`).
 pub fn check(
-    settings: &Settings,
+    environments: &Environments,
     paths: &[PathBuf],
     format: Format,
     colour: Colour,
     out: &mut impl Write,
     err: &mut impl Write,
 ) -> Outcome {
-    let summary = run(
-        &settings.paths.specs,
-        paths,
-        &Limits::from_settings(settings),
-    );
+    let summary = run(&environments.repository().paths.specs, paths, environments);
     if write_report(&summary, format, colour, out, err) {
         let _ = writeln!(err, "{}", summary.tally());
     }
@@ -56,8 +53,11 @@ pub fn check_files(
 ///
 /// Given paths are checked as given; those inside `specs_dir` are also held
 /// against every other spec there for [`conflicts`](crate::validate::conflicts::conflicts), so that pre-commit
-/// (which passes the staged files) catches a copied spec.
-pub fn run(specs_dir: &Path, paths: &[PathBuf], limits: &Limits) -> Summary {
+/// (which passes the staged files) catches a copied spec. With
+/// `--environment`, the valid specs of the other environments are left out
+/// of the report (they are still read: one request, one spec, across them all).
+pub fn run(specs_dir: &Path, paths: &[PathBuf], environments: &Environments) -> Summary {
+    let limits = &environments.limits();
     let given = !paths.is_empty();
     let (paths, mut general) = if given {
         (paths.to_vec(), Vec::new())
@@ -118,15 +118,23 @@ pub fn run(specs_dir: &Path, paths: &[PathBuf], limits: &Limits) -> Summary {
         .filter_map(|(path, r)| {
             let relative = under(path)?;
             let spec = &r.as_ref().ok()?.spec;
-            Some(Claim::new(path, spec, is_retired(&relative)))
+            let environment = environments.index_of(spec);
+            Some(Claim::new(path, spec, is_retired(&relative), environment))
         })
         .collect();
     if given && !claims.is_empty() {
         // One file named twice (`specs/a.yaml ./specs/a.yaml`) is one spec.
         let mut seen = BTreeSet::new();
         claims.retain(|c| identity(&c.path).is_none_or(|id| seen.insert(id)));
-        claims.extend(others_claiming(specs_dir, &claims));
+        claims.extend(others_claiming(specs_dir, &claims, environments));
     }
+    let elsewhere: BTreeSet<PathBuf> = checked
+        .iter()
+        .filter_map(|(path, r)| {
+            let e = environments.index_of(&r.as_ref().ok()?.spec)?;
+            (!environments.is_selected(e)).then(|| path.clone())
+        })
+        .collect();
     let mut files: Vec<(PathBuf, Vec<Diagnostic>)> = checked
         .into_iter()
         .map(|(p, r)| (p, r.err().unwrap_or_default()))
@@ -136,6 +144,7 @@ pub fn run(specs_dir: &Path, paths: &[PathBuf], limits: &Limits) -> Summary {
     if !given {
         general.extend(stray);
     }
+    files.retain(|(path, d)| !d.is_empty() || !elsewhere.contains(path));
     Summary { files, general }
 }
 
@@ -159,7 +168,7 @@ fn relative_to(path: &Path, root: &Path) -> Option<PathBuf> {
 /// A spec is parsed only if its text holds one of those issues, jobs or assets
 /// (or an escape, which could spell one): `check FILE` stays fast in a
 /// repository of thousands of specs.
-fn others_claiming(specs_dir: &Path, claims: &[Claim]) -> Vec<Claim> {
+fn others_claiming(specs_dir: &Path, claims: &[Claim], environments: &Environments) -> Vec<Claim> {
     let (found, _) = discover(specs_dir);
     let known: BTreeSet<PathBuf> = claims.iter().filter_map(|c| identity(&c.path)).collect();
     let issues: BTreeSet<&str> = claims
@@ -188,7 +197,12 @@ fn others_claiming(specs_dir: &Path, claims: &[Claim]) -> Vec<Claim> {
         let text = text_of(&bytes)?;
         let document = crate::read::yaml::parse_unlocated(text, path, &Lines::new(text)).0?;
         let spec = Spec::from_json(&document.value).ok()?;
-        let claim = Claim::new(path, &spec, is_retired(path.strip_prefix(specs_dir).ok()?));
+        let claim = Claim::new(
+            path,
+            &spec,
+            is_retired(path.strip_prefix(specs_dir).ok()?),
+            environments.index_of(&spec),
+        );
         let related = issues.contains(claim.issue.as_str())
             || claim
                 .rerun_of

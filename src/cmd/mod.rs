@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 use crate::diagnostic::escape_path;
 use crate::diagnostic::report::{self, Colour, Format, Summary};
-use crate::settings::{SETTINGS_FILE, Settings};
+use crate::settings::{Environments, SETTINGS_FILE};
 use crate::write::{self, Existing};
 
 /// How a command ended.
@@ -66,18 +66,19 @@ impl Outcome {
 }
 
 /// The settings file every command reads: `file` (which must exist), else
-/// `dagster-scripts.toml` if present, else the defaults. A bad file is a
-/// usage error, reported to `err` at its `file:line:col` (in `colour`).
+/// `dagster-scripts.toml` if present, else the defaults; its environments
+/// (one implicit one when it defines none). A bad file is a usage error,
+/// reported to `err` at its `file:line:col` (in `colour`).
 pub fn load_settings(
     file: Option<&Path>,
     colour: Colour,
     err: &mut impl Write,
-) -> Result<Settings, Outcome> {
+) -> Result<Environments, Outcome> {
     let (path, required) = match file {
         Some(p) => (p.to_owned(), true),
         None => (PathBuf::from(SETTINGS_FILE), false),
     };
-    Settings::load(&path, required).map_err(|d| {
+    Environments::load(&path, required).map_err(|d| {
         let _ = write!(err, "{}", crate::diagnostic::draw::human(&d, colour));
         Outcome::Error
     })
@@ -85,9 +86,9 @@ pub fn load_settings(
 
 /// Tells `err` about settings that work but are risky (a token over plain
 /// http); `file` is the settings file as given, if it was.
-pub fn warn_settings(settings: &Settings, file: Option<&Path>, err: &mut impl Write) {
+pub fn warn_settings(environments: &Environments, file: Option<&Path>, err: &mut impl Write) {
     let label = escape_path(file.unwrap_or(Path::new(SETTINGS_FILE)));
-    for w in settings.warnings() {
+    for w in environments.warnings() {
         let _ = writeln!(err, "warning: {label}: {w}");
     }
 }
@@ -153,19 +154,47 @@ fn inside_repository(out_dir: &Path, err: &mut impl Write) -> bool {
     }
 }
 
-/// Reads what `out_dir` holds and hands it to `f`.
-fn with_existing<W: Write>(
-    out_dir: &Path,
-    err: &mut W,
-    f: impl FnOnce(&Existing, &mut W) -> Outcome,
-) -> Outcome {
-    if !inside_repository(out_dir, err) {
-        return Outcome::Error;
+/// The output folders a command works on, each with its environment's
+/// index: every selected environment's, and (when every environment is
+/// selected) the folder rendered into before the environments were named,
+/// if it is one ([`Environments::former_out`]), as `None`.
+fn folders(environments: &Environments) -> Vec<(Option<usize>, PathBuf)> {
+    let mut folders: Vec<(Option<usize>, PathBuf)> = environments
+        .selected()
+        .map(|(i, e)| (Some(i), e.settings.paths.out.clone()))
+        .collect();
+    let every = folders.len() == environments.all().len();
+    if let Some(former) = environments.former_out().filter(|f| every && f.is_dir()) {
+        folders.push((None, former.to_owned()));
     }
-    match write::read_existing(out_dir) {
-        Ok(existing) => f(&existing, err),
-        Err(e) => io_error("cannot read", out_dir, &e, err),
+    folders
+}
+
+/// Reads what each of the [`folders`] holds (the former one only if the
+/// tool wrote anything there), or tells `err` why it cannot.
+fn read_folders(
+    environments: &Environments,
+    err: &mut impl Write,
+) -> Result<Vec<(Option<usize>, Existing)>, Outcome> {
+    let mut read = Vec::new();
+    for (i, out_dir) in folders(environments) {
+        if !inside_repository(&out_dir, err) {
+            return Err(Outcome::Error);
+        }
+        let existing = match write::read_existing(&out_dir) {
+            Ok(existing) => existing,
+            Err(e) => return Err(io_error("cannot read", &out_dir, &e, err)),
+        };
+        if i.is_none() {
+            match existing.removals(&std::collections::BTreeMap::<String, ()>::new()) {
+                Ok(ours) if ours.is_empty() => continue,
+                Ok(_) => {}
+                Err(e) => return Err(io_error("cannot read", &out_dir, &e, err)),
+            }
+        }
+        read.push((i, existing));
     }
+    Ok(read)
 }
 
 /// Tells `err` that `what` failed on `path`: an I/O error.

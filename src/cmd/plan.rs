@@ -1,17 +1,16 @@
 //! `plan`: build every spec in memory and print what `render` would change
 //! in `out/`, for a pull-request comment; with `--resolve`, also what each
-//! added or changed request does in Dagster.
+//! added or changed request does in Dagster (each environment's own).
 
 use std::io::Write;
 
-use super::{Outcome, report_problems, with_existing, write_report};
-use crate::dagster::Client;
+use super::connect::{Reach, Reaching};
+use super::{Outcome, read_folders, report_problems, write_report};
 use crate::diagnostic::report::{Colour, Format, Summary};
-use crate::pipeline;
+use crate::pipeline::{self, Build, Target};
 use crate::plan::resolved::{self, Asked, Resolution};
 use crate::plan::{self as comment, Entry};
-use crate::read::Limits;
-use crate::settings::Settings;
+use crate::settings::Environments;
 
 /// How the plan is printed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,85 +21,126 @@ pub enum PlanFormat {
     Json,
 }
 
-/// The Dagster `plan --resolve` asks.
-#[derive(Clone, Copy)]
-pub struct Ask<'a> {
-    /// The client (read-only queries are all it is used for).
-    pub client: &'a Client,
-    /// Its base URL, as shown in the comment.
-    pub url: &'a str,
-}
-
 /// `plan`: the plan to `out` in `format`; invalid specs to `err`. With
-/// `ask`, each added or changed request is resolved against that Dagster:
-/// a request it refuses is a problem reported to `err` (exit 1, as `check`);
-/// a Dagster that cannot be asked leaves the plan as it is, with a note.
+/// `reaching`, each added or changed request is resolved against the
+/// Dagster of its environment: a request it refuses is a problem reported
+/// to `err` (exit 1, as `check`); a Dagster that cannot be asked, or whose
+/// URL was not given, leaves that environment's plan as it is, with a note.
 pub fn plan(
-    settings: &Settings,
+    environments: &Environments,
     format: PlanFormat,
     colour: Colour,
-    ask: Option<Ask<'_>>,
+    reaching: Option<Reaching<'_>>,
     out: &mut impl Write,
     err: &mut impl Write,
 ) -> Outcome {
-    with_existing(
-        &settings.paths.out,
-        err,
-        |existing, err| match pipeline::build(settings, existing, None) {
-            Err(summary) => report_problems(&summary, Format::Human, colour, out, err),
-            Ok(build) => {
-                let entries = comment::plan(&build);
-                let resolution = match ask {
-                    None => None,
-                    Some(ask) => match resolve(settings, ask, &entries, colour, err) {
-                        Ok(r) => Some(r),
-                        Err(outcome) => return outcome,
-                    },
-                };
-                let text = match (format, &resolution) {
-                    (PlanFormat::Markdown, None) => comment::markdown(&entries),
-                    (PlanFormat::Json, None) => comment::json(&entries),
-                    (PlanFormat::Markdown, Some(r)) => {
-                        comment::markdown(&entries) + &comment::markdown_resolved(r)
-                    }
-                    (PlanFormat::Json, Some(r)) => comment::json_resolved(&entries, r),
-                };
-                let _ = out.write_all(text.as_bytes());
-                Outcome::Success
+    let folders = match read_folders(environments, err) {
+        Ok(f) => f,
+        Err(outcome) => return outcome,
+    };
+    let targets: Vec<Target<'_>> = folders
+        .iter()
+        .map(|(i, existing)| Target {
+            environment: *i,
+            existing,
+            staging: None,
+        })
+        .collect();
+    let builds = match pipeline::build(environments, &targets) {
+        Err(summary) => return report_problems(&summary, Format::Human, colour, out, err),
+        Ok(builds) => builds,
+    };
+    let per_build: Vec<Vec<Entry>> = builds.iter().map(comment::plan).collect();
+    let mut resolutions = Vec::new();
+    if let Some(reaching) = reaching {
+        for ((build, entries), (i, _)) in builds.iter().zip(&per_build).zip(&folders) {
+            // The folder from before the environments only loses files: nothing to ask.
+            let Some(i) = *i else { continue };
+            match resolve(environments, i, build, reaching, entries, colour, err) {
+                Ok(r) => resolutions.push(r),
+                Err(outcome) => return outcome,
             }
-        },
-    )
+        }
+    }
+    let entries: Vec<Entry> = per_build.into_iter().flatten().collect();
+    let text = match format {
+        PlanFormat::Markdown => {
+            let mut text = comment::markdown(&entries);
+            for r in &resolutions {
+                text.push_str(&comment::markdown_resolved(r));
+            }
+            text
+        }
+        PlanFormat::Json if resolutions.is_empty() => comment::json(&entries),
+        PlanFormat::Json => comment::json_resolved(&entries, &resolutions),
+    };
+    let _ = out.write_all(text.as_bytes());
+    Outcome::Success
 }
 
-/// Resolves `entries` against Dagster; its refusals reported to `err`, and
-/// a Dagster that could not be asked warned about there.
+/// Resolves the `entries` of one environment's `build` against its Dagster;
+/// its refusals reported to `err`, and a Dagster that could not be asked
+/// (or has no URL) told about there.
 fn resolve(
-    settings: &Settings,
-    ask: Ask<'_>,
+    environments: &Environments,
+    index: usize,
+    build: &Build,
+    reaching: Reaching<'_>,
     entries: &[Entry],
     colour: Colour,
     err: &mut impl Write,
 ) -> Result<Resolution, Outcome> {
-    let limits = Limits::from_settings(settings);
+    let environment = &environments.all()[index];
+    let name = build.environment.as_ref().map(ToString::to_string);
+    let of = match &name {
+        Some(n) => format!(" of environment {n}"),
+        None => String::new(),
+    };
+    let (url, token) = match reaching.reach(environments, environment) {
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            return Err(Outcome::Error);
+        }
+        Ok(Reach::Unset { variable }) => {
+            let _ = writeln!(
+                err,
+                "note: plan --resolve: Dagster{of} is not asked, no URL was given for it (set {variable}); its requests are planned without resolving"
+            );
+            return Ok(Resolution {
+                environment: name,
+                dagster: String::new(),
+                asked: Asked::NoUrl(variable),
+            });
+        }
+        Ok(Reach::At { url, token }) => (url, token),
+    };
+    let client = match reaching.client(&url, token, err) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            return Err(Outcome::Error);
+        }
+    };
+    let url = url.to_string();
     match resolved::resolve(
-        ask.client,
-        ask.url,
+        &client,
+        &url,
         entries,
-        &limits,
-        settings.runner.on_overlap,
+        &environments.limits(),
+        environment.settings.runner.on_overlap,
     ) {
-        Ok(r) => {
+        Ok(mut r) => {
             if let Asked::Unreachable(why) = &r.asked {
                 let _ = writeln!(
                     err,
-                    "warning: Dagster at {} could not be asked: {}; the plan is printed without what the merge does there",
-                    ask.url,
+                    "warning: Dagster{of} at {url} could not be asked: {}; the plan is printed without what the merge does there",
                     crate::diagnostic::escape(why)
                 );
             }
+            r.environment = name;
             Ok(r)
         }
-        Err(summary) => Err(refused(&summary, ask.url, colour, err)),
+        Err(summary) => Err(refused(&summary, &url, colour, err)),
     }
 }
 

@@ -1,62 +1,117 @@
-//! `render`: lock `out/`, read what it holds, build every spec (each new
-//! manifest staged as it is rendered), and apply the result; or, with
-//! `--check`, build in memory and diff against `out/`.
+//! `render`: lock `out/` (each environment's output folder), read what it
+//! holds, build every spec (each new manifest staged as it is rendered),
+//! and apply the result; or, with `--check`, build in memory and diff
+//! against `out/`.
 
 use std::fmt::Write as _;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use super::{Outcome, inside_repository, io_error, report_problems, with_existing};
+use super::{Outcome, folders, inside_repository, io_error, read_folders, report_problems};
 use crate::diagnostic::escape_path;
 use crate::diagnostic::report::{Colour, Format};
-use crate::pipeline::{self, Build};
-use crate::settings::Settings;
-use crate::write::{self, Existing, Staging};
+use crate::pipeline::{self, Build, Target};
+use crate::settings::Environments;
+use crate::write::{self, Existing, Lock, Staging};
 
-/// `render`: makes `out/` hold what the specs render to; problems in `format`.
+/// `render`: makes each environment's output folder hold what its specs
+/// render to; problems in `format`. Every folder is locked and every spec
+/// rendered before any folder is written: an invalid spec leaves them all
+/// untouched.
 pub fn render(
-    settings: &Settings,
+    environments: &Environments,
     format: Format,
     colour: Colour,
     out: &mut impl Write,
     err: &mut impl Write,
 ) -> Outcome {
-    let out_dir = &settings.paths.out;
-    if !inside_repository(out_dir, err) {
-        return Outcome::Error;
-    }
-    match write::lock(out_dir) {
-        Err(e) => io_error("cannot lock", out_dir, &e, err),
-        // Read, render and write under the lock: a second render waits for this one.
-        Ok(lock) => with_existing(out_dir, err, |existing, err| {
-            let staging = Staging::new(out_dir, &lock);
-            match pipeline::build(settings, existing, Some(&staging)) {
-                Err(summary) => report_problems(&summary, format, colour, out, err),
-                Ok(build) => apply(out_dir, &staging, &build, err),
-            }
-        }),
-    }
-}
-
-/// `render --check`: whether `out/` holds what the specs render to; the
-/// diff to `out` when it does not, problems in `format`.
-pub fn check(
-    settings: &Settings,
-    format: Format,
-    colour: Colour,
-    out: &mut impl Write,
-    err: &mut impl Write,
-) -> Outcome {
-    let out_dir = &settings.paths.out;
-    with_existing(out_dir, err, |existing, err| {
-        match pipeline::build(settings, existing, None) {
-            Err(summary) => report_problems(&summary, format, colour, out, err),
-            Ok(build) => compare(out_dir, &build, existing, out, err),
+    let mut locks: Vec<(Option<usize>, PathBuf, Lock)> = Vec::new();
+    // In name order, the same in every render: two renders never wait for each other's second lock.
+    for (i, out_dir) in folders(environments) {
+        if !inside_repository(&out_dir, err) {
+            return Outcome::Error;
         }
-    })
+        match write::lock(&out_dir) {
+            Ok(lock) => locks.push((i, out_dir, lock)),
+            Err(e) => return io_error("cannot lock", &out_dir, &e, err),
+        }
+    }
+    // Read, render and write under the locks: a second render waits for this one.
+    let folders = match read_folders(environments, err) {
+        Ok(f) => f,
+        Err(outcome) => return outcome,
+    };
+    let stagings: Vec<Staging<'_>> = folders
+        .iter()
+        .filter_map(|(i, _)| {
+            let (_, dir, lock) = locks.iter().find(|(l, _, _)| l == i)?;
+            Some(Staging::new(dir, lock))
+        })
+        .collect();
+    let targets: Vec<Target<'_>> = folders
+        .iter()
+        .zip(&stagings)
+        .map(|((i, existing), staging)| Target {
+            environment: *i,
+            existing,
+            staging: Some(staging),
+        })
+        .collect();
+    let builds = match pipeline::build(environments, &targets) {
+        Err(summary) => return report_problems(&summary, format, colour, out, err),
+        Ok(builds) => builds,
+    };
+    let mut outcome = Outcome::Success;
+    for (build, staging) in builds.iter().zip(&stagings) {
+        if apply(&build.out, staging, build, environments.named(), err) != Outcome::Success {
+            outcome = Outcome::Error;
+        }
+    }
+    outcome
 }
 
-fn apply(out_dir: &Path, staging: &Staging<'_>, build: &Build, err: &mut impl Write) -> Outcome {
+/// `render --check`: whether each environment's output folder holds what
+/// its specs render to; the diff to `out` when one does not, problems in `format`.
+pub fn check(
+    environments: &Environments,
+    format: Format,
+    colour: Colour,
+    out: &mut impl Write,
+    err: &mut impl Write,
+) -> Outcome {
+    let folders = match read_folders(environments, err) {
+        Ok(f) => f,
+        Err(outcome) => return outcome,
+    };
+    let targets: Vec<Target<'_>> = folders
+        .iter()
+        .map(|(i, existing)| Target {
+            environment: *i,
+            existing,
+            staging: None,
+        })
+        .collect();
+    match pipeline::build(environments, &targets) {
+        Err(summary) => report_problems(&summary, format, colour, out, err),
+        Ok(builds) => {
+            let mut outcome = Outcome::Success;
+            for (build, (_, existing)) in builds.iter().zip(&folders) {
+                if compare(&build.out, build, existing, out, err) != Outcome::Success {
+                    outcome = Outcome::Failure;
+                }
+            }
+            outcome
+        }
+    }
+}
+
+fn apply(
+    out_dir: &Path,
+    staging: &Staging<'_>,
+    build: &Build,
+    named: bool,
+    err: &mut impl Write,
+) -> Outcome {
     match write::apply(staging, &build.desired, &build.removed) {
         Ok(applied) => {
             // One write, not one per line: a first render lists every file.
@@ -68,6 +123,15 @@ fn apply(out_dir: &Path, staging: &Staging<'_>, build: &Build, err: &mut impl Wr
                 let _ = writeln!(lines, "removed {}", escape_path(&out_dir.join(name)));
             }
             let n = build.rendered.len();
+            match &build.environment {
+                Some(name) => {
+                    let _ = write!(lines, "environment {name}: ");
+                }
+                None if named => {
+                    let _ = write!(lines, "{} (before environments): ", escape_path(out_dir));
+                }
+                None => {}
+            }
             let _ = writeln!(
                 lines,
                 "rendered {n} spec{}: {} written, {} removed, {} unchanged",

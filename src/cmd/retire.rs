@@ -9,23 +9,23 @@ use super::Outcome;
 use crate::diagnostic::escape_path;
 use crate::diagnostic::report::Colour;
 use crate::discover::RETIRED;
-use crate::read::Limits;
 use crate::retire::{self, Refusal};
-use crate::settings::Settings;
+use crate::settings::Environments;
 
 /// `retire`: moves each spec in `paths` (a path named twice once) from the
 /// specs folder into its `done/` folder. What moved goes to `out`, one
 /// `FROM -> TO` line each; refusals and the next step to `err`. A refused or
 /// invalid spec is left where it is; the others still move.
 pub fn retire(
-    settings: &Settings,
+    environments: &Environments,
     paths: &[PathBuf],
     colour: Colour,
     out: &mut impl Write,
     err: &mut impl Write,
 ) -> Outcome {
+    let settings = environments.repository();
     let specs = &settings.paths.specs;
-    let limits = Limits::from_settings(settings);
+    let limits = environments.limits();
     let mut outcome = Outcome::Success;
     let mut worst = |o: Outcome| {
         if o == Outcome::Error || outcome == Outcome::Success {

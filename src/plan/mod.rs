@@ -28,7 +28,10 @@ use crate::write::{Change, changes};
 /// One Job that `render` would add, change or remove.
 #[derive(Debug, Serialize)]
 pub struct Entry {
-    /// The file in `out/`.
+    /// The environment it runs in, when the settings name theirs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    /// The file in `out/` (in the environment's output folder).
     pub file: String,
     /// `add`, `change` or `remove`.
     pub action: &'static str,
@@ -39,7 +42,7 @@ pub struct Entry {
     pub after: Option<Meta>,
 }
 
-/// The entries, in file order; `kustomization.yaml` and the NetworkPolicy are not Jobs and are left out.
+/// The entries of one environment, in file order; `kustomization.yaml` and the NetworkPolicy are not Jobs and are left out.
 pub fn plan(build: &Build) -> Vec<Entry> {
     let rendered: BTreeMap<&str, &Meta> = build
         .rendered
@@ -57,6 +60,7 @@ pub fn plan(build: &Build) -> Vec<Entry> {
                 Change::Removed(old) => ("remove", old, None),
             };
             Entry {
+                environment: build.environment.as_ref().map(ToString::to_string),
                 file,
                 action,
                 before,
@@ -79,9 +83,16 @@ pub fn markdown(entries: &[Entry]) -> String {
         text.push_str("No changes: `out/` is up to date.\n");
         return text;
     }
-    text.push_str(
-        "| | file | Job | issue | kind | target | launches |\n| --- | --- | --- | --- | --- | --- | --- |\n",
-    );
+    let environments = entries.iter().any(|e| e.environment.is_some());
+    if environments {
+        text.push_str(
+            "| | environment | file | Job | issue | kind | target | launches |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n",
+        );
+    } else {
+        text.push_str(
+            "| | file | Job | issue | kind | target | launches |\n| --- | --- | --- | --- | --- | --- | --- |\n",
+        );
+    }
     for e in entries {
         let job = match (&e.before, &e.after) {
             (Some(b), Some(a)) if b.name != a.name => {
@@ -97,8 +108,13 @@ pub fn markdown(entries: &[Entry]) -> String {
         } else {
             field(|m| &m.launches)
         };
+        let environment = match (&e.environment, environments) {
+            (Some(name), _) => format!(" {} |", code(name)),
+            (None, true) => " |".to_owned(),
+            (None, false) => String::new(),
+        };
         text.push_str(&format!(
-            "| {} | {} | {job} | {} | {} | {} | {launches} |\n",
+            "| {} |{environment} {} | {job} | {} | {} | {} | {launches} |\n",
             e.action,
             code(&e.file),
             field(|m| &m.issue),
@@ -155,12 +171,16 @@ pub fn json(entries: &[Entry]) -> String {
 /// The plan as JSON with what Dagster said (`plan --resolve`): [`json()`]'s
 /// document, each added or changed request with a `resolved` object (when
 /// Dagster answered), and a `dagster` object saying whom was asked and
-/// whether it answered.
-pub fn json_resolved(entries: &[Entry], resolution: &Resolution) -> String {
-    let (asked, error, answers) = match &resolution.asked {
-        Asked::Answered(r) => (true, None, r.as_slice()),
-        Asked::Unreachable(why) => (false, Some(why), &[][..]),
-    };
+/// whether it answered; with named environments, an `environments` list of
+/// such objects, each with its `name`, instead.
+pub fn json_resolved(entries: &[Entry], resolutions: &[Resolution]) -> String {
+    let answers: Vec<&Resolved> = resolutions
+        .iter()
+        .flat_map(|r| match &r.asked {
+            Asked::Answered(a) => a.as_slice(),
+            Asked::Unreachable(_) | Asked::NoUrl(_) => &[],
+        })
+        .collect();
     let changes: Vec<Value> = entries
         .iter()
         .map(|e| {
@@ -173,11 +193,34 @@ pub fn json_resolved(entries: &[Entry], resolution: &Resolution) -> String {
             v
         })
         .collect();
-    let document = json!({
-        "version": 1,
-        "changes": changes,
-        "dagster": { "url": resolution.dagster, "asked": asked, "error": error },
-    });
+    let asked = |r: &Resolution| {
+        let (asked, error, set) = match &r.asked {
+            Asked::Answered(_) => (true, None, None),
+            Asked::Unreachable(why) => (false, Some(why), None),
+            Asked::NoUrl(variable) => (false, None, Some(variable)),
+        };
+        let mut v = json!({ "url": r.dagster, "asked": asked, "error": error });
+        if let (Some(name), Value::Object(map)) = (&r.environment, &mut v) {
+            map.insert("name".into(), name.clone().into());
+            map.insert("set".into(), set.cloned().into());
+            if r.dagster.is_empty() {
+                map.insert("url".into(), Value::Null);
+            }
+        }
+        v
+    };
+    let document = match resolutions {
+        [single] if single.environment.is_none() => json!({
+            "version": 1,
+            "changes": changes,
+            "dagster": asked(single),
+        }),
+        _ => json!({
+            "version": 1,
+            "changes": changes,
+            "environments": resolutions.iter().map(asked).collect::<Vec<_>>(),
+        }),
+    };
     let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
     text.push('\n');
     text
@@ -227,16 +270,29 @@ fn resolved_json(r: &Resolved) -> Value {
 /// not be asked.
 pub fn markdown_resolved(resolution: &Resolution) -> String {
     let url = code(&resolution.dagster);
+    let of = match &resolution.environment {
+        Some(name) => format!(" of environment {}", code(name)),
+        None => String::new(),
+    };
     let answers = match &resolution.asked {
         Asked::Unreachable(why) => {
             return format!(
-                "\n> **Dagster at {url} could not be asked** ({}): this plan does not say what the merge launches or re-runs.\n",
+                "\n> **Dagster{of} at {url} could not be asked** ({}): this plan does not say what the merge launches or re-runs.\n",
                 code(why)
+            );
+        }
+        Asked::NoUrl(variable) => {
+            return format!(
+                "\n> **Dagster{of} was not asked**: no URL was given for it (set {}); this plan does not say what the merge launches or re-runs.\n",
+                code(variable)
             );
         }
         Asked::Answered(answers) => answers,
     };
-    let mut text = format!("\n#### In Dagster ({url})\n\n");
+    let mut text = match &resolution.environment {
+        Some(name) => format!("\n#### In Dagster ({url}), environment {}\n\n", code(name)),
+        None => format!("\n#### In Dagster ({url})\n\n"),
+    };
     if answers.is_empty() {
         text.push_str("No request to launch: nothing is added or changed.\n");
         return text;

@@ -33,7 +33,9 @@ use crate::spec::{OnOverlap, Spec};
 /// What asking Dagster found, for the comment.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Resolution {
-    /// The Dagster asked (its base URL, as given).
+    /// The environment whose Dagster this is, when the settings name theirs.
+    pub environment: Option<String>,
+    /// The Dagster asked (its base URL, as given; empty when none was).
     pub dagster: String,
     /// Its answers, or why there are none.
     pub asked: Asked,
@@ -46,6 +48,9 @@ pub enum Asked {
     Answered(Vec<Resolved>),
     /// Dagster could not be asked (unreachable, not GraphQL, the deadline): why.
     Unreachable(String),
+    /// No URL was given for this environment's Dagster, so it was not
+    /// asked: the variable that gives one.
+    NoUrl(String),
 }
 
 /// One request, resolved.
@@ -97,7 +102,7 @@ pub enum Effect {
 
 /// Resolves every added or changed request of `entries` against the
 /// Dagster at `dagster` (through `client`), each spec read again with
-/// `limits` (its partitions capped at `limits.max_partitions`), a spec
+/// `limits` (its partitions capped at its environment's `max_partitions`), a spec
 /// without `on_overlap` taking `on_overlap` (the settings'). The problems
 /// Dagster finds, located in the specs, are the error.
 pub fn resolve(
@@ -115,6 +120,7 @@ pub fn resolve(
     let mut answered = Vec::new();
     let mut problems = Summary::default();
     let unreachable = |why: String| Resolution {
+        environment: None,
         dagster: dagster.to_owned(),
         asked: Asked::Unreachable(why),
     };
@@ -129,7 +135,10 @@ pub fn resolve(
                     continue;
                 }
             };
-        match asker.one(&entry.file, &loaded.spec, limits.max_partitions) {
+        let cap = limits
+            .of_environment(loaded.spec.environment().map(|e| e.as_str()))
+            .map_or(limits.max_partitions, |l| l.max_partitions);
+        match asker.one(&entry.file, &loaded.spec, cap) {
             Ok(r) => {
                 answered.push(r);
                 problems.files.push((path.to_owned(), Vec::new()));
@@ -144,6 +153,7 @@ pub fn resolve(
         return Err(problems);
     }
     Ok(Resolution {
+        environment: None,
         dagster: dagster.to_owned(),
         asked: Asked::Answered(answered),
     })

@@ -2,6 +2,8 @@
 //! digest-pinned image, the settings' requests and limits, the settings'
 //! opt-in to `dagster-k8s/config`.
 
+use std::collections::BTreeMap;
+
 use crate::spec::Resources;
 
 /// Default cap on how many partitions one request may select.
@@ -25,6 +27,23 @@ pub struct Limits {
     /// Whether `run_tags` may set `dagster-k8s/config` (the settings'
     /// `[dagster] allow_k8s_config`): it changes the pods Dagster starts.
     pub allow_k8s_config: bool,
+    /// The environments a spec may name (`environment`), each with the
+    /// limits of its own settings (these fields hold the default
+    /// environment's): empty when the settings define none, so naming one
+    /// is refused; `None` where the name is not checked (the runner, whose
+    /// Job was rendered for its environment).
+    pub environments: Option<BTreeMap<String, Limits>>,
+}
+
+impl Limits {
+    /// The limits a spec naming `environment` (or none) is held to; `None`
+    /// for a name the environments do not define.
+    pub fn of_environment(&self, environment: Option<&str>) -> Option<&Limits> {
+        match (environment, &self.environments) {
+            (None, _) | (Some(_), None) => Some(self),
+            (Some(name), Some(known)) => known.get(name),
+        }
+    }
 }
 
 impl Default for Limits {
@@ -34,6 +53,7 @@ impl Default for Limits {
             pinned_image: None,
             resources: None,
             allow_k8s_config: false,
+            environments: Some(BTreeMap::new()),
         }
     }
 }

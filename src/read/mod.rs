@@ -24,7 +24,10 @@ use crate::diagnostic::{Code, Diagnostic, Lines};
 use crate::spec::Spec;
 use decode::decode;
 use file::too_large;
-use rules::{issue_numbers, k8s_config_check, override_checks, pacing_check, semantic_checks};
+use rules::{
+    environment_check, issue_numbers, k8s_config_check, override_checks, pacing_check,
+    semantic_checks,
+};
 
 /// A successfully loaded spec.
 #[derive(Debug)]
@@ -90,6 +93,9 @@ fn load_text(
     schema_problems.retain(|p| !diagnostics.iter().any(|d| d.span == p.span));
     let schema_failed = !schema_problems.is_empty();
     diagnostics.extend(schema_problems);
+    // A spec is held to the limits of the environment it runs in.
+    let (limits, unknown_environment) = environment_check(&parsed, limits);
+    diagnostics.extend(unknown_environment);
     diagnostics.extend(semantic_checks(&parsed, limits));
     diagnostics.extend(override_checks(&parsed, limits));
     diagnostics.extend(k8s_config_check(&parsed, limits));

@@ -249,3 +249,53 @@ pub(super) fn override_checks(parsed: &Parsed<'_>, limits: &Limits) -> Vec<Diagn
     }
     out
 }
+
+/// The environment a spec names (`environment`) against the settings': the
+/// limits it is held to (its environment's), and a problem at the value
+/// when the settings do not define it.
+pub(super) fn environment_check<'l>(
+    parsed: &Parsed<'_>,
+    limits: &'l Limits,
+) -> (&'l Limits, Vec<Diagnostic>) {
+    let pointer = "/environment";
+    let name = parsed
+        .document
+        .value
+        .pointer(pointer)
+        .and_then(Value::as_str);
+    if let Some(own) = limits.of_environment(name) {
+        return (own, Vec::new());
+    }
+    let name = name.unwrap_or_default();
+    if crate::spec::EnvironmentName::new(name).is_err() {
+        // Not a name at all: the schema says so.
+        return (limits, Vec::new());
+    }
+    let known: Vec<String> = limits
+        .environments
+        .iter()
+        .flat_map(|e| e.keys())
+        .map(|k| format!("`{k}`"))
+        .collect();
+    let d = if known.is_empty() {
+        parsed
+            .at_value(
+                pointer,
+                Code::InvalidValue,
+                format!("this spec runs in environment `{name}`, but the settings define no environments"),
+            )
+            .with_hint("remove `environment` (the request runs where the settings say), or define `[environments.<name>]` tables in dagster-scripts.toml")
+    } else {
+        parsed
+            .at_value(
+                pointer,
+                Code::InvalidValue,
+                format!(
+                    "no environment `{name}` in the settings; they define {}",
+                    known.join(", ")
+                ),
+            )
+            .with_hint("name one of them, or leave `environment` out to run in the default one (`default_environment`)")
+    };
+    (limits, vec![d])
+}

@@ -1,64 +1,126 @@
 //! Reading `dagster-scripts.toml`: every value checked as it is read, so a
 //! bad one is reported at its `file:line:col`.
 
+use std::ops::Range;
 use std::path::Path;
+
+use toml::Spanned;
+use toml::de::{DeTable, DeValue, Deserializer};
 
 use super::{CpuMemory, Resources, Settings};
 use crate::diagnostic::{Code, Diagnostic, Lines, Span};
 
 impl Settings {
-    /// Reads `path` if it exists, else the defaults; paths become relative to its folder.
+    /// Reads `path` if it exists, else the defaults: the top-level settings
+    /// (the default environment's, when the file defines environments).
+    /// Paths stay as written: relative to the repository (the working directory).
     pub fn load(path: &Path, required: bool) -> Result<Settings, Diagnostic> {
-        // A FIFO or device would block (or never end) the read below.
-        let kind = std::fs::metadata(path).map(|m| crate::read::not_regular(m.file_type()));
-        if let Ok(Some(what)) = kind {
-            let message = format!("cannot read the settings: it is {what}, not a regular file");
-            return Err(Diagnostic::file(path, Code::Io, message));
+        super::Environments::load(path, required).map(|e| e.repository().clone())
+    }
+}
+
+/// The settings file's text; `None` when it is absent and not `required`.
+pub(super) fn read_settings_file(
+    path: &Path,
+    required: bool,
+) -> Result<Option<String>, Diagnostic> {
+    // A FIFO or device would block (or never end) the read below.
+    let kind = std::fs::metadata(path).map(|m| crate::read::not_regular(m.file_type()));
+    if let Ok(Some(what)) = kind {
+        let message = format!("cannot read the settings: it is {what}, not a regular file");
+        return Err(Diagnostic::file(path, Code::Io, message));
+    }
+    match std::fs::read_to_string(path) {
+        Ok(t) => Ok(Some(t)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => Ok(None),
+        Err(e) => Err(Diagnostic::file(
+            path,
+            Code::Io,
+            format!("cannot read the settings: {e}"),
+        )),
+    }
+}
+
+/// Places in the settings file, for located errors.
+pub(super) struct Located<'a> {
+    path: &'a Path,
+    lines: Lines<'a>,
+}
+
+impl<'a> Located<'a> {
+    pub(super) fn new(path: &'a Path, text: &'a str) -> Located<'a> {
+        Located {
+            path,
+            lines: Lines::new(text),
         }
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
-                return Ok(Settings::default());
-            }
-            Err(e) => {
-                return Err(Diagnostic::file(
-                    path,
-                    Code::Io,
-                    format!("cannot read the settings: {e}"),
-                ));
-            }
+    }
+
+    /// A problem at the bytes `span` of the file.
+    pub(super) fn error(
+        &self,
+        span: Range<usize>,
+        code: Code,
+        message: impl AsRef<str>,
+    ) -> Diagnostic {
+        let span = Span {
+            start: self.lines.pos_of_byte(span.start),
+            end: self.lines.pos_of_byte(span.end),
         };
-        let mut settings: Settings = toml::from_str(&text).map_err(|e| {
-            let lines = Lines::new(&text);
-            let span = e.span().unwrap_or(0..0);
-            let span = Span {
-                start: lines.pos_of_byte(span.start),
-                end: lines.pos_of_byte(span.end),
-            };
-            let message = e.message().trim().to_owned();
-            let code = if message.starts_with("unknown field") {
-                Code::UnknownKey
-            } else {
-                Code::InvalidValue
-            };
-            lines
-                .diagnostic(path, span, code, format!("in the settings: {message}"))
-                .with_hint(hint(&message))
-        })?;
-        check_resources(&settings.resources, &text, path)?;
-        if let Some(problem) = settings.problems().first() {
-            return Err(problem.diagnostic(&text, path));
-        }
-        if let Some(base) = path.parent().filter(|b| !b.as_os_str().is_empty()) {
-            for p in [
-                &mut settings.paths.specs,
-                &mut settings.paths.templates,
-                &mut settings.paths.out,
-            ] {
-                *p = base.join(&*p);
-            }
-        }
-        Ok(settings)
+        self.lines.diagnostic(
+            self.path,
+            span,
+            code,
+            format!("in the settings: {}", message.as_ref()),
+        )
+    }
+
+    /// A TOML or settings error, in `environment` when it is one's.
+    pub(super) fn toml_error(&self, e: &toml::de::Error, environment: Option<&str>) -> Diagnostic {
+        let message = e.message().trim();
+        let code = if message.starts_with("unknown field") {
+            Code::UnknownKey
+        } else {
+            Code::InvalidValue
+        };
+        let message = match environment {
+            Some(name) => format!("environment `{name}`: {message}"),
+            None => message.to_owned(),
+        };
+        let hint = hint(e.message().trim());
+        self.error(e.span().unwrap_or(0..0), code, message)
+            .with_hint(hint)
+    }
+
+    /// A problem across several values (`Settings::problems`), at the value
+    /// its path names in `written` (the table as read, with the file's
+    /// spans), in `environment` when it is one's.
+    fn problem(
+        &self,
+        problem: &super::Problem,
+        written: &DeValue<'_>,
+        environment: Option<&str>,
+    ) -> Diagnostic {
+        let span = super::problem::locate(written, &problem.path);
+        let span = Span {
+            start: self.lines.pos_of_byte(span.start),
+            end: self.lines.pos_of_byte(span.end),
+        };
+        let within = match environment {
+            Some(name) => format!("environment `{name}`: "),
+            None => String::new(),
+        };
+        self.lines
+            .diagnostic(
+                self.path,
+                span,
+                Code::InvalidValue,
+                format!(
+                    "in the settings, {within}`{}`: {}",
+                    problem.dotted(),
+                    problem.message
+                ),
+            )
+            .with_hint(problem.hint.clone())
     }
 }
 
@@ -86,37 +148,43 @@ fn hint(message: &str) -> String {
     }
 }
 
+/// The settings a table of the file (the top level, or the top level with
+/// an environment's overlay) holds, each value checked where it is written.
+pub(super) fn settings_from(
+    at: &Located<'_>,
+    table: Spanned<DeTable<'_>>,
+    environment: Option<&str>,
+) -> Result<Settings, Diagnostic> {
+    let written = DeValue::Table(table.get_ref().clone());
+    let resources = table.get_ref().get("resources").cloned();
+    let settings: Settings = serde::Deserialize::deserialize(Deserializer::from(table))
+        .map_err(|e| at.toml_error(&e, environment))?;
+    check_resources(&settings.resources, resources.as_ref(), at, environment)?;
+    if let Some(problem) = settings.problems().first() {
+        return Err(at.problem(problem, &written, environment));
+    }
+    Ok(settings)
+}
+
 /// The settings' requests and limits by Kubernetes' rules (the ones a
-/// spec's overrides follow, `spec::resources`), each problem at its key.
-fn check_resources(resources: &Resources, text: &str, path: &Path) -> Result<(), Diagnostic> {
+/// spec's overrides follow, `spec::resources`), each problem at its key
+/// (`written` is the `resources` table as written).
+fn check_resources(
+    resources: &Resources,
+    written: Option<&Spanned<DeValue<'_>>>,
+    at: &Located<'_>,
+    environment: Option<&str>,
+) -> Result<(), Diagnostic> {
     use crate::spec::resources::{Resource, exceeds, quantity_problem};
-    let at = |side: &str, r: Resource, message: String, hint: String| {
-        let document = toml::de::DeTable::parse(text)
-            .ok()
-            .map(|t| toml::de::DeValue::Table(t.into_inner()));
-        let span = document
-            .as_ref()
-            .and_then(|d| {
-                d.get("resources")?
-                    .get_ref()
-                    .get(side)?
-                    .get_ref()
-                    .get(r.key())
-            })
+    let error = |side: &str, r: Resource, message: String, hint: String| {
+        let span = written
+            .and_then(|w| w.get_ref().get(side)?.get_ref().get(r.key()))
             .map_or(0..0, |v| v.span());
-        let lines = Lines::new(text);
-        let span = Span {
-            start: lines.pos_of_byte(span.start),
-            end: lines.pos_of_byte(span.end),
+        let message = match environment {
+            Some(name) => format!("environment `{name}`: {message}"),
+            None => message,
         };
-        lines
-            .diagnostic(
-                path,
-                span,
-                Code::InvalidValue,
-                format!("in the settings: {message}"),
-            )
-            .with_hint(hint)
+        at.error(span, Code::InvalidValue, message).with_hint(hint)
     };
     for r in Resource::ALL {
         let pick = |list: &CpuMemory| match r {
@@ -126,12 +194,12 @@ fn check_resources(resources: &Resources, text: &str, path: &Path) -> Result<(),
         let (request, limit) = (pick(&resources.requests), pick(&resources.limits));
         for (side, q) in [("requests", &request), ("limits", &limit)] {
             if let Some((message, hint)) = quantity_problem(r, q) {
-                return Err(at(side, r, message, hint));
+                return Err(error(side, r, message, hint));
             }
         }
         if exceeds(&request, &limit) {
             let key = r.key();
-            return Err(at(
+            return Err(error(
                 "requests",
                 r,
                 format!("the {key} request `{request}` is above its limit `{limit}`"),
@@ -195,7 +263,11 @@ mod tests {
         assert!(e.message.contains("`wait`, `refuse`"), "{e}");
         std::fs::write(&path, "[paths]\nout = \"manifests\"\n").unwrap();
         let s = Settings::load(&path, true).unwrap();
-        assert_eq!(s.paths.out, dir.path().join("manifests"));
+        assert_eq!(
+            s.paths.out,
+            std::path::PathBuf::from("manifests"),
+            "relative to the repository, not to the file's folder"
+        );
         assert_eq!(
             s.namespace.as_str(),
             DEFAULT_NAMESPACE,

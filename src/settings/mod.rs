@@ -7,6 +7,7 @@
 //! `overrides` win over both.
 
 mod ca_bundle;
+mod environments;
 mod file;
 mod http_url;
 mod pod;
@@ -20,6 +21,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 pub use crate::kube::{DnsLabel, DnsSubdomain, ImageRef, LabelKey, LabelValue};
 pub use ca_bundle::{CA_FILE, CA_MOUNT, CaBundle, CaSource};
+pub use environments::{DEFAULT_ENVIRONMENT, ENVIRONMENTS, Environment, Environments};
 pub use http_url::HttpUrl;
 pub use pod::{
     Affinity, LabelOperator, LabelSelector, LabelSelectorRequirement, NodeAffinity, NodeOperator,
@@ -70,7 +72,8 @@ pub struct Settings {
     pub labels: BTreeMap<LabelKey, LabelValue>,
     /// Extra annotations on the Job and the ConfigMap.
     pub annotations: BTreeMap<LabelKey, String>,
-    /// Where specs, templates and manifests live, relative to the settings file.
+    /// Where specs, templates and manifests live, relative to the repository
+    /// (the working directory), wherever the settings file is.
     pub paths: Paths,
     /// What the runner does where a spec does not say.
     pub runner: Runner,
@@ -369,6 +372,7 @@ impl Limits {
                 limits: Some(list(&settings.resources.limits)),
             }),
             allow_k8s_config: settings.dagster.allow_k8s_config,
+            environments: Some(BTreeMap::new()),
         }
     }
 }

@@ -7,9 +7,6 @@
 
 use std::fmt::Write;
 use std::ops::Range;
-use std::path::Path;
-
-use crate::diagnostic::{Code, Diagnostic, Lines, Span};
 
 /// One step of a path into the settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,35 +70,14 @@ impl Problem {
         }
         out
     }
-
-    /// The problem as a diagnostic at its value in `text`, the settings file at `path`.
-    pub fn diagnostic(&self, text: &str, path: &Path) -> Diagnostic {
-        let lines = Lines::new(text);
-        let at = locate(text, &self.path);
-        let span = Span {
-            start: lines.pos_of_byte(at.start),
-            end: lines.pos_of_byte(at.end),
-        };
-        lines
-            .diagnostic(
-                path,
-                span,
-                Code::InvalidValue,
-                format!("in the settings, `{}`: {}", self.dotted(), self.message),
-            )
-            .with_hint(self.hint.clone())
-    }
 }
 
-/// The bytes of `text` that `path` names: the deepest part of it that is
-/// written in the file (a key left out is reported at its table).
-pub fn locate(text: &str, path: &[Seg]) -> Range<usize> {
-    let Ok(document) = toml::de::DeTable::parse(text) else {
-        return 0..0;
-    };
-    let root = toml::de::DeValue::Table(document.into_inner());
+/// The bytes that `path` names in `root` (a table as read, with the file's
+/// spans): the deepest part of it that is written in the file (a key left
+/// out is reported at its table).
+pub fn locate(root: &toml::de::DeValue<'_>, path: &[Seg]) -> Range<usize> {
     let mut span = 0..0;
-    let mut current = &root;
+    let mut current = root;
     for seg in path {
         let next = match seg {
             Seg::Key(k) => current.get(k.as_str()),

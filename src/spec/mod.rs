@@ -43,8 +43,8 @@ pub use run_tags::{
 };
 pub use strict::Strict;
 pub use strings::{
-    AssetKey, Deadline, DimensionName, FullKey, GroupName, ImageTag, IssueRef, JobName,
-    LocationName, MaxRuntime, Quantity, TagKey, Text, Value, is_placeholder, reserved,
+    AssetKey, Deadline, DimensionName, EnvironmentName, FullKey, GroupName, ImageTag, IssueRef,
+    JobName, LocationName, MaxRuntime, Quantity, TagKey, Text, Value, is_placeholder, reserved,
     text_problem,
 };
 pub use tags::{AuditTags, PartitionedTags, RunConfig, RunRequestTags};
@@ -134,6 +134,18 @@ impl Spec {
             Spec::Reexecute(x) => x.overrides.as_ref(),
             Spec::Cancel(c) => c.overrides.as_ref(),
             Spec::Materialize(m) => m.overrides.as_ref(),
+        }
+    }
+
+    /// The environment the spec names, if it does (else the settings' default one).
+    pub fn environment(&self) -> Option<&EnvironmentName> {
+        match self {
+            Spec::Backfill(b) => b.environment.as_ref(),
+            Spec::Run(r) => r.environment.as_ref(),
+            Spec::AssetBackfill(a) => a.environment.as_ref(),
+            Spec::Reexecute(x) => x.environment.as_ref(),
+            Spec::Cancel(c) => c.environment.as_ref(),
+            Spec::Materialize(m) => m.environment.as_ref(),
         }
     }
 
@@ -255,16 +267,21 @@ impl Spec {
     /// launching, so a re-applied Job follows the first launch instead of
     /// starting a second.
     ///
-    /// `overrides` (how the Job runs), `reason` and `requester` (audit text) are
-    /// left out: re-rendering with another image or fixing a typo in the reason
+    /// `overrides` and `environment` (how and where the Job runs), `reason`
+    /// and `requester` (audit text) are left out: re-rendering with another image or fixing a typo in the reason
     /// must not launch the work again. Key order and quoting in the file do not
     /// matter; an omitted `kind: backfill` equals a written one.
     pub fn request_hash(&self) -> String {
         let mut value = serde_json::to_value(self).unwrap_or_default();
         if let Some(object) = value.as_object_mut() {
             object.insert("kind".into(), self.kind().as_str().into());
-            // How the request runs beside other work, not what it asks.
-            for key in ["overrides", "on_overlap", "max_concurrent_runs"] {
+            // How and where the request runs, not what it asks.
+            for key in [
+                "overrides",
+                "environment",
+                "on_overlap",
+                "max_concurrent_runs",
+            ] {
                 object.remove(key);
             }
             if let Some(tags) = object.get_mut("tags").and_then(|t| t.as_object_mut()) {

@@ -13,7 +13,7 @@ use super::kind::{
 use super::options::{MaxConcurrentRuns, OnOverlap, Reprocess};
 use super::overrides::Overrides;
 use super::run_tags::RunTags;
-use super::strings::{AssetKey, GroupName, IssueRef, JobName, LocationName};
+use super::strings::{AssetKey, EnvironmentName, GroupName, IssueRef, JobName, LocationName};
 use super::tags::{AuditTags, PartitionedTags, RunConfig, RunRequestTags};
 
 /// A partition backfill of one job: the seed's request.
@@ -111,6 +111,16 @@ pub struct Backfill {
     )]
     #[schemars(with = "Overrides", example = examples::overrides())]
     pub overrides: Option<Overrides>,
+    /// Environment
+    ///
+    /// Where the request runs: one of the environments of dagster-scripts.toml (`[environments.<name>]`: its Dagster, namespace, image and output folder). Left out, the settings' `default_environment`. Not part of the request's identity, like `overrides`.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "EnvironmentName", example = &"production")]
+    pub environment: Option<EnvironmentName>,
 }
 
 /// One run of a job, with run config and an optional partition.
@@ -173,6 +183,16 @@ pub struct JobRun {
     )]
     #[schemars(with = "Overrides", example = examples::overrides())]
     pub overrides: Option<Overrides>,
+    /// Environment
+    ///
+    /// Where the request runs: one of the environments of dagster-scripts.toml (`[environments.<name>]`: its Dagster, namespace, image and output folder). Left out, the settings' `default_environment`. Not part of the request's identity, like `overrides`.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "EnvironmentName", example = &"production")]
+    pub environment: Option<EnvironmentName>,
 }
 
 /// A backfill of assets over a set of partitions.
@@ -270,6 +290,16 @@ pub struct AssetBackfill {
     )]
     #[schemars(with = "Overrides", example = examples::overrides())]
     pub overrides: Option<Overrides>,
+    /// Environment
+    ///
+    /// Where the request runs: one of the environments of dagster-scripts.toml (`[environments.<name>]`: its Dagster, namespace, image and output folder). Left out, the settings' `default_environment`. Not part of the request's identity, like `overrides`.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "EnvironmentName", example = &"production")]
+    pub environment: Option<EnvironmentName>,
 }
 
 /// Re-execution of the failed runs of an earlier request.
@@ -302,6 +332,16 @@ pub struct Reexecute {
     )]
     #[schemars(with = "Overrides", example = examples::overrides())]
     pub overrides: Option<Overrides>,
+    /// Environment
+    ///
+    /// Where the request runs: one of the environments of dagster-scripts.toml (`[environments.<name>]`: its Dagster, namespace, image and output folder). Left out, the settings' `default_environment`. Not part of the request's identity, like `overrides`.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "EnvironmentName", example = &"production")]
+    pub environment: Option<EnvironmentName>,
 }
 
 /// Cancellation of what an earlier request launched.
@@ -334,6 +374,16 @@ pub struct Cancel {
     )]
     #[schemars(with = "Overrides", example = examples::overrides())]
     pub overrides: Option<Overrides>,
+    /// Environment
+    ///
+    /// Where the request runs: one of the environments of dagster-scripts.toml (`[environments.<name>]`: its Dagster, namespace, image and output folder). Left out, the settings' `default_environment`. Not part of the request's identity, like `overrides`.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "EnvironmentName", example = &"production")]
+    pub environment: Option<EnvironmentName>,
 }
 
 /// One run materialising assets, like "Materialize" in Dagster's UI.
@@ -411,6 +461,16 @@ pub struct Materialize {
     )]
     #[schemars(with = "Overrides", example = examples::overrides())]
     pub overrides: Option<Overrides>,
+    /// Environment
+    ///
+    /// Where the request runs: one of the environments of dagster-scripts.toml (`[environments.<name>]`: its Dagster, namespace, image and output folder). Left out, the settings' `default_environment`. Not part of the request's identity, like `overrides`.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "EnvironmentName", example = &"production")]
+    pub environment: Option<EnvironmentName>,
 }
 
 /// What an asset request selects: listed keys, groups and key prefixes.

@@ -298,6 +298,23 @@ validated_string!(
 );
 
 validated_string!(
+    /// The name of an environment of the settings (`[environments.<name>]`): a DNS label.
+    EnvironmentName {
+        pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+        max_chars: 63,
+        title: "Environment",
+        description: "an environment name as dagster-scripts.toml defines it: lower-case letters, digits and `-`, at most 63, not starting or ending with `-`",
+        example: "production",
+        check: |s| {
+            !s.is_empty()
+                && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !s.starts_with('-')
+                && !s.ends_with('-')
+        },
+    }
+);
+
+validated_string!(
     /// The tag of the runner image.
     ImageTag {
         pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]*$",

@@ -8,19 +8,23 @@ use crate::dagster::ops::LaunchType;
 
 /// The report as one JSON document, with a final newline.
 pub fn render(report: &Report) -> String {
+    let mut text = serde_json::to_string_pretty(&document(report)).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// The report as a JSON value.
+pub fn document(report: &Report) -> Value {
     let counts: serde_json::Map<String, Value> = report
         .counts()
         .into_iter()
         .map(|(s, n)| (s.as_str().to_owned(), Value::from(n)))
         .collect();
-    let document = json!({
+    json!({
         "dagster": report.dagster,
         "requests": report.requests.iter().map(request).collect::<Vec<_>>(),
         "counts": counts,
-    });
-    let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
-    text.push('\n');
-    text
+    })
 }
 
 fn request(r: &Request) -> Value {

@@ -28,11 +28,15 @@ pub struct Claim {
     pub retired: bool,
     /// What it selects, when that is known before launch.
     pub selection: Option<Selection>,
+    /// The environment it runs in (its index in the settings' list): specs
+    /// of different environments run in different Dagsters, so they never
+    /// conflict.
+    pub environment: Option<usize>,
 }
 
 impl Claim {
-    /// The claim of `spec`, read from `path`.
-    pub fn new(path: &Path, spec: &Spec, retired: bool) -> Claim {
+    /// The claim of `spec`, read from `path`, running in `environment`.
+    pub fn new(path: &Path, spec: &Spec, retired: bool, environment: Option<usize>) -> Claim {
         Claim {
             path: path.to_owned(),
             issue: spec.issue().to_string(),
@@ -42,6 +46,7 @@ impl Claim {
             },
             retired,
             selection: Selection::of(spec),
+            environment,
         }
     }
 }
@@ -57,9 +62,13 @@ impl Claim {
 ///
 /// The files are read again to locate them (only those in a conflict).
 pub fn conflicts(claims: &[Claim]) -> Vec<(PathBuf, Diagnostic)> {
-    let mut by_issue: BTreeMap<&str, Vec<&Claim>> = BTreeMap::new();
+    // An issue is one request per environment: each has its own Dagster.
+    let mut by_issue: BTreeMap<(Option<usize>, &str), Vec<&Claim>> = BTreeMap::new();
     for c in claims {
-        by_issue.entry(&c.issue).or_default().push(c);
+        by_issue
+            .entry((c.environment, &c.issue))
+            .or_default()
+            .push(c);
     }
     for group in by_issue.values_mut() {
         group.sort_by(|a, b| a.path.cmp(&b.path));
@@ -98,7 +107,7 @@ pub fn conflicts(claims: &[Claim]) -> Vec<(PathBuf, Diagnostic)> {
     for c in claims.iter().filter(|c| c.rerun_of.is_some()) {
         let issue = c.rerun_of.as_deref().unwrap_or_default();
         let answering: Vec<Located> = by_issue
-            .get(issue)
+            .get(&(c.environment, issue))
             .into_iter()
             .flatten()
             .filter(|o| o.path != c.path)
@@ -151,7 +160,9 @@ fn overlaps(claims: &[Claim]) -> Vec<(PathBuf, Diagnostic)> {
     for group in by_word.values() {
         for (n, &i) in group.iter().enumerate() {
             for &j in &group[n + 1..] {
-                if claims[i].path != claims[j].path {
+                if claims[i].path != claims[j].path
+                    && claims[i].environment == claims[j].environment
+                {
                     pairs.insert((i.min(j), i.max(j)));
                 }
             }

@@ -1,7 +1,8 @@
 //! `ci/flux/` and `ci/argocd/`, built by real `kubectl kustomize` (offline)
 //! and checked against what the renderer puts in `out/`: the path they apply,
 //! pruning and self-heal, the runner's namespace and service account, and no
-//! Kubernetes API permissions for the runner.
+//! Kubernetes API permissions for the runner; and the examples per
+//! environment against each folder of a rendered two-environment repository.
 
 use std::time::Duration;
 
@@ -222,4 +223,44 @@ fn argocd_application_syncs_out_with_prune_and_self_heal() {
         .filter_map(Value::as_str)
         .collect();
     assert!(options.contains(&"ApplyOutOfSyncOnly=true"), "{options:?}");
+}
+
+#[test]
+fn the_flux_and_argocd_examples_apply_each_environments_folder() {
+    let dir = crate::environments::two_environments();
+    assert_eq!(
+        crate::support::outcome(&crate::support::run(dir.path(), &["render"])).0,
+        0
+    );
+    let flux = tools::yaml_documents(&repo().join("ci/flux/environments.yaml"));
+    let argo = tools::yaml_documents(&repo().join("ci/argocd/environments.yaml"));
+    assert_eq!(flux.len(), 2);
+    assert_eq!(argo.len(), 2);
+    for name in ["staging", "production"] {
+        let folder = dir.path().join("out").join(name);
+        let docs = crate::environments::kustomize(&folder);
+        let namespace = docs[0]["metadata"]["namespace"].as_str().unwrap();
+        let ks = flux
+            .iter()
+            .find(|d| d["metadata"]["name"] == format!("dagster-scripts-{name}"))
+            .unwrap_or_else(|| panic!("no Flux Kustomization for {name}"));
+        assert_eq!(ks["kind"], "Kustomization");
+        assert_eq!(ks["spec"]["path"], format!("./out/{name}"));
+        assert_eq!(ks["spec"]["prune"], true);
+        assert_eq!(ks["spec"]["sourceRef"]["name"], "dagster-scripts");
+        let app = argo
+            .iter()
+            .find(|d| d["metadata"]["name"] == format!("dagster-scripts-{name}"))
+            .unwrap_or_else(|| panic!("no Application for {name}"));
+        assert_eq!(app["kind"], "Application");
+        assert_eq!(app["spec"]["source"]["path"], format!("out/{name}"));
+        assert_eq!(
+            app["spec"]["destination"]["namespace"], namespace,
+            "the namespace {name}'s folder renders into"
+        );
+        assert_eq!(app["spec"]["syncPolicy"]["automated"]["prune"], true);
+    }
+    // The one-environment examples still apply out/.
+    let single = std::fs::read_to_string(repo().join("ci/flux/dagster-scripts.yaml")).unwrap();
+    assert!(single.contains("path: ./out\n"), "{single}");
 }
