@@ -706,10 +706,13 @@ fn plan_resolve_and_status_ask_each_environment_its_own_dagster() {
     let doc: Value = serde_json::from_str(&json).unwrap();
     let only = &doc["environments"][0];
     assert_eq!(only["name"], "staging");
-    assert_eq!(
-        only["report"]["requests"][0]["state"], "not_launched",
-        "{doc:#}"
-    );
+    assert_eq!(only["asked"], true);
+    // Every request in `requests`, as without environments (the kits read
+    // `.requests[]`), each naming its environment.
+    let requests = doc["requests"].as_array().expect("requests");
+    assert_eq!(requests.len(), 1, "{doc:#}");
+    assert_eq!(requests[0]["state"], "not_launched", "{doc:#}");
+    assert_eq!(requests[0]["environment"], "staging", "{doc:#}");
     // Both given: production's at --dagster, the default environment's flag.
     let (code, report, err) = outcome(&run_with(
         dir.path(),

@@ -178,18 +178,30 @@ fn render(report: &Report, format: StatusFormat) -> String {
     }
 }
 
-/// Every named environment's report, each under its name: one document
-/// (`{"environments": [{"name", "asked", "report" | "set"}]}`) in JSON.
+/// Every named environment's report, each under its name. In JSON, one
+/// document shaped as without environments (every request in `requests`,
+/// each with its `environment`, so what reads `.requests[]` reads them
+/// all) plus `environments`: per environment, whether it was asked, its
+/// Dagster and counts, or the variable to set.
 fn render_environments(found: &[(Option<String>, Found)], format: StatusFormat) -> String {
     if format == StatusFormat::Json {
+        let mut requests = Vec::new();
         let list: Vec<serde_json::Value> = found
             .iter()
             .map(|(name, f)| match f {
-                Found::Report(r) => serde_json::json!({
-                    "name": name,
-                    "asked": true,
-                    "report": status::json::document(r),
-                }),
+                Found::Report(r) => {
+                    let doc = status::json::document(r);
+                    for mut request in doc["requests"].as_array().cloned().unwrap_or_default() {
+                        request["environment"] = serde_json::json!(name);
+                        requests.push(request);
+                    }
+                    serde_json::json!({
+                        "name": name,
+                        "asked": true,
+                        "dagster": doc["dagster"],
+                        "counts": doc["counts"],
+                    })
+                }
                 Found::NotAsked(variable) => serde_json::json!({
                     "name": name,
                     "asked": false,
@@ -197,8 +209,8 @@ fn render_environments(found: &[(Option<String>, Found)], format: StatusFormat) 
                 }),
             })
             .collect();
-        let mut text = serde_json::to_string_pretty(&serde_json::json!({ "environments": list }))
-            .unwrap_or_default();
+        let document = serde_json::json!({ "requests": requests, "environments": list });
+        let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
         text.push('\n');
         return text;
     }
