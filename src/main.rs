@@ -283,15 +283,21 @@ struct EnvironmentArg {
 }
 
 impl EnvironmentArg {
-    /// Restricts `environments` to the one named, or reports a usage error to `err`.
-    fn apply(&self, environments: &mut Environments, err: &mut impl Write) -> Result<(), Outcome> {
-        let Some(name) = &self.environment else {
-            return Ok(());
-        };
-        environments.restrict(name).map_err(|e| {
-            let _ = writeln!(err, "error: {e}");
-            Outcome::Error
-        })
+    /// The `loaded` settings restricted to the environment named, if one is;
+    /// an unknown name is a usage error reported to `err`.
+    fn apply(
+        &self,
+        loaded: Result<Environments, Outcome>,
+        err: &mut impl Write,
+    ) -> Result<Environments, Outcome> {
+        let mut environments = loaded?;
+        if let Some(name) = &self.environment {
+            environments.restrict(name).map_err(|e| {
+                let _ = writeln!(err, "error: {e}");
+                Outcome::Error
+            })?;
+        }
+        Ok(environments)
     }
 }
 
@@ -414,13 +420,10 @@ fn run(command: Command, colour: Colour, out: &mut impl Write, err: &mut impl Wr
             format,
             max_partitions,
         } => {
-            let mut e = match settings.resolve(colour, err) {
+            let mut e = match environment.apply(settings.resolve(colour, err), err) {
                 Ok(e) => e,
                 Err(outcome) => return outcome,
             };
-            if let Err(outcome) = environment.apply(&mut e, err) {
-                return outcome;
-            }
             if let Some(n) = max_partitions {
                 e.for_each_settings(|s| s.max_partitions = n);
             }
@@ -432,13 +435,10 @@ fn run(command: Command, colour: Colour, out: &mut impl Write, err: &mut impl Wr
             environment,
             format,
         } => {
-            let mut e = match settings.resolve(colour, err) {
+            let e = match environment.apply(settings.resolve(colour, err), err) {
                 Ok(e) => e,
                 Err(outcome) => return outcome,
             };
-            if let Err(outcome) = environment.apply(&mut e, err) {
-                return outcome;
-            }
             if check {
                 cmd::render::check(&e, format.into(), colour, out, err)
             } else {
@@ -452,13 +452,10 @@ fn run(command: Command, colour: Colour, out: &mut impl Write, err: &mut impl Wr
             resolve,
             dagster,
         } => {
-            let mut e = match settings.resolve(colour, err) {
+            let e = match environment.apply(settings.resolve(colour, err), err) {
                 Ok(e) => e,
                 Err(outcome) => return outcome,
             };
-            if let Err(outcome) = environment.apply(&mut e, err) {
-                return outcome;
-            }
             let reaching = resolve.then(|| dagster.reaching());
             cmd::plan::plan(&e, format.into(), colour, reaching, out, err)
         }
@@ -469,13 +466,10 @@ fn run(command: Command, colour: Colour, out: &mut impl Write, err: &mut impl Wr
             dagster,
             format,
         } => {
-            let mut e = match settings.resolve(colour, err) {
+            let e = match environment.apply(settings.resolve(colour, err), err) {
                 Ok(e) => e,
                 Err(outcome) => return outcome,
             };
-            if let Err(outcome) = environment.apply(&mut e, err) {
-                return outcome;
-            }
             let reaching = dagster.reaching();
             cmd::status::status(&e, &paths, format.into(), reaching, colour, out, err)
         }
