@@ -12,7 +12,7 @@ use dagster_test_server::{Server, dagster, prefixed_webserver, repo_root, venv};
 use serde_json::{Value, json};
 
 use crate::fake::SEED;
-use crate::support::{command, read_until, run, spec_file, trial, wait};
+use crate::support::{START_LIMIT, command, read_until, run, spec_file, trial, wait};
 
 pub fn trials() -> Vec<libtest_mimic::Trial> {
     vec![
@@ -1006,11 +1006,7 @@ fn paced_backfill_keeps_at_most_n_runs_in_flight_and_resumes_after_sigterm() {
         .spawn()
         .expect("spawn");
     let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
-    let lines = read_until(
-        &mut stderr,
-        "\"event\":\"launched\"",
-        Duration::from_secs(120),
-    );
+    let lines = read_until(&mut stderr, "\"event\":\"launched\"", START_LIMIT);
     let hash = lines
         .iter()
         .find_map(|l| {
@@ -1023,7 +1019,7 @@ fn paced_backfill_keeps_at_most_n_runs_in_flight_and_resumes_after_sigterm() {
     // While the runs are held: two in flight, the other three not launched.
     let started = Instant::now();
     let mut seen = 0;
-    while started.elapsed() < Duration::from_secs(90) {
+    while started.elapsed() < START_LIMIT {
         let runs = runs_tagged(server, "dagster-scripts/request", &hash);
         assert!(runs.len() <= 2, "more than 2 runs launched: {runs:?}");
         assert!(in_flight(&runs).len() <= 2, "{runs:?}");
@@ -1148,12 +1144,7 @@ fn a_cancelled_run_stops_the_pacing_runner() {
         "paced-cancel",
         &held_spec("it-paced-cancel", 3, 1, &release),
     );
-    let dry = run(
-        &spec,
-        &server.base_url,
-        &["--dry-run"],
-        Duration::from_secs(120),
-    );
+    let dry = run(&spec, &server.base_url, &["--dry-run"], START_LIMIT);
     dry.assert_code(0);
     let plan: Value = serde_json::from_str(dry.stdout.trim()).expect("the plan as JSON");
     assert_eq!(plan["mutation"], "launchRun", "{plan}");
@@ -1174,10 +1165,7 @@ fn a_cancelled_run_stops_the_pacing_runner() {
     let hash = dry.hash();
     let started = Instant::now();
     let id = loop {
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "no run started"
-        );
+        assert!(started.elapsed() < START_LIMIT, "no run started");
         let runs = runs_tagged(server, "dagster-scripts/request", &hash);
         assert!(runs.len() <= 1, "{runs:?}");
         if let Some(r) = runs.iter().find(|r| r["status"] == "STARTED") {

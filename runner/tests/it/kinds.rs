@@ -8,7 +8,7 @@ use dagster_test_server::dagster;
 use serde_json::{Value, json};
 
 use crate::dagster::{FOLLOW_LIMIT, POLL, assert_nothing_launched, follow, runs_tagged, sorted};
-use crate::support::{Ran, command, run, spec_file, trial, wait};
+use crate::support::{Ran, START_LIMIT, command, run, spec_file, trial, wait};
 
 pub fn trials() -> Vec<libtest_mimic::Trial> {
     vec![
@@ -104,7 +104,7 @@ fn cancel_stops_a_held_backfill_and_its_runs_once() {
     let backfill = server.backfills_tagged("dagster-scripts/request", &launched.hash());
     assert_eq!(backfill.len(), 1, "{backfill:#?}");
     let id = backfill[0]["id"].as_str().unwrap_or_default().to_owned();
-    until_started("dagster/backfill", &id, Duration::from_secs(150));
+    until_started("dagster/backfill", &id, START_LIMIT);
 
     let stop = cancel_spec("it-cancel-held-stop", "it-cancel-held");
     let dry = run(
@@ -173,11 +173,7 @@ fn cancel_terminates_a_held_run_once_with_two_runners_at_once() {
         Duration::from_secs(60),
     )
     .assert_code(0);
-    until_started(
-        "dagster-scripts/issue",
-        "it-cancel-run",
-        Duration::from_secs(120),
-    );
+    until_started("dagster-scripts/issue", "it-cancel-run", START_LIMIT);
 
     let stop = cancel_spec("it-cancel-run-stop", "it-cancel-run");
     let url = server.base_url.clone();

@@ -119,8 +119,21 @@ pub fn run(spec: &str, url: &str, args: &[&str], limit: Duration) -> Ran {
     )
 }
 
-/// Waits for a spawned runner, collecting its output.
+/// The least a runner is given before it counts as hung: at the start of
+/// the suite every test asks the one Dagster at once and dozens of run
+/// workers start on two cores, and a launch has taken 43 s there (CI).
+/// The limits only catch a hang; a test that wants a runner to stop
+/// promptly measures that itself.
+const HANG: Duration = Duration::from_secs(180);
+
+/// How long a test waits for a run Dagster has launched to be in progress,
+/// for the same reason.
+pub const START_LIMIT: Duration = Duration::from_secs(240);
+
+/// Waits for a spawned runner, collecting its output (killing it after
+/// `limit`, and never before [`HANG`]).
 pub fn wait(mut child: Child, limit: Duration) -> Ran {
+    let limit = limit.max(HANG);
     let started = Instant::now();
     let stdout = reader(child.stdout.take());
     let stderr = reader(child.stderr.take());
