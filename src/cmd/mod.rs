@@ -170,6 +170,19 @@ fn folders(environments: &Environments) -> Vec<(Option<usize>, PathBuf)> {
     folders
 }
 
+/// A build target for each of `folders` (as [`read_folders`] read them),
+/// compared with what it holds and staged nowhere.
+fn targets(folders: &[(Option<usize>, Existing)]) -> Vec<crate::pipeline::Target<'_>> {
+    folders
+        .iter()
+        .map(|(i, existing)| crate::pipeline::Target {
+            environment: *i,
+            existing,
+            staging: None,
+        })
+        .collect()
+}
+
 /// Reads what each of the [`folders`] holds (the former one only if the
 /// tool wrote anything there), or tells `err` why it cannot.
 fn read_folders(

@@ -5,9 +5,9 @@
 use std::io::Write;
 
 use super::connect::{Reach, Reaching};
-use super::{Outcome, read_folders, report_problems, write_report};
+use super::{Outcome, read_folders, report_problems, targets, write_report};
 use crate::diagnostic::report::{Colour, Format, Summary};
-use crate::pipeline::{self, Build, Target};
+use crate::pipeline::{self, Build};
 use crate::plan::resolved::{self, Asked, Resolution};
 use crate::plan::{self as comment, Entry};
 use crate::settings::Environments;
@@ -38,14 +38,7 @@ pub fn plan(
         Ok(f) => f,
         Err(outcome) => return outcome,
     };
-    let targets: Vec<Target<'_>> = folders
-        .iter()
-        .map(|(i, existing)| Target {
-            environment: *i,
-            existing,
-            staging: None,
-        })
-        .collect();
+    let targets = targets(&folders);
     let builds = match pipeline::build(environments, &targets) {
         Err(summary) => return report_problems(&summary, Format::Human, colour, out, err),
         Ok(builds) => builds,

@@ -7,7 +7,9 @@ use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::{Outcome, folders, inside_repository, io_error, read_folders, report_problems};
+use super::{
+    Outcome, folders, inside_repository, io_error, read_folders, report_problems, targets,
+};
 use crate::diagnostic::escape_path;
 use crate::diagnostic::report::{Colour, Format};
 use crate::pipeline::{self, Build, Target};
@@ -83,14 +85,7 @@ pub fn check(
         Ok(f) => f,
         Err(outcome) => return outcome,
     };
-    let targets: Vec<Target<'_>> = folders
-        .iter()
-        .map(|(i, existing)| Target {
-            environment: *i,
-            existing,
-            staging: None,
-        })
-        .collect();
+    let targets = targets(&folders);
     match pipeline::build(environments, &targets) {
         Err(summary) => report_problems(&summary, format, colour, out, err),
         Ok(builds) => {
