@@ -24,10 +24,7 @@ use crate::diagnostic::{Code, Diagnostic, Lines};
 use crate::spec::Spec;
 use decode::decode;
 use file::too_large;
-use rules::{
-    environment_check, issue_numbers, k8s_config_check, override_checks, pacing_check,
-    semantic_checks,
-};
+use rules::{environment_check, issue_numbers, k8s_config_check, override_checks, semantic_checks};
 
 /// A successfully loaded spec.
 #[derive(Debug)]
@@ -99,7 +96,6 @@ fn load_text(
     diagnostics.extend(semantic_checks(&parsed, limits));
     diagnostics.extend(override_checks(&parsed, limits));
     diagnostics.extend(k8s_config_check(&parsed, limits));
-    diagnostics.extend(pacing_check(&parsed));
     if !diagnostics.is_empty() {
         diagnostics.sort_by_key(|d| (d.span, d.code));
         diagnostics.dedup();

@@ -141,22 +141,6 @@ pub(super) fn k8s_config_check(parsed: &Parsed<'_>, limits: &Limits) -> Vec<Diag
     vec![d.with_hint("remove it, or opt in with `allow_k8s_config = true` under `[dagster]` in dagster-scripts.toml (reviewed like any setting: it lets a request change images, volumes and service accounts of Dagster's pods)")]
 }
 
-/// `max_concurrent_runs` on an asset backfill: the runner paces only a job's
-/// partitions (it launches each as a run of the job), so it is refused at its key.
-pub(super) fn pacing_check(parsed: &Parsed<'_>) -> Vec<Diagnostic> {
-    let value = &parsed.document.value;
-    let asset_backfill = value.get("kind").and_then(Value::as_str) == Some("asset_backfill");
-    if !asset_backfill || value.get("max_concurrent_runs").is_none() {
-        return Vec::new();
-    }
-    let d = parsed.at_key(
-        "/max_concurrent_runs",
-        Code::InvalidValue,
-        "`max_concurrent_runs` is not supported on an asset backfill: the runner paces the partitions of a job".to_owned(),
-    );
-    vec![d.with_hint("remove it, or request a backfill of the assets' job (`kind: backfill` with its `job_name`), which takes `max_concurrent_runs`")]
-}
-
 /// A spec's `overrides` against the settings they are merged into: an
 /// `image_tag` may not replace a digest pin, and the merged requests and
 /// limits must be ones Kubernetes accepts. Reported at the override.

@@ -13,8 +13,12 @@
 
 use super::Error;
 use crate::dagster::Client;
-use crate::dagster::ops::{self, AssetNode};
+use crate::dagster::ops::{self, AssetNode, Target};
 use crate::spec::Selection;
+
+/// How Dagster names a code location's implicit asset job (`__ASSET_JOB`,
+/// or `__ASSET_JOB_<n>` in older versions with several partitionings).
+const ASSET_JOB: &str = "__ASSET_JOB";
 
 /// One selected asset.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,6 +31,18 @@ pub struct Pick {
     pub by: String,
     /// Its definition, when Dagster was asked for every asset.
     pub node: Option<AssetNode>,
+}
+
+impl Pick {
+    /// ` (selected by asset group reports)` when a group or prefix selected
+    /// it, empty when it is listed: what a message adds after its key.
+    pub fn chosen(&self) -> String {
+        if self.pointer.starts_with("/assets/") {
+            String::new()
+        } else {
+            format!(" (selected by {})", self.by)
+        }
+    }
 }
 
 /// The assets `selection` names. Listed keys alone are taken as written,
@@ -109,6 +125,59 @@ fn add(picks: &mut Vec<Pick>, members: Vec<&AssetNode>, pointer: &str, by: &str)
             node: Some(node.clone()),
         });
     }
+}
+
+/// The implicit asset job that runs every one of `picks` in one run: they
+/// must live in one code location and share an `__ASSET_JOB`. Each pick
+/// must carry its definition ([`expand`] with `nodes`).
+pub fn asset_job(picks: &[Pick]) -> Result<Target, Error> {
+    let mut nodes: Vec<(&Pick, &AssetNode)> = Vec::with_capacity(picks.len());
+    for pick in picks {
+        let node = pick.node.as_ref().ok_or_else(|| {
+            Error::rejected(format!("asset {} is not defined in Dagster", pick.key))
+                .at(&pick.pointer)
+        })?;
+        nodes.push((pick, node));
+    }
+    let Some((first_pick, first)) = nodes.first() else {
+        return Err(Error::spec("no asset selected"));
+    };
+    if let Some((pick, other)) = nodes.iter().find(|(_, n)| {
+        (n.location.as_str(), n.repository.as_str())
+            != (first.location.as_str(), first.repository.as_str())
+    }) {
+        return Err(Error::rejected(format!(
+            "asset {} lives in {}@{}, asset {} in {}@{}: one run runs assets of one code location",
+            first.key,
+            first.repository,
+            first.location,
+            other.key,
+            other.repository,
+            other.location
+        ))
+        .at(&pick.pointer));
+    }
+    let job = first
+        .jobs
+        .iter()
+        .filter(|j| j.starts_with(ASSET_JOB))
+        .find(|j| nodes.iter().all(|(_, n)| n.jobs.contains(j)))
+        .ok_or_else(|| {
+            Error::rejected(format!(
+                "Dagster names no implicit asset job ({ASSET_JOB}) that holds all of {}",
+                nodes
+                    .iter()
+                    .map(|(_, n)| n.key.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+            .at(&first_pick.pointer)
+        })?;
+    Ok(Target {
+        location: first.location.clone(),
+        repository: first.repository.clone(),
+        job: job.clone(),
+    })
 }
 
 /// `[{ path: [...] }]`: the `AssetKeyInput` list of `keys`.

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::assets::{expand, key_inputs};
+use super::assets::{asset_job, expand, key_inputs};
 use super::location::target;
 use super::partitions::select;
 use super::reprocess::{Reprocessed, State};
@@ -97,6 +97,8 @@ pub fn job(
 /// assets listed or selected by group or key prefix ([`expand`]). An
 /// unpartitioned asset is refused, whatever selected it: a backfill has
 /// no partition to give it (materialise it with `kind: materialize`).
+/// With `max_concurrent_runs` the runner launches each partition as a run
+/// of the assets' implicit asset job instead ([`super::paced`]).
 pub fn assets(
     client: &Client,
     spec: &Spec,
@@ -104,44 +106,37 @@ pub fn assets(
     tags: Vec<(String, String)>,
     cap: u64,
 ) -> Result<Plan, Error> {
-    if a.max_concurrent_runs.is_some() {
-        return Err(Error::rejected(
-            "`max_concurrent_runs` is not supported on asset backfills: use a backfill of the assets' job (kind: backfill)",
-        )
-        .at("/max_concurrent_runs"));
-    }
-    let picks = expand(client, a.selection(), false)?;
-    let mut keys: Option<Vec<String>> = None;
+    let limit = a.max_concurrent_runs.map(|n| n.get());
+    let picks = expand(client, a.selection(), limit.is_some())?;
+    let mut selected: Option<(Vec<String>, Vec<String>)> = None;
     for pick in &picks {
         let what = format!("asset {}", pick.key);
-        let chosen = if pick.pointer.starts_with("/assets/") {
-            String::new()
-        } else {
-            format!(" (selected by {})", pick.by)
-        };
         let at = pick.pointer.as_str();
         let available = ops::asset_partitions(client, &pick.key)
             .map_err(Error::about(at))?
             .ok_or_else(|| {
                 Error::rejected(format!(
-                    "{what}{chosen} is not partitioned; an asset backfill needs partitions"
+                    "{what}{} is not partitioned; an asset backfill needs partitions",
+                    pick.chosen()
                 ))
                 .at(at)
                 .with_hint("materialise unpartitioned assets with `kind: materialize`; list the partitioned ones in `assets`, or narrow the group or prefix")
             })?;
-        let selected = select(&a.tags.partitions, &available, &what, cap).map_err(|e| e.at(at))?;
-        match &keys {
-            Some(first) if *first != selected => {
+        let keys = select(&a.tags.partitions, &available, &what, cap).map_err(|e| e.at(at))?;
+        match &selected {
+            Some((first, _)) if *first != keys => {
                 return Err(Error::rejected(format!(
-                    "{what}{chosen} selects other partitions than {}",
+                    "{what}{} selects other partitions than {}",
+                    pick.chosen(),
                     picks[0].key
                 ))
                 .at(at));
             }
-            _ => keys = Some(selected),
+            Some(_) => {}
+            None => selected = Some((keys, available.dimensions)),
         }
     }
-    let keys = keys.unwrap_or_default();
+    let (keys, dimensions) = selected.unwrap_or_default();
     let (keys, reprocessed) = match spec.reprocess() {
         Reprocess::All => (keys, None),
         reprocess => {
@@ -156,12 +151,26 @@ pub fn assets(
             (keys, Some(r))
         }
     };
+    let nothing_left = reprocessed.as_ref().is_some_and(|r| r.launching == 0);
+    let job = match limit {
+        Some(_) if !nothing_left => Some(asset_job(&picks)?),
+        _ => None,
+    };
     let assets: Vec<String> = picks.into_iter().map(|p| p.key).collect();
-    let mut params = Map::new();
-    params.insert("assetSelection".into(), key_inputs(&assets));
-    params.insert("partitionNames".into(), json!(keys));
-    let facts = vec![("assets", assets.join(", "))];
-    let action = launch_or_nothing(spec, &tags, params, reprocessed.as_ref());
+    let mut facts = job.as_ref().map(where_facts).unwrap_or_default();
+    facts.push(("assets", assets.join(", ")));
+    let action = match (job, limit) {
+        // The runner launches and paces the runs itself.
+        (Some(job), Some(limit)) => {
+            super::paced::assets_action(&job, &assets, &keys, &dimensions, &tags, limit)
+        }
+        _ => {
+            let mut params = Map::new();
+            params.insert("assetSelection".into(), key_inputs(&assets));
+            params.insert("partitionNames".into(), json!(keys));
+            launch_or_nothing(spec, &tags, params, reprocessed.as_ref())
+        }
+    };
     Ok(Plan {
         kind: "asset_backfill",
         facts,

@@ -11,14 +11,10 @@
 
 use serde_json::{Value, json};
 
-use super::assets::{Pick, expand, key_inputs};
+use super::assets::{asset_job, expand, key_inputs};
 use super::{Action, Error, Plan, tags, where_facts};
-use crate::dagster::{Client, ops, ops::AssetNode, ops::Target};
+use crate::dagster::{Client, ops};
 use crate::spec::Materialize;
-
-/// How Dagster names a code location's implicit asset job (`__ASSET_JOB`,
-/// or `__ASSET_JOB_<n>` in older versions with several partitionings).
-const ASSET_JOB: &str = "__ASSET_JOB";
 
 /// One run materialising the assets `m` selects.
 pub fn assets(
@@ -27,68 +23,28 @@ pub fn assets(
     tags: Vec<(String, String)>,
 ) -> Result<Plan, Error> {
     let picks = expand(client, m.selection(), true)?;
-    let mut nodes: Vec<(&Pick, &AssetNode)> = Vec::new();
-    for pick in &picks {
-        let node = pick.node.as_ref().ok_or_else(|| {
-            Error::rejected(format!("asset {} is not defined in Dagster", pick.key))
-                .at(&pick.pointer)
-        })?;
-        let chosen = if pick.pointer.starts_with("/assets/") {
-            String::new()
-        } else {
-            format!(" (selected by {})", pick.by)
-        };
-        if node.partitioned {
-            return Err(Error::rejected(format!(
-                "asset {}{chosen} is partitioned; a materialisation runs unpartitioned assets",
-                pick.key
-            ))
-            .at(&pick.pointer)
-            .with_hint("backfill partitioned assets with `kind: asset_backfill`, which names their partitions"));
-        }
-        nodes.push((pick, node));
-    }
-    let Some((_, first)) = nodes.first() else {
-        return Err(Error::spec("no asset selected"));
-    };
-    if let Some((pick, other)) = nodes.iter().find(|(_, n)| {
-        (n.location.as_str(), n.repository.as_str())
-            != (first.location.as_str(), first.repository.as_str())
-    }) {
-        return Err(Error::rejected(format!(
-            "asset {} lives in {}@{}, asset {} in {}@{}: one run materialises assets of one code location",
-            first.key, first.repository, first.location, other.key, other.repository, other.location
-        ))
-        .at(&pick.pointer));
-    }
-    let job = first
-        .jobs
+    let target = asset_job(&picks)?;
+    if let Some(pick) = picks
         .iter()
-        .filter(|j| j.starts_with(ASSET_JOB))
-        .find(|j| nodes.iter().all(|(_, n)| n.jobs.contains(j)))
-        .ok_or_else(|| {
-            Error::rejected(format!(
-                "Dagster names no implicit asset job ({ASSET_JOB}) that holds all of {}",
-                nodes
-                    .iter()
-                    .map(|(_, n)| n.key.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
-            .at(&nodes[0].0.pointer)
-        })?;
-    let target = Target {
-        location: first.location.clone(),
-        repository: first.repository.clone(),
-        job: job.clone(),
-    };
-    let assets: Vec<String> = nodes.iter().map(|(_, n)| n.key.clone()).collect();
+        .find(|p| p.node.as_ref().is_some_and(|n| n.partitioned))
+    {
+        return Err(Error::rejected(format!(
+            "asset {}{} is partitioned; a materialisation runs unpartitioned assets",
+            pick.key,
+            pick.chosen()
+        ))
+        .at(&pick.pointer)
+        .with_hint(
+            "backfill partitioned assets with `kind: asset_backfill`, which names their partitions",
+        ));
+    }
+    let assets: Vec<String> = picks.iter().map(|p| p.key.clone()).collect();
     let config = Value::Object(m.run_config.clone().unwrap_or_default());
     // Without a run_config, the assets' own required config is what is missing.
     let at = if m.run_config.is_some() {
         "/run_config"
     } else {
-        nodes[0].0.pointer.as_str()
+        picks[0].pointer.as_str()
     };
     ops::validate_asset_run_config(client, &target, &assets, &config).map_err(Error::about(at))?;
     let mut params = json!({

@@ -3,10 +3,12 @@
 //! Dagster's backfill daemon has no per-backfill limit.
 //!
 //! Each partition becomes one stand-alone run, launched with what Dagster's
-//! backfill would give it: the run config and tags of the job's partition
-//! set for that key (`dagster/partition`, the per-dimension tags), the
-//! request's run config when the partition set has none, and the request's
-//! launch tags plus [`tags::PACED`]. Which partitions have a run, which are
+//! backfill would give it: for a job, the run config and tags of the job's
+//! partition set for that key (`dagster/partition`, the per-dimension tags)
+//! and the request's run config when the partition set has none; for assets,
+//! a run of their implicit asset job selecting them all, with the partition
+//! tags Dagster's asset backfill gives ([`assets_action`]). Every run also
+//! carries the request's launch tags plus [`tags::PACED`]. Which partitions have a run, which are
 //! in flight and which ended how is read back from Dagster by the request
 //! hash every one of those runs carries ([`Progress::of`]): that is what makes
 //! a re-run Job resume where the first stopped and never launch a partition
@@ -57,23 +59,77 @@ pub fn action(
             (None, Some(c)) => c.clone(),
             (None, None) => Map::new(),
         };
-        let mut tags = launch_tags.to_vec();
-        tags.push((tags::PACED.to_owned(), limit.to_string()));
-        tags.extend(p.tags.into_iter().map(|t| (t.key, t.value)));
-        let mut params = json!({
-            "selector": {
-                "repositoryLocationName": target.location,
-                "repositoryName": target.repository,
-                "jobName": target.job,
-            },
-            "executionMetadata": { "tags": tags::to_input(&tags) },
-        });
-        if !run_config.is_empty() {
-            params["runConfigData"] = Value::Object(run_config);
-        }
+        let tags = p.tags.into_iter().map(|t| (t.key, t.value));
+        let params = params(target, None, launch_tags, limit, tags, run_config);
         runs.push(PacedRun { key: p.key, params });
     }
     Ok(Action::Paced { runs, limit })
+}
+
+/// The paced action for `keys` of `assets`, each key one run of the assets'
+/// implicit asset job `job` selecting them all, at most `limit` in flight.
+/// Each run carries the partition tags Dagster's asset backfill gives it:
+/// `dagster/partition`, and for multi-partitions one
+/// `dagster/partition/<dimension>` per dimension (`dimensions`, in key order).
+pub fn assets_action(
+    job: &Target,
+    assets: &[String],
+    keys: &[String],
+    dimensions: &[String],
+    launch_tags: &[(String, String)],
+    limit: u32,
+) -> Action {
+    let runs = keys
+        .iter()
+        .map(|key| {
+            let mut tags = vec![(tags::PARTITION.to_owned(), key.clone())];
+            if !dimensions.is_empty() {
+                tags.extend(
+                    dimensions
+                        .iter()
+                        .zip(key.split('|'))
+                        .map(|(d, part)| (format!("{}/{d}", tags::PARTITION), part.to_owned())),
+                );
+            }
+            PacedRun {
+                key: key.clone(),
+                params: params(job, Some(assets), launch_tags, limit, tags, Map::new()),
+            }
+        })
+        .collect();
+    Action::Paced { runs, limit }
+}
+
+/// One paced run's `executionParams`: `target`'s job (running only `assets`,
+/// when given), the request's `launch_tags`, the paced mark and the
+/// partition's own `partition_tags`, and `run_config` when it is not empty.
+fn params(
+    target: &Target,
+    assets: Option<&[String]>,
+    launch_tags: &[(String, String)],
+    limit: u32,
+    partition_tags: impl IntoIterator<Item = (String, String)>,
+    run_config: Map<String, Value>,
+) -> Value {
+    let mut tags = launch_tags.to_vec();
+    tags.push((tags::PACED.to_owned(), limit.to_string()));
+    tags.extend(partition_tags);
+    let mut selector = json!({
+        "repositoryLocationName": target.location,
+        "repositoryName": target.repository,
+        "jobName": target.job,
+    });
+    if let Some(assets) = assets {
+        selector["assetSelection"] = super::assets::key_inputs(assets);
+    }
+    let mut params = json!({
+        "selector": selector,
+        "executionMetadata": { "tags": tags::to_input(&tags) },
+    });
+    if !run_config.is_empty() {
+        params["runConfigData"] = Value::Object(run_config);
+    }
+    params
 }
 
 /// A partition set's run config YAML as a mapping; `None` when it is empty.
@@ -274,6 +330,59 @@ mod tests {
         let mut other = run("x", 0.5, "e", "SUCCESS", &[]);
         other.tags.retain(|t| t.key != tags::PACED);
         assert_eq!(Progress::of(&keys, &[other]).not_launched.len(), 5);
+    }
+
+    #[test]
+    fn an_asset_partitions_run_selects_every_asset_and_carries_its_partition_tags() {
+        let job = Target {
+            location: "loc".into(),
+            repository: "__repository__".into(),
+            job: "__ASSET_JOB".into(),
+        };
+        let assets = ["warehouse/a".to_owned(), "b".to_owned()];
+        let keys = ["2024-01-01|NL01".to_owned(), "2024-01-02|NL02".to_owned()];
+        let dimensions = ["daily".to_owned(), "stations".to_owned()];
+        let tags = [("dagster-scripts/issue".to_owned(), "7".to_owned())];
+        let Action::Paced { runs, limit } =
+            assets_action(&job, &assets, &keys, &dimensions, &tags, 3)
+        else {
+            panic!("not paced")
+        };
+        assert_eq!(limit, 3);
+        assert_eq!(runs.len(), 2);
+        let p = &runs[1].params;
+        assert_eq!(runs[1].key, "2024-01-02|NL02");
+        assert_eq!(p["selector"]["jobName"], "__ASSET_JOB");
+        assert_eq!(
+            p["selector"]["assetSelection"],
+            json!([{ "path": ["warehouse", "a"] }, { "path": ["b"] }])
+        );
+        assert_eq!(
+            p["executionMetadata"]["tags"],
+            json!([
+                { "key": "dagster-scripts/issue", "value": "7" },
+                { "key": "dagster-scripts/paced", "value": "3" },
+                { "key": "dagster/partition", "value": "2024-01-02|NL02" },
+                { "key": "dagster/partition/daily", "value": "2024-01-02" },
+                { "key": "dagster/partition/stations", "value": "NL02" },
+            ])
+        );
+        assert!(p.get("runConfigData").is_none());
+        // A single dimension: the key alone.
+        let Action::Paced { runs, .. } = assets_action(&job, &assets, &keys[..1], &[], &tags, 1)
+        else {
+            panic!("not paced")
+        };
+        assert_eq!(
+            runs[0].params["executionMetadata"]["tags"][2],
+            json!({ "key": "dagster/partition", "value": "2024-01-01|NL01" })
+        );
+        assert_eq!(
+            runs[0].params["executionMetadata"]["tags"]
+                .as_array()
+                .map(Vec::len),
+            Some(3)
+        );
     }
 
     #[test]

@@ -272,7 +272,7 @@ pub struct AssetBackfill {
     pub on_overlap: Option<OnOverlap>,
     /// Concurrent runs
     ///
-    /// Not supported on asset backfills: `check` refuses it (the runner paces a job's partitions); request a backfill of the assets' job instead.
+    /// At most this many of the request's runs queued or in progress at once, whatever the instance's own limits: the runner launches each partition itself, as one run of the assets' implicit asset job, instead of one Dagster backfill (which also sets aside the assets' `backfill_policy`; see the README).
     #[serde(
         default,
         deserialize_with = "present",

@@ -269,6 +269,25 @@ impl Mapper<'_> {
                         .with_hint("write a real calendar day as YYYY-MM-DD, e.g. 2024-01-31"),
                 );
             }
+            ValidationErrorKind::Minimum { limit } | ValidationErrorKind::Maximum { limit }
+                if instance.is_number() =>
+            {
+                let (bound, word) = match error.kind() {
+                    ValidationErrorKind::Minimum { .. } => ("less", "least"),
+                    _ => ("more", "most"),
+                };
+                out.push(
+                    d(
+                        Code::InvalidValue,
+                        format!(
+                            "{} is {bound} than {limit}, the {word} `{}` takes",
+                            show(instance),
+                            last_token(pointer)
+                        ),
+                    )
+                    .with_hint(rule_hint(node)),
+                );
+            }
             ValidationErrorKind::Pattern { .. }
             | ValidationErrorKind::MaxLength { .. }
             | ValidationErrorKind::Format { .. }
@@ -640,10 +659,32 @@ fn rule_hint(node: Option<&Value>) -> String {
     let rule = node
         .and_then(|n| n.get("description"))
         .and_then(Value::as_str)
-        .unwrap_or("what schema/spec.schema.json describes");
+        .map_or_else(
+            || "what schema/spec.schema.json describes".to_owned(),
+            |d| lower_first(d.trim_end_matches('.')),
+        );
     match node.and_then(|n| n.get("examples")).and_then(|e| e.get(0)) {
         Some(example) => format!("expected {rule}, e.g. {}", show(example)),
         None => format!("expected {rule}"),
+    }
+}
+
+/// A description that starts a sentence (`At most ...`), its first word in
+/// lower case, to follow "expected"; a name (`Dagster's`, `URL`) is kept.
+fn lower_first(description: &str) -> String {
+    let mut chars = description.chars();
+    match (chars.next(), chars.next()) {
+        (Some(first), Some(second))
+            if first.is_uppercase()
+                && second.is_lowercase()
+                && !description.starts_with("Dagster") =>
+        {
+            first
+                .to_lowercase()
+                .chain(description.chars().skip(1))
+                .collect()
+        }
+        _ => description.to_owned(),
     }
 }
 

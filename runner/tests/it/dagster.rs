@@ -89,6 +89,10 @@ pub fn trials() -> Vec<libtest_mimic::Trial> {
             "dagster::a_cancelled_run_stops_the_pacing_runner",
             a_cancelled_run_stops_the_pacing_runner,
         ),
+        trial(
+            "dagster::paced_asset_backfills_run_each_partition_of_every_asset_once",
+            paced_asset_backfills_run_each_partition_of_every_asset_once,
+        ),
     ]
 }
 
@@ -1197,4 +1201,122 @@ fn a_cancelled_run_stops_the_pacing_runner() {
         1
     );
     std::fs::write(&release, "go").expect("release");
+}
+
+/// A paced asset backfill: each partition is one run of the implicit asset
+/// job selecting every asset of the request, tagged as Dagster's asset
+/// backfill tags its runs (per dimension too), at most `limit` in flight;
+/// Dagster then counts every asset of every partition materialized (a
+/// `reprocess: missing` dry run finds nothing left), and no backfill exists.
+fn paced_asset_backfills_run_each_partition_of_every_asset_once() {
+    let server = dagster();
+    let weekly = |reprocess: &str| {
+        format!(
+            "kind: asset_backfill\nasset_groups: [reports]\nmax_concurrent_runs: 1\n{reprocess}tags:\n  name: it-paced-assets-weekly\n  partitions:\n  - name: week\n    start: '2024-08-04'\n    end: '2024-08-11'\n"
+        )
+    };
+    let multi = |reprocess: &str| {
+        format!(
+            "kind: asset_backfill\nassets: [luchtmeetnet_measurements]\nmax_concurrent_runs: 2\n{reprocess}tags:\n  name: it-paced-assets-multi\n  partitions:\n  - name: daily\n    start_date: '2024-05-20'\n    end_date: '2024-05-21'\n  - name: stations\n    values: [NL01497, NL01912]\n"
+        )
+    };
+    struct Case {
+        name: &'static str,
+        spec: String,
+        missing: String,
+        limit: u64,
+        keys: &'static [&'static str],
+        assets: &'static [&'static str],
+    }
+    let cases = [
+        Case {
+            name: "paced-assets-weekly",
+            spec: weekly(""),
+            missing: weekly("reprocess: missing\n"),
+            limit: 1,
+            keys: &["2024-08-04", "2024-08-11"],
+            assets: &["warehouse/weekly_report", "warehouse/weekly_totals"],
+        },
+        Case {
+            name: "paced-assets-multi",
+            spec: multi(""),
+            missing: multi("reprocess: missing\n"),
+            limit: 2,
+            keys: &[
+                "2024-05-20|NL01497",
+                "2024-05-20|NL01912",
+                "2024-05-21|NL01497",
+                "2024-05-21|NL01912",
+            ],
+            assets: &["luchtmeetnet_measurements"],
+        },
+    ];
+    // Both requests at once: they select other assets, so neither waits.
+    let children: Vec<_> = cases
+        .iter()
+        .map(|c| {
+            let file = spec_file(c.name, &c.spec);
+            (
+                file.clone(),
+                command(&file, &server.base_url, POLL)
+                    .spawn()
+                    .expect("spawn"),
+            )
+        })
+        .collect();
+    for ((file, child), c) in children.into_iter().zip(&cases) {
+        let (name, limit, keys) = (c.name, c.limit, c.keys);
+        let ran = wait(child, FOLLOW_LIMIT);
+        ran.assert_code(0);
+        for p in ran.event("progress") {
+            assert!(
+                p["in_flight"].as_u64().unwrap_or(u64::MAX) <= limit,
+                "{name}: {p}"
+            );
+        }
+        assert_eq!(ran.event("launched").len(), keys.len(), "{}", ran.stderr);
+        let runs = runs_tagged(server, "dagster-scripts/request", &ran.hash());
+        let mut launched: Vec<&str> = runs
+            .iter()
+            .filter_map(|r| tag(r, "dagster/partition"))
+            .collect();
+        launched.sort_unstable();
+        assert_eq!(launched, keys, "{name}: {runs:?}");
+        for r in &runs {
+            assert_eq!(r["status"], "SUCCESS", "{r}");
+            assert_eq!(r["jobName"], "__ASSET_JOB", "{r}");
+            assert_eq!(
+                tag(r, "dagster-scripts/paced"),
+                Some(limit.to_string().as_str()),
+                "{r}"
+            );
+            assert!(tag(r, "dagster/backfill").is_none(), "{r}");
+            let key = tag(r, "dagster/partition").unwrap_or_default();
+            if let Some((day, station)) = key.split_once('|') {
+                assert_eq!(tag(r, "dagster/partition/daily"), Some(day), "{r}");
+                assert_eq!(tag(r, "dagster/partition/stations"), Some(station), "{r}");
+            }
+        }
+        assert!(
+            server
+                .backfills_tagged("dagster-scripts/request", &ran.hash())
+                .is_empty()
+        );
+        // What Dagster recorded: every selected asset materialized for every key.
+        let dry = run(
+            &spec_file(&format!("{name}-missing"), &c.missing),
+            &server.base_url,
+            &["--dry-run"],
+            START_LIMIT,
+        );
+        dry.assert_code(0);
+        let plan: Value = serde_json::from_str(dry.stdout.trim()).expect("the plan as JSON");
+        assert_eq!(plan["reprocess"]["launching"], 0, "{name}: {plan}");
+        assert_eq!(plan["reprocess"]["succeeded"], keys.len(), "{name}: {plan}");
+        assert_eq!(sorted(&plan["assets"]), c.assets, "{name}: {plan}");
+        // The Job again: it follows the runs it finds, launching nothing.
+        let again = follow(&file);
+        again.assert_code(0);
+        assert!(again.event("launched").is_empty(), "{}", again.stderr);
+    }
 }
