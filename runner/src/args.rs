@@ -40,8 +40,8 @@ Options:
                                 Timeout of one HTTP request [env: DAGSTER_SCRIPTS_REQUEST_TIMEOUT] [default: 60s]
       --log-format FORMAT       human or json [env: DAGSTER_SCRIPTS_LOG_FORMAT] [default: human]
       --max-partitions N        Most partitions one request may select [env: DAGSTER_SCRIPTS_MAX_PARTITIONS] [default: 100000]
-      --on-overlap MODE         wait, refuse or allow: what to do when backfills in flight hold some of the
-                                request's partitions, for a spec without `on_overlap`
+      --on-overlap MODE         wait, refuse or allow: what to do when backfills (or paced requests) in
+                                flight hold some of the request's partitions, for a spec without `on_overlap`
                                 [env: DAGSTER_SCRIPTS_ON_OVERLAP] [default: wait]
   -h, --help                    Print this help
   -V, --version                 Print the version
@@ -63,7 +63,7 @@ Exit codes:
   1  it ran and failed or was cancelled
   2  the spec or the settings are wrong
   3  Dagster rejected the request before launching (unknown job, location, partition key, bad run config),
-     or backfills in flight hold some of its partitions and on_overlap is refuse
+     or backfills (or paced requests) in flight hold some of its partitions and on_overlap is refuse
   4  Dagster unreachable after retries
   5  the deadline passed while following (or while waiting for overlapping backfills to end)
   130/143  stopped by SIGINT/SIGTERM; what was launched keeps running and the next run finds it

@@ -10,6 +10,12 @@
 //! runners at once may both launch a partition; each poll cancels every run
 //! of a partition but its earliest, the rule concurrent twins follow too.
 //!
+//! Before each launch it looks again for work in flight over the partitions
+//! it is about to launch (a backfill, or another paced request, started
+//! since the request began) and does what `on_overlap` says: waits (launching
+//! nothing until that work ends), refuses (exit 3, launching no more), or
+//! warns and launches.
+//!
 //! The stage ends when every partition has a run and every run ended: exit 0
 //! if all succeeded, 1 with the failed keys otherwise. A cancelled run
 //! (`kind: cancel`, or someone in Dagster's UI) stops the launching at once:
@@ -21,7 +27,9 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use dagster_scripts::dagster::{Client, MutationError, ops};
+use dagster_scripts::resolve::overlap::{self, Scope};
 use dagster_scripts::resolve::paced::{self, PacedRun, Progress};
+use dagster_scripts::spec::{OnOverlap, Spec};
 
 use crate::exit::{Error, Status};
 use crate::log::{Event, Level, Logger};
@@ -46,15 +54,21 @@ pub struct Pacing<'a> {
     pub retry_for: Duration,
     /// Launch the first runs and return (`--no-wait`).
     pub no_wait: bool,
+    /// What the request's runs hold partitions of, for overlaps.
+    pub scope: Scope,
+    /// What to do about work in flight over partitions about to be launched.
+    pub on_overlap: OnOverlap,
+    /// Where `on_overlap` comes from, for a refusal.
+    pub on_overlap_source: &'static str,
 }
 
 /// Launches and follows the runs of `p` until every one ended.
 pub fn pace(client: &Client, log: &Logger, p: &Pacing<'_>) -> Result<Status, Error> {
     let keys: Vec<String> = p.runs.iter().map(|r| r.key.clone()).collect();
     let mut failing_since: Option<Instant> = None;
-    let mut last_line: Option<(String, Instant)> = None;
+    let mut last = Lines::default();
     loop {
-        match round(client, log, p, &keys, &mut last_line) {
+        match round(client, log, p, &keys, &mut last) {
             Ok(Some(status)) => return Ok(status),
             Ok(None) => failing_since = None,
             Err(e) if e.status != Status::Unreachable => return Err(e),
@@ -73,24 +87,41 @@ pub fn pace(client: &Client, log: &Logger, p: &Pacing<'_>) -> Result<Status, Err
     }
 }
 
+/// The last progress and overlap lines logged, and when: a line is logged
+/// again when it changes or every [`HEARTBEAT`].
+#[derive(Default)]
+struct Lines {
+    progress: Option<(String, Instant)>,
+    overlap: Option<(String, Instant)>,
+}
+
+/// Whether `line` is due, after `last`; notes it when it is.
+fn due(last: &mut Option<(String, Instant)>, line: &str) -> bool {
+    let due = match last {
+        Some((previous, at)) => previous != line || at.elapsed() >= HEARTBEAT,
+        None => true,
+    };
+    if due {
+        *last = Some((line.to_owned(), Instant::now()));
+    }
+    due
+}
+
 /// One poll: read the runs, cancel twins, stop on a cancel, end when all
-/// ended, else launch up to the limit. `Some(status)` when it is over.
+/// ended, else settle overlaps and launch up to the limit. `Some(status)`
+/// when it is over.
 fn round(
     client: &Client,
     log: &Logger,
     p: &Pacing<'_>,
     keys: &[String],
-    last_line: &mut Option<(String, Instant)>,
+    last: &mut Lines,
 ) -> Result<Option<Status>, Error> {
     let found = paced::runs(client, p.hash, keys.len())?;
     let progress = Progress::of(keys, &found);
     cancel_twins(client, log, &progress);
     let line = progress.line(p.limit);
-    let due = match last_line {
-        Some((previous, at)) => *previous != line || at.elapsed() >= HEARTBEAT,
-        None => true,
-    };
-    if due {
+    if due(&mut last.progress, &line) {
         log.emit(
             Event::info("progress", line.clone())
                 .with("succeeded", progress.succeeded.len())
@@ -99,7 +130,6 @@ fn round(
                 .with("not_launched", progress.not_launched.len())
                 .with("total", progress.total),
         );
-        *last_line = Some((line, Instant::now()));
     }
     if !progress.canceled.is_empty() {
         let message = format!(
@@ -140,7 +170,11 @@ fn round(
     let free = usize::try_from(p.limit)
         .unwrap_or(usize::MAX)
         .saturating_sub(progress.in_flight);
-    for key in progress.not_launched.iter().take(free) {
+    let next: Vec<String> = progress.not_launched.iter().take(free).cloned().collect();
+    if !next.is_empty() && !clear_to_launch(client, log, p, &next, &mut last.overlap)? {
+        return Ok(None);
+    }
+    for key in &next {
         let Some(run) = p.runs.iter().find(|r| &r.key == key) else {
             continue;
         };
@@ -185,6 +219,66 @@ fn round(
         return Ok(Some(Status::Succeeded));
     }
     Ok(None)
+}
+
+/// Whether `next` may be launched now, by `on_overlap`, given the work in
+/// flight over those partitions: `false` to wait (and poll again), a
+/// refusal to stop launching.
+fn clear_to_launch(
+    client: &Client,
+    log: &Logger,
+    p: &Pacing<'_>,
+    next: &[String],
+    last: &mut Option<(String, Instant)>,
+) -> Result<bool, Error> {
+    let found = overlap::among(
+        client,
+        &mut overlap::active(client)?,
+        &p.scope,
+        next,
+        p.hash,
+    )?;
+    if found.is_empty() {
+        if last.take().is_some() {
+            log.emit(Event::info(
+                "overlap_ended",
+                "no overlapping work in flight any more",
+            ));
+        }
+        return Ok(true);
+    }
+    let listed = overlap::describe(&found);
+    let ids = || found.iter().map(|f| f.id.as_str()).collect::<Vec<_>>();
+    match p.on_overlap {
+        OnOverlap::Refuse => Err(Error::rejected(format!(
+            "on_overlap is refuse ({}): {listed} in flight over partitions this request has not launched yet; launching no more (the runs launched keep running; run the Job again once that work ends)",
+            p.on_overlap_source
+        ))),
+        OnOverlap::Allow => {
+            if due(last, &listed) {
+                log.emit(
+                    Event::warn(
+                        "overlap",
+                        format!("{listed} in flight over the next partitions; launching all the same (on_overlap: allow)"),
+                    )
+                    .with("backfills", ids()),
+                );
+            }
+            Ok(true)
+        }
+        OnOverlap::Wait => {
+            if due(last, &listed) {
+                log.emit(
+                    Event::info(
+                        "overlap_wait",
+                        format!("waiting for {listed} to end before launching the next partitions (on_overlap: wait)"),
+                    )
+                    .with("backfills", ids()),
+                );
+            }
+            Ok(false)
+        }
+    }
 }
 
 /// Cancels the runs of a partition besides its own (a concurrent runner's).
@@ -245,6 +339,7 @@ pub fn paced(
     client: &Client,
     log: &Logger,
     settings: &crate::args::Settings,
+    spec: &Spec,
     plan: &dagster_scripts::resolve::Plan,
     hash: &str,
 ) -> Result<Option<Status>, Error> {
@@ -269,6 +364,9 @@ pub fn paced(
                 poll: settings.poll_interval,
                 retry_for: settings.retry_for,
                 no_wait: settings.no_wait,
+                scope: Scope::of(spec, plan),
+                on_overlap: overlap::choice(spec, settings.on_overlap),
+                on_overlap_source: overlap::source(spec),
             };
             pace(client, log, &pacing).map(Some)
         }

@@ -106,7 +106,8 @@ fn run_inner(settings: &Settings, log: &Logger, stop: Stop) -> Result<Status, Er
                     found
                 }
                 None => {
-                    if let Some(status) = pace::paced(&client, log, settings, &plan, &hash)? {
+                    if let Some(status) = pace::paced(&client, log, settings, &spec, &plan, &hash)?
+                    {
                         return Ok(status);
                     }
                     launch::launch(&client, log, &plan, &hash)?

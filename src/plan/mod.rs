@@ -259,7 +259,7 @@ fn resolved_json(r: &Resolved) -> Value {
         "effect": effect,
         "launch": launch,
         "why": why,
-        "in_flight": r.in_flight.iter().map(|f| json!({ "id": f.id, "title": f.title, "status": f.status, "shared": f.shared })).collect::<Vec<_>>(),
+        "in_flight": r.in_flight.iter().map(|f| json!({ "type": f.noun(), "id": f.id, "title": f.title, "status": f.status, "shared": f.shared })).collect::<Vec<_>>(),
         "on_overlap": r.on_overlap.map(|o| o.as_str()),
         "notes": r.notes,
     })
@@ -344,7 +344,8 @@ pub fn markdown_resolved(resolution: &Resolution) -> String {
                     .map(|t| format!("{} ", code(t)))
                     .unwrap_or_default();
                 format!(
-                    "backfill {name}{} ({}) targets {} of these partitions",
+                    "{} {name}{} ({}) targets {} of these partitions",
+                    f.noun(),
                     code(&f.id),
                     code(&f.status),
                     f.shared

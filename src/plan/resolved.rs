@@ -335,9 +335,16 @@ impl Asker<'_> {
         }
         let active = match &mut self.active {
             Some(a) => a,
-            None => self.active.insert(ops::active_backfills(self.client)?),
+            None => self.active.insert(overlap::active(self.client)?),
         };
-        Ok(overlap::among(self.client, active, spec, plan, hash)?)
+        let scope = overlap::Scope::of(spec, plan);
+        Ok(overlap::among(
+            self.client,
+            active,
+            &scope,
+            &plan.keys,
+            hash,
+        )?)
     }
 }
 

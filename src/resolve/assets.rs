@@ -127,6 +127,11 @@ fn add(picks: &mut Vec<Pick>, members: Vec<&AssetNode>, pointer: &str, by: &str)
     }
 }
 
+/// Whether `job` is a code location's implicit asset job.
+pub fn is_asset_job(job: &str) -> bool {
+    job.starts_with(ASSET_JOB)
+}
+
 /// The implicit asset job that runs every one of `picks` in one run: they
 /// must live in one code location and share an `__ASSET_JOB`. Each pick
 /// must carry its definition ([`expand`] with `nodes`).
@@ -160,7 +165,7 @@ pub fn asset_job(picks: &[Pick]) -> Result<Target, Error> {
     let job = first
         .jobs
         .iter()
-        .filter(|j| j.starts_with(ASSET_JOB))
+        .filter(|j| is_asset_job(j))
         .find(|j| nodes.iter().all(|(_, n)| n.jobs.contains(j)))
         .ok_or_else(|| {
             Error::rejected(format!(

@@ -239,10 +239,11 @@ pub fn healthy(op: &str, variables: &Value, launched: bool) -> Reply {
             )
         }
         "FindRuns" => data(json!({ "runsOrError": { "__typename": "Runs", "results": [] } })),
-        // No other backfill in flight: nothing overlaps.
+        // No other backfill or run in flight: nothing overlaps.
         "ActiveBackfills" => data(
             json!({ "partitionBackfillsOrError": { "__typename": "PartitionBackfills", "results": [] } }),
         ),
+        "InFlightRuns" => data(json!({ "runsOrError": { "__typename": "Runs", "results": [] } })),
         "LaunchBackfill" => data(
             json!({ "launchPartitionBackfill": { "__typename": "LaunchBackfillSuccess", "backfillId": "fakebfid" } }),
         ),

@@ -4,8 +4,12 @@
 //! nothing launched), launches at once (`allow`), or waits until A ends and
 //! then launches (`wait`, the default).
 //!
-//! Days used: 2025-06-01 to 2025-06-03 (refuse, allow, dry run) and
-//! 2025-06-05 to 2025-06-07 (wait); no other test uses them. Dagster runs
+//! A request the runner paces (`max_concurrent_runs`) has no backfill: its
+//! runs in flight are what others see, and it looks again before each launch.
+//!
+//! Days used: 2025-06-01 to 2025-06-03 (refuse, allow, dry run),
+//! 2025-06-05 to 2025-06-07 (wait) and 2025-07-01 to 2025-07-03 (paced); no
+//! other test uses them. Dagster runs
 //! at most 10 runs at once by default, so each held backfill holds two.
 
 use std::io::{BufRead, BufReader};
@@ -26,6 +30,10 @@ pub fn trials() -> Vec<libtest_mimic::Trial> {
         trial(
             "dagster::overlap_wait_launches_once_the_backfill_in_flight_ends",
             overlap_wait_launches_once_the_backfill_in_flight_ends,
+        ),
+        trial(
+            "dagster::overlap_with_a_paced_request_is_seen_from_both_sides",
+            overlap_with_a_paced_request_is_seen_from_both_sides,
         ),
     ]
 }
@@ -268,4 +276,121 @@ fn overlap_wait_launches_once_the_backfill_in_flight_ends() {
     let b_now = server.backfills_tagged("dagster-scripts/issue", "it-overlap-wait");
     assert_eq!(b_now.len(), 1, "{b_now:?}");
     assert_eq!(b_now[0]["status"], "COMPLETED_SUCCESS", "{:?}", b_now[0]);
+}
+
+/// A paced request P (one run at a time, held) is in flight over 2025-07-01:
+/// a backfill over that day refuses, naming P. A backfill C over 2025-07-02,
+/// a day P has not launched yet, launches; once P's first run ends, P waits
+/// for C before launching 2025-07-02, then finishes.
+fn overlap_with_a_paced_request_is_seen_from_both_sides() {
+    let server = dagster();
+    let p_release = release_file("paced-p");
+    let c_release = release_file("paced-c");
+    let free = release_file("paced-free");
+    std::fs::write(&free, "").unwrap();
+    let p = spec_file(
+        "overlap-paced-p",
+        &held(
+            "it-overlap-paced-p",
+            "2025-07-01",
+            "2025-07-03",
+            &p_release,
+            "max_concurrent_runs: 1\n",
+        ),
+    );
+    let mut child = command(&p, &server.base_url, POLL).spawn().unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let check = |stderr: &mut BufReader<std::process::ChildStderr>| -> Result<Vec<String>, String> {
+        let lines = read_until(stderr, "\"event\":\"launched\"", Duration::from_secs(240));
+        let hash = lines
+            .iter()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .find(|e| e["event"] == "request")
+            .and_then(|e| e["request"].as_str().map(str::to_owned))
+            .ok_or("no request event")?;
+        // From a backfill's side: P's run of 2025-07-01 is in flight.
+        let refuse = spec_file(
+            "overlap-paced-refuse",
+            &held(
+                "it-overlap-paced-refuse",
+                "2025-07-01",
+                "2025-07-01",
+                &free,
+                "on_overlap: refuse\n",
+            ),
+        );
+        let ran = run(&refuse, &server.base_url, POLL, Duration::from_secs(120));
+        ran.assert_code(3);
+        let message = ran.event("exit")[0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let expected = format!(
+            "paced request {} (issue it-overlap-paced-p, 1 shared partition in flight)",
+            &hash[..12]
+        );
+        if !message.contains(&expected) {
+            return Err(format!("refusal does not name {expected}: {message}"));
+        }
+        // A day P has not launched yet: nothing in flight holds it.
+        let c = spec_file(
+            "overlap-paced-c",
+            &held(
+                "it-overlap-paced-c",
+                "2025-07-02",
+                "2025-07-02",
+                &c_release,
+                "",
+            ),
+        );
+        let c_id = launch_held(&c, "it-overlap-paced-c");
+        // From P's side: its first run ends, and 2025-07-02 is C's.
+        std::fs::write(&p_release, "").unwrap();
+        let lines = read_until(
+            stderr,
+            "\"event\":\"overlap_wait\"",
+            Duration::from_secs(240),
+        );
+        let wait: Value = serde_json::from_str(lines.last().unwrap()).unwrap();
+        if wait["backfills"] != serde_json::json!([c_id]) {
+            return Err(format!("P does not wait for {c_id}: {wait}"));
+        }
+        std::thread::sleep(Duration::from_secs(3));
+        let p_runs = crate::dagster::runs_tagged(server, "dagster-scripts/request", &hash);
+        if p_runs.len() != 1 {
+            return Err(format!("P launched while C held its day: {p_runs:?}"));
+        }
+        Ok(lines)
+    };
+    let outcome = check(&mut stderr);
+    // Release every held run whatever happened: other tests share this Dagster.
+    std::fs::write(&p_release, "").unwrap();
+    std::fs::write(&c_release, "").unwrap();
+    if let Err(e) = outcome {
+        let _ = child.kill();
+        panic!("{e}");
+    }
+    let started = Instant::now();
+    let mut rest = Vec::new();
+    let code = loop {
+        let mut line = String::new();
+        match stderr.read_line(&mut line) {
+            Ok(0) | Err(_) => break child.wait().unwrap().code(),
+            Ok(_) => rest.push(line),
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(480),
+            "P still running after 8 minutes: {rest:#?}"
+        );
+    };
+    assert_eq!(code, Some(0), "{rest:#?}");
+    let events: Vec<Value> = rest
+        .iter()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let named = |name: &str| events.iter().filter(|e| e["event"] == name).count();
+    assert_eq!(named("overlap_ended"), 1, "{rest:#?}");
+    assert_eq!(named("launched"), 2, "{rest:#?}");
+    let c_now = &server.backfills_tagged("dagster-scripts/issue", "it-overlap-paced-c")[0];
+    assert_eq!(c_now["status"], "COMPLETED_SUCCESS", "{c_now}");
 }

@@ -13,6 +13,7 @@ mod backfills;
 mod cancel;
 mod daemons;
 mod history;
+mod in_flight;
 mod launch;
 mod listing;
 mod locations;
@@ -34,6 +35,7 @@ pub use history::{
     ACTIVE_LIMIT, Active, AssetStatuses, active_backfills, asset_materialized,
     asset_partition_statuses, backfill_partitions, job_partition_statuses,
 };
+pub use in_flight::{IN_FLIGHT_LIMIT, InFlightRun, in_flight_runs};
 pub use launch::{launch_backfill, launch_run, reexecute_run};
 pub use listing::{MAX_PAGES, PAGE, list_backfills};
 pub use locations::{Repository, Target, repositories};
