@@ -179,6 +179,7 @@ fn what_dagster_says_in_the_plan_comment_holds_no_link_image_or_html() {
         partitions: 4,
         reprocessed: None,
         succeeded: Some(2),
+        reruns: Some(2),
         effect,
         in_flight: vec![InFlight {
             id: hostile(i + 4),

@@ -523,4 +523,11 @@ tags:
         md.contains("3 partitions already have a run and are not launched again"),
         "{md}"
     );
+    // What the Job does again: it follows those runs; nothing is re-run.
+    assert!(
+        md.contains("each of the 3 partitions has a run of this request already; the Job follows them to their end"),
+        "{md}"
+    );
+    assert!(!md.contains("re-runs"), "{md}");
+    assert!(md.contains("| 3 | 3 | launches nothing"), "{md}");
 }

@@ -249,6 +249,7 @@ fn resolved_json(r: &Resolved) -> Value {
         "target": r.target.as_ref().map(|t| json!({ "location": t.location, "repository": t.repository, "job": t.job })),
         "partitions": r.partitions,
         "succeeded": r.succeeded,
+        "reruns": r.reruns,
         "reprocess": r.reprocessed.as_ref().map(|p| json!({
             "mode": p.reprocess.as_str(),
             "launching": p.launching,
@@ -324,7 +325,7 @@ pub fn markdown_resolved(resolution: &Resolution) -> String {
                     if r.partitions > 0 {
                         t.push_str(&format!(" of {} partitions", r.partitions));
                     }
-                    match r.succeeded {
+                    match r.reruns {
                         Some(n) if n > 0 => t.push_str(&format!(", re-runs {n} already done")),
                         _ => {}
                     }

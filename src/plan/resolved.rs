@@ -16,7 +16,7 @@
 //! notes the refusal); a Dagster that cannot be asked at all
 //! leaves the plan as it is without `--resolve`, with a note saying why.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
 
 use super::Entry;
@@ -70,6 +70,9 @@ pub struct Resolved {
     pub reprocessed: Option<resolve::Reprocessed>,
     /// How many of them already succeeded, when Dagster could say.
     pub succeeded: Option<usize>,
+    /// How many of those the merge runs again (a paced request never
+    /// launches a partition that has a run of it).
+    pub reruns: Option<usize>,
     /// What the merge does.
     pub effect: Effect,
     /// Backfills not yet ended that target some of the same partitions.
@@ -238,6 +241,7 @@ impl Asker<'_> {
                     partitions: 0,
                     reprocessed: None,
                     succeeded: None,
+                    reruns: None,
                     effect: follows,
                     in_flight: Vec::new(),
                     on_overlap: None,
@@ -246,29 +250,40 @@ impl Asker<'_> {
             }
             (Err(e), _) => return Err(e),
         };
+        // A paced request's partitions that have a run of it already: the
+        // runner follows those, and never launches them again.
+        let mut own = BTreeSet::new();
+        if let Action::Paced { runs, limit } = &plan.action {
+            let note;
+            (note, own) = paced_note(self.client, &hash, runs.len(), *limit)?;
+            notes.push(note);
+        }
         let effect = follows.unwrap_or_else(|| match &plan.action {
             Action::Backfill(_) => Effect::Launches("backfill"),
             Action::Run(_) => Effect::Launches("run"),
             Action::ReexecuteRun(_) => Effect::Launches("re-execution"),
             Action::Cancel(launches) => Effect::Cancels(resolve::cancel::list(launches)),
+            Action::Paced { runs, .. } if runs.iter().all(|r| own.contains(&r.key)) => {
+                Effect::Nothing(format!(
+                    "each of the {} partitions has a run of this request already; the Job follows them to their end",
+                    runs.len()
+                ))
+            }
             Action::Paced { .. } => Effect::Launches("paced set of runs"),
             Action::Nothing(why) => Effect::Nothing(why.clone()),
         });
-        if let Action::Paced { runs, limit } = &plan.action {
-            notes.push(paced_note(self.client, &hash, runs.len(), *limit)?);
-        }
         // `reprocess` read the statuses already.
         let succeeded = match plan.reprocessed.as_ref().map(|r| r.succeeded) {
-            Some(n) => Ok(Some(n)),
-            None => self.succeeded(spec, &plan),
+            Some(n) => Ok(Some((n, n))),
+            None => self.succeeded(spec, &plan, &own),
         };
-        let succeeded = match succeeded {
-            Ok(n) => n,
+        let (succeeded, reruns) = match succeeded {
+            Ok(n) => (n.map(|(all, _)| all), n.map(|(_, reruns)| reruns)),
             Err(e) if e.kind() == dagster::Kind::Refused => {
                 notes.push(format!(
                     "how many partitions already succeeded is not known: {e}"
                 ));
-                None
+                (None, None)
             }
             Err(e) => return Err(e.into()),
         };
@@ -288,6 +303,7 @@ impl Asker<'_> {
                 .map_or(plan.keys.len(), |r| r.selected),
             reprocessed: plan.reprocessed.clone(),
             succeeded,
+            reruns,
             effect,
             in_flight,
             on_overlap,
@@ -295,17 +311,20 @@ impl Asker<'_> {
         })
     }
 
-    /// How many of the plan's partitions already succeeded: a job's by its
-    /// partition statuses, assets' by their materializations (in every asset).
+    /// How many of the plan's partitions already succeeded (a job's by its
+    /// partition statuses, assets' by their materializations in every
+    /// asset), and how many of those the Job launches again: all but those
+    /// in `own` (a paced request's partitions that have a run of it).
     fn succeeded(
         &self,
         spec: &Spec,
         plan: &resolve::Plan,
-    ) -> Result<Option<usize>, dagster::Error> {
+        own: &BTreeSet<String>,
+    ) -> Result<Option<(usize, usize)>, dagster::Error> {
         if plan.keys.is_empty() || matches!(spec, Spec::Reexecute(_)) {
             return Ok(None);
         }
-        if let Spec::AssetBackfill(_) = spec {
+        let done: Vec<bool> = if let Spec::AssetBackfill(_) = spec {
             let mut all = vec![true; plan.keys.len()];
             for asset in &plan.assets {
                 let done = ops::asset_materialized(self.client, asset, &plan.keys)?;
@@ -313,13 +332,22 @@ impl Asker<'_> {
                     *all &= done;
                 }
             }
-            return Ok(Some(all.iter().filter(|&&d| d).count()));
-        }
-        let Some(target) = &plan.target else {
-            return Ok(None);
+            all
+        } else {
+            let Some(target) = &plan.target else {
+                return Ok(None);
+            };
+            let statuses = ops::job_partition_statuses(self.client, target)?;
+            succeeded_keys(&plan.keys, &statuses)
         };
-        let statuses = ops::job_partition_statuses(self.client, target)?;
-        Ok(Some(count_succeeded(&plan.keys, &statuses)))
+        let count = |keep: &dyn Fn(&String) -> bool| {
+            plan.keys
+                .iter()
+                .zip(&done)
+                .filter(|(k, d)| **d && keep(k))
+                .count()
+        };
+        Ok(Some((count(&|_| true), count(&|k| !own.contains(k)))))
     }
 
     /// The backfills not yet ended, other than this request's own, that
@@ -348,26 +376,33 @@ impl Asker<'_> {
     }
 }
 
-/// How many of `keys` last ran successfully, by `statuses` (partition, status).
-pub fn count_succeeded(keys: &[String], statuses: &[(String, Option<String>)]) -> usize {
+/// Whether each of `keys` last ran successfully, by `statuses` (partition, status).
+pub fn succeeded_keys(keys: &[String], statuses: &[(String, Option<String>)]) -> Vec<bool> {
     let done: HashSet<&str> = statuses
         .iter()
         .filter(|(_, s)| s.as_deref() == Some("SUCCESS"))
         .map(|(k, _)| k.as_str())
         .collect();
-    keys.iter().filter(|k| done.contains(k.as_str())).count()
+    keys.iter().map(|k| done.contains(k.as_str())).collect()
 }
 
 /// What the Job does with a paced request (`max_concurrent_runs`): `n` runs,
-/// at most `limit` at once, resuming after the partitions that have a run.
-fn paced_note(client: &Client, hash: &str, n: usize, limit: u32) -> Result<String, dagster::Error> {
+/// at most `limit` at once, resuming after the partitions that have a run;
+/// and those partitions.
+fn paced_note(
+    client: &Client,
+    hash: &str,
+    n: usize,
+    limit: u32,
+) -> Result<(String, BTreeSet<String>), dagster::Error> {
     let runs = resolve::paced::runs(client, hash, n)?;
-    let started = runs
+    let own: BTreeSet<String> = runs
         .iter()
         .filter(|r| ops::tag(&r.tags, resolve::tags::PACED).is_some())
         .filter_map(|r| ops::tag(&r.tags, resolve::tags::PARTITION))
-        .collect::<std::collections::BTreeSet<_>>()
-        .len();
+        .map(str::to_owned)
+        .collect();
+    let started = own.len();
     let mut note = format!(
         "max_concurrent_runs: the runner launches {n} runs itself, one per partition, at most {limit} at once (no Dagster backfill)"
     );
@@ -376,7 +411,7 @@ fn paced_note(client: &Client, hash: &str, n: usize, limit: u32) -> Result<Strin
             "; {started} partitions already have a run and are not launched again"
         ));
     }
-    Ok(note)
+    Ok((note, own))
 }
 
 #[cfg(test)]
@@ -395,7 +430,10 @@ mod tests {
             ("c".to_owned(), None),
             ("z".to_owned(), Some("SUCCESS".to_owned())),
         ];
-        assert_eq!(count_succeeded(&keys(&["a", "b", "c", "d"]), &statuses), 1);
-        assert_eq!(count_succeeded(&[], &statuses), 0);
+        assert_eq!(
+            succeeded_keys(&keys(&["a", "b", "c", "d"]), &statuses),
+            [true, false, false, false]
+        );
+        assert!(succeeded_keys(&[], &statuses).is_empty());
     }
 }
