@@ -4,7 +4,9 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::answer::{AssetKey, Lookup, Message, PartitionSet, PartitionStatus, message};
+use super::answer::{
+    AssetKey, Lookup, Message, PartitionSet, PartitionStatus, joined_keys, message,
+};
 use super::locations::Target;
 use super::runs::{RunClass, classify_run};
 use crate::dagster::{Client, Error};
@@ -200,25 +202,15 @@ pub fn backfill_detail(client: &Client, id: &str) -> Result<Lookup<Detail>, Erro
     let Some(status) = a.status else {
         return Ok(Lookup::Missing(message(&a.typename, a.message)));
     };
-    let target = match (a.partition_set, a.job_name) {
-        (Some(set), Some(job)) => Some(Target {
-            location: set.repository_origin.repository_location_name,
-            repository: set.repository_origin.repository_name,
-            job,
-        }),
-        _ => None,
-    };
     Ok(Lookup::Found(Detail {
         status,
         is_asset_backfill: a.is_asset_backfill.unwrap_or(false),
-        target,
+        target: a
+            .partition_set
+            .zip(a.job_name)
+            .map(|(set, job)| set.target(job)),
         partition_set: a.partition_set_name,
-        assets: a
-            .asset_selection
-            .unwrap_or_default()
-            .into_iter()
-            .map(|k| k.joined())
-            .collect(),
+        assets: joined_keys(a.asset_selection),
         partitions: a
             .partition_statuses
             .map(|s| {
