@@ -91,6 +91,27 @@ pub(super) struct PartitionStatus {
     pub run_status: Option<String>,
 }
 
+impl PartitionStatus {
+    /// `(partition, latest run status)`.
+    pub fn pair(self) -> (String, Option<String>) {
+        (self.partition_name, self.run_status)
+    }
+}
+
+/// A job backfill's `partitionStatuses`.
+#[derive(Deserialize)]
+pub(super) struct BackfillStatuses {
+    results: Vec<PartitionStatus>,
+}
+
+/// A backfill's partition statuses as `(partition, latest run status)`
+/// pairs, in Dagster's order; none when Dagster gave none (an asset backfill).
+pub(super) fn status_pairs(statuses: Option<BackfillStatuses>) -> Vec<(String, Option<String>)> {
+    statuses.map_or_else(Vec::new, |s| {
+        s.results.into_iter().map(PartitionStatus::pair).collect()
+    })
+}
+
 /// The value of tag `key` in `tags`.
 pub fn tag<'a>(tags: &'a [Tag], key: &str) -> Option<&'a str> {
     tags.iter().find(|t| t.key == key).map(|t| t.value.as_str())

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::answer::{
-    AssetKey, Lookup, Message, PartitionSet, PartitionStatus, joined_keys, message,
+    AssetKey, BackfillStatuses, Lookup, Message, PartitionSet, joined_keys, message, status_pairs,
 };
 use super::locations::Target;
 use super::runs::{RunClass, classify_run};
@@ -185,12 +185,8 @@ pub fn backfill_detail(client: &Client, id: &str) -> Result<Lookup<Detail>, Erro
         partition_set_name: Option<String>,
         partition_set: Option<PartitionSet>,
         asset_selection: Option<Vec<AssetKey>>,
-        partition_statuses: Option<Statuses>,
+        partition_statuses: Option<BackfillStatuses>,
         message: Option<String>,
-    }
-    #[derive(Deserialize)]
-    struct Statuses {
-        results: Vec<PartitionStatus>,
     }
     let what = format!("reading backfill {id}");
     let data: Data = client.query(
@@ -211,14 +207,6 @@ pub fn backfill_detail(client: &Client, id: &str) -> Result<Lookup<Detail>, Erro
             .map(|(set, job)| set.target(job)),
         partition_set: a.partition_set_name,
         assets: joined_keys(a.asset_selection),
-        partitions: a
-            .partition_statuses
-            .map(|s| {
-                s.results
-                    .into_iter()
-                    .map(|p| (p.partition_name, p.run_status))
-                    .collect()
-            })
-            .unwrap_or_default(),
+        partitions: status_pairs(a.partition_statuses),
     }))
 }

@@ -67,10 +67,7 @@ pub fn job_partition_statuses(
             message(&statuses.typename, statuses.message)
         ))
     })?;
-    Ok(results
-        .into_iter()
-        .map(|s| (s.partition_name, s.run_status))
-        .collect())
+    Ok(results.into_iter().map(PartitionStatus::pair).collect())
 }
 
 /// For each of `keys`, whether asset `asset` has been materialized in it.

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use super::answer::{Lookup, PartitionStatus, Results, Tag, message};
+use super::answer::{BackfillStatuses, Lookup, Results, Tag, message, status_pairs};
 use super::backfills::{AssetData, Counts, StatusCount, count};
 use super::tagged::Found;
 use crate::dagster::{Client, Error};
@@ -220,12 +220,8 @@ pub fn partition_statuses(
         #[serde(rename = "__typename")]
         typename: String,
         id: Option<String>,
-        partition_statuses: Option<Statuses>,
+        partition_statuses: Option<BackfillStatuses>,
         message: Option<String>,
-    }
-    #[derive(Deserialize)]
-    struct Statuses {
-        results: Vec<PartitionStatus>,
     }
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(BATCH) {
@@ -243,20 +239,9 @@ pub fn partition_statuses(
             'b',
             chunk.len(),
         )?;
-        out.extend(answers.into_iter().map(|a| {
-            match a.id {
-                Some(_) => Lookup::Found(
-                    a.partition_statuses
-                        .map(|s| {
-                            s.results
-                                .into_iter()
-                                .map(|p| (p.partition_name, p.run_status))
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                ),
-                None => Lookup::Missing(message(&a.typename, a.message)),
-            }
+        out.extend(answers.into_iter().map(|a| match a.id {
+            Some(_) => Lookup::Found(status_pairs(a.partition_statuses)),
+            None => Lookup::Missing(message(&a.typename, a.message)),
         }));
     }
     Ok(out)
