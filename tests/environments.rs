@@ -16,6 +16,7 @@ use std::time::Duration;
 use dagster_test_server::dagster;
 use serde_json::Value;
 
+use crate::support::kube::{self, kustomize};
 use crate::support::{SEED, apart, outcome, repo_with, run, tools};
 
 const PINNED: &str = "ghcr.io/dagster-scripts/runner:0.1.0@sha256:8d3c1b5b0a4e5f6d7c8b9a0f1e2d3c4b5a69788776655443322110ffeeddccbb";
@@ -77,21 +78,6 @@ fn listing(folder: &Path) -> Vec<String> {
         .unwrap_or_default();
     names.sort();
     names
-}
-
-/// `kubectl kustomize folder`'s documents.
-pub fn kustomize(folder: &Path) -> Vec<Value> {
-    let out = tools::output(
-        tools::command("kubectl").arg("kustomize").arg(folder),
-        Duration::from_secs(60),
-    );
-    assert!(
-        out.status.success(),
-        "kubectl kustomize {}: {}",
-        folder.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    tools::yaml_text_documents(&String::from_utf8_lossy(&out.stdout))
 }
 
 /// The value of the environment variable `name` of the runner container in `job`.
@@ -188,18 +174,7 @@ fn two_environments_render_side_by_side_each_with_its_own_settings() {
             }
         }
     }
-    let result = tools::output(
-        tools::command("kubernetes-validate")
-            .args(["--strict", "-k", "1.32"])
-            .args(&files),
-        Duration::from_secs(120),
-    );
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&result.stdout),
-        String::from_utf8_lossy(&result.stderr)
-    );
-    assert!(result.status.success(), "{text}");
+    let text = kube::validate(&files, "1.32");
     assert_eq!(
         text.matches(" passed for resource ").count(),
         2 * 2 + 2,

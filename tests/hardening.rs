@@ -216,23 +216,8 @@ fn odd_file_names_render_and_build() {
             && names.contains(&"ünïcode-問題.yaml".to_owned()),
         "{names:?}"
     );
-    let built = crate::support::tools::output(
-        crate::support::tools::command("kubectl")
-            .arg("kustomize")
-            .arg(dir.path().join("out")),
-        std::time::Duration::from_secs(60),
-    );
-    assert!(
-        built.status.success(),
-        "{}",
-        String::from_utf8_lossy(&built.stderr)
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&built.stdout)
-            .matches("kind: Job")
-            .count(),
-        2
-    );
+    let built = crate::support::kube::kustomize_output(&dir.path().join("out"));
+    assert_eq!(built.matches("kind: Job").count(), 2);
 }
 
 #[cfg(unix)]

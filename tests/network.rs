@@ -5,11 +5,10 @@
 
 use std::fs;
 use std::path::Path;
-use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::support::{SEED, outcome, repo_with, run, tools};
+use crate::support::{SEED, kube, outcome, repo_with, run, tools};
 
 const DIGEST: &str = "image = \"ghcr.io/dagster-scripts/runner:0.1.0@sha256:8d3c1b5b0a4e5f6d7c8b9a0f1e2d3c4b5a69788776655443322110ffeeddccbb\"\n";
 
@@ -36,18 +35,7 @@ fn rendered(settings: &str) -> tempfile::TempDir {
 
 /// The NetworkPolicy in `kubectl kustomize out/`: what Flux and Argo CD apply.
 fn applied_policy(dir: &Path) -> Value {
-    let out = tools::output(
-        tools::command("kubectl")
-            .arg("kustomize")
-            .arg(dir.join("out")),
-        Duration::from_secs(60),
-    );
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = kube::kustomize_output(&dir.join("out"));
     let mut policies: Vec<Value> = tools::yaml_text_documents(&text)
         .into_iter()
         .filter(|d| d["kind"] == "NetworkPolicy")
@@ -57,19 +45,9 @@ fn applied_policy(dir: &Path) -> Value {
 }
 
 fn validate_strictly(file: &Path) {
-    let out = tools::output(
-        tools::command("kubernetes-validate")
-            .args(["--strict", "-k", "1.32"])
-            .arg(file),
-        Duration::from_secs(60),
-    );
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = kube::validate(&[file], "1.32");
     assert!(
-        out.status.success() && text.contains("passed for resource networkpolicy/"),
+        text.contains("passed for resource networkpolicy/"),
         "{text}"
     );
 }
@@ -114,25 +92,7 @@ fn runner_pods_reach_only_dagsters_webserver_pods_on_their_own_port() {
     validate_strictly(&file);
 
     // checkov on the whole of out/, the policy with the Job it guards.
-    let result = tools::output(
-        tools::command("checkov")
-            .arg("-d")
-            .arg(dir.path().join("out"))
-            .args([
-                "--framework",
-                "kubernetes",
-                "--skip-download",
-                "--compact",
-                "--output",
-                "json",
-            ]),
-        Duration::from_secs(300),
-    );
-    let stdout = String::from_utf8_lossy(&result.stdout);
-    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
-    assert_eq!(report["summary"]["failed"], 0, "{}", report["summary"]);
-    assert_eq!(report["summary"]["parsing_errors"], 0);
-    assert!(result.status.success(), "{stdout}");
+    kube::checkov_passes(&dir.path().join("out"));
 
     // Only the namespace: every pod of it.
     let dir = rendered("[dagster]\nurl = \"https://dagster.internal\"\nnamespace = \"data\"\n");

@@ -7,11 +7,10 @@
 
 use std::fs;
 use std::path::Path;
-use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::support::{SEED, outcome, repo, repo_with, run, tools};
+use crate::support::{SEED, kube, outcome, repo, repo_with, run};
 
 /// Every pod setting, with values YAML 1.1 would read as something else
 /// (`yes`, `on`, `0755`, `false`), and a CA bundle in a ConfigMap.
@@ -99,19 +98,8 @@ fn manifests(out: &Path) -> Vec<String> {
 fn every_pod_setting_and_a_ca_bundle_pass_kubernetes_validate_strictly() {
     let dir = rendered(FULL);
     let files = manifests(&dir.path().join("out"));
-    for version in ["1.29", "1.32", "1.37"] {
-        let result = tools::output(
-            tools::command("kubernetes-validate")
-                .args(["--strict", "-k", version])
-                .args(&files),
-            Duration::from_secs(120),
-        );
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&result.stdout),
-            String::from_utf8_lossy(&result.stderr)
-        );
-        assert!(result.status.success(), "Kubernetes {version}: {text}");
+    for version in kube::VERSIONS {
+        let text = kube::validate(&files, version);
         assert_eq!(
             text.matches(" passed for resource job/").count(),
             files.len() - 1,
@@ -123,49 +111,17 @@ fn every_pod_setting_and_a_ca_bundle_pass_kubernetes_validate_strictly() {
 #[test]
 fn every_pod_setting_and_a_ca_bundle_pass_every_checkov_check() {
     let dir = rendered(FULL);
-    let out = dir.path().join("out");
-    let result = tools::output(
-        tools::command("checkov").arg("-d").arg(&out).args([
-            "--framework",
-            "kubernetes",
-            "--skip-download",
-            "--compact",
-            "--output",
-            "json",
-        ]),
-        Duration::from_secs(300),
-    );
-    let stdout = String::from_utf8_lossy(&result.stdout);
-    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
-    let summary = &report["summary"];
-    let failed: Vec<&Value> = report["results"]["failed_checks"]
-        .as_array()
-        .map(|a| a.iter().map(|c| &c["check_id"]).collect())
-        .unwrap_or_default();
-    assert_eq!(summary["failed"], 0, "{failed:?}");
-    assert_eq!(summary["parsing_errors"], 0, "{summary}");
+    let summary = kube::checkov_passes(&dir.path().join("out"));
     assert!(
         summary["passed"].as_u64().unwrap_or(0) >= 80 * 4,
         "every check ran on every manifest: {summary}"
     );
-    assert!(result.status.success(), "{stdout}");
 }
 
 #[test]
 fn kustomize_reads_every_pod_setting_back_as_written() {
     let dir = rendered(FULL);
-    let result = tools::output(
-        tools::command("kubectl")
-            .arg("kustomize")
-            .arg(dir.path().join("out")),
-        Duration::from_secs(60),
-    );
-    assert!(
-        result.status.success(),
-        "{}",
-        String::from_utf8_lossy(&result.stderr)
-    );
-    let docs = tools::yaml_text_documents(&String::from_utf8(result.stdout).unwrap());
+    let docs = kube::kustomize(&dir.path().join("out"));
     let jobs: Vec<&Value> = docs.iter().filter(|d| d["kind"] == "Job").collect();
     assert!(jobs.len() >= 5, "{}", jobs.len());
     for job in jobs {

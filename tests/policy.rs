@@ -5,9 +5,8 @@
 
 use std::fs;
 use std::path::Path;
-use std::time::Duration;
 
-use crate::support::{outcome, repo, run, tools};
+use crate::support::{kube, outcome, repo, run};
 
 const DIGEST_SETTINGS: &str = "image = \"ghcr.io/dagster-scripts/runner:0.1.0@sha256:8d3c1b5b0a4e5f6d7c8b9a0f1e2d3c4b5a69788776655443322110ffeeddccbb\"\n";
 
@@ -46,61 +45,20 @@ fn manifests(out: &Path) -> Vec<String> {
     files
 }
 
-/// checkov on every manifest of `out` at once (its graph checks look across files), as JSON.
-fn checkov(out: &Path) -> std::process::Output {
-    let args = [
-        "--framework",
-        "kubernetes",
-        "--skip-download",
-        "--compact",
-        "--output",
-        "json",
-    ];
-    tools::output(
-        tools::command("checkov").arg("-d").arg(out).args(args),
-        Duration::from_secs(300),
-    )
-}
-
 #[test]
 fn checkov_passes_every_check_when_the_image_is_pinned_by_digest() {
     let dir = rendered_examples(Some(DIGEST_SETTINGS));
-    let out = dir.path().join("out");
-    let result = checkov(&out);
-    let stdout = String::from_utf8_lossy(&result.stdout);
-    assert!(
-        result.status.success(),
-        "checkov failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&result.stderr)
-    );
-    let report: serde_json::Value =
-        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
-    let summary = &report["summary"];
-    assert_eq!(
-        summary["failed"],
-        0,
-        "{summary} in {}",
-        &stdout[..stdout.len().min(300)]
-    );
+    let summary = kube::checkov_passes(&dir.path().join("out"));
     assert!(
         summary["passed"].as_u64().unwrap_or(0) >= 80 * 4,
         "every check ran on every manifest: {summary}"
     );
-    assert_eq!(summary["parsing_errors"], 0, "{summary}");
 }
 
 #[test]
 fn without_a_digest_only_the_image_pinning_checks_fail() {
     let dir = rendered_examples(None);
-    let out = dir.path().join("out");
-    let result = checkov(&out);
-    let report: serde_json::Value = serde_json::from_slice(&result.stdout).unwrap();
-    let failed: std::collections::BTreeSet<&str> = report["results"]["failed_checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["check_id"].as_str().unwrap())
-        .collect();
+    let failed = kube::checkov(&dir.path().join("out")).failed();
     assert_eq!(
         failed.into_iter().collect::<Vec<_>>(),
         ["CKV_K8S_15", "CKV_K8S_43"],
@@ -119,21 +77,8 @@ fn kubernetes_validate_accepts_every_manifest_strictly() {
             .to_string_lossy()
             .into_owned(),
     );
-    // 1.29: the oldest whose schema takes a podFailurePolicy rule without
-    // `onPodConditions` (README, "The Job"); 1.37: the newest it ships.
-    for version in ["1.29", "1.32", "1.37"] {
-        let result = tools::output(
-            tools::command("kubernetes-validate")
-                .args(["--strict", "-k", version])
-                .args(&files),
-            Duration::from_secs(120),
-        );
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&result.stdout),
-            String::from_utf8_lossy(&result.stderr)
-        );
-        assert!(result.status.success(), "Kubernetes {version}: {text}");
+    for version in kube::VERSIONS {
+        let text = kube::validate(&files, version);
         assert_eq!(
             text.matches(" passed for resource ").count(),
             jobs * 2 + 1,
@@ -220,16 +165,7 @@ fn jobs_survive_disruptions_retry_unreachable_and_stop_on_the_runners_verdicts()
 fn kubectl_kustomize_builds_out() {
     let dir = rendered_examples(None);
     let out = dir.path().join("out");
-    let result = tools::output(
-        tools::command("kubectl").args(["kustomize"]).arg(&out),
-        Duration::from_secs(60),
-    );
-    let text = String::from_utf8_lossy(&result.stdout);
-    assert!(
-        result.status.success(),
-        "{}",
-        String::from_utf8_lossy(&result.stderr)
-    );
+    let text = kube::kustomize_output(&out);
     for file in manifests(&out) {
         let job = crate::support::job_name_in(Path::new(&file));
         assert!(
@@ -243,15 +179,5 @@ fn kubectl_kustomize_builds_out() {
         manifests(&out).len()
     );
     // And the repository's own out/ builds too.
-    let result = tools::output(
-        tools::command("kubectl")
-            .args(["kustomize"])
-            .arg(repo().join("out")),
-        Duration::from_secs(60),
-    );
-    assert!(
-        result.status.success(),
-        "{}",
-        String::from_utf8_lossy(&result.stderr)
-    );
+    kube::kustomize_output(&repo().join("out"));
 }

@@ -16,11 +16,10 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
-use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::support::{SEED, apart, outcome, repo, repo_with, run, tools};
+use crate::support::{SEED, apart, kube, outcome, repo, repo_with, run};
 
 /// The seed for issue `issue`, with `extra` lines under `tags:` and `comment` on top.
 fn seed(issue: u32, comment: &str, extra: &str) -> String {
@@ -145,17 +144,7 @@ fn kustomize(out: &Path) -> Vec<Value> {
         "kubectl is not on PATH: install kubectl 1.27 or newer (it bundles kustomize v5), \
          e.g. `apt-get install kubectl` from the Kubernetes apt repository; see tests/tools/install.sh"
     );
-    let result = tools::output(
-        tools::command("kubectl").arg("kustomize").arg(out),
-        Duration::from_secs(60),
-    );
-    assert!(
-        result.status.success(),
-        "kubectl kustomize {} failed:\n{}",
-        out.display(),
-        String::from_utf8_lossy(&result.stderr)
-    );
-    tools::yaml_text_documents(&String::from_utf8(result.stdout).expect("UTF-8 output"))
+    kube::kustomize(out)
 }
 
 #[test]

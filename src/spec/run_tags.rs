@@ -153,57 +153,32 @@ pub type K8sSection = serde_json::Map<String, serde_json::Value>;
 
 /// `dagster-k8s/config`: what dagster-k8s merges into the Kubernetes Job and
 /// pod of each run (its `USER_DEFINED_K8S_JOB_CONFIG_SCHEMA`).
+///
+/// Every section is optional (absent: `None`, from [`Default`]); one that is
+/// written must hold a value (`present`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct K8sConfig {
     /// Fields of the run's container (`resources`, `env`, `volume_mounts`, ...).
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     pub container_config: Option<K8sSection>,
     /// Metadata of the run's pod template (`labels`, `annotations`).
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     pub pod_template_spec_metadata: Option<K8sSection>,
     /// Fields of the run's pod spec (`node_selector`, `tolerations`, `volumes`, ...).
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     pub pod_spec_config: Option<K8sSection>,
     /// Fields of the Kubernetes Job object.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     pub job_config: Option<K8sSection>,
     /// Metadata of the Kubernetes Job.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     pub job_metadata: Option<K8sSection>,
     /// Fields of the Kubernetes Job's spec (`backoff_limit`, `ttl_seconds_after_finished`, ...).
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     pub job_spec_config: Option<K8sSection>,
     /// How this config merges with the instance's and the job's: `SHALLOW` or `DEEP`.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     pub merge_behavior: Option<MergeBehavior>,
 }
 

@@ -4,27 +4,13 @@
 //! Kubernetes API permissions for the runner; and the examples per
 //! environment against each folder of a rendered two-environment repository.
 
-use std::time::Duration;
-
 use serde_json::Value;
 
-use super::text;
-use crate::support::{repo, tools};
+use crate::support::{kube, repo, tools};
 
 /// The documents `kubectl kustomize <dir>` prints for `dir` (relative to the repo).
 fn kustomize(dir: &str) -> Vec<Value> {
-    let out = tools::output(
-        tools::command("kubectl")
-            .arg("kustomize")
-            .arg(repo().join(dir)),
-        Duration::from_secs(60),
-    );
-    assert!(
-        out.status.success(),
-        "kubectl kustomize {dir} failed:\n{}",
-        text(&out)
-    );
-    tools::yaml_text_documents(&String::from_utf8(out.stdout).expect("UTF-8 output"))
+    kube::kustomize(&repo().join(dir))
 }
 
 /// The one document of `kind` in `docs`.
@@ -102,14 +88,7 @@ fn an_existing_namespace_is_used_without_the_namespace_object() {
     assert!(listed.contains("\n- namespace.yaml\n"), "{listed}");
     std::fs::write(&kustomization, listed.replace("\n- namespace.yaml\n", "\n")).expect("edit");
     for kit in ["flux", "argocd"] {
-        let out = tools::output(
-            tools::command("kubectl")
-                .arg("kustomize")
-                .arg(dir.path().join(kit)),
-            Duration::from_secs(60),
-        );
-        assert!(out.status.success(), "{}", text(&out));
-        let docs = tools::yaml_text_documents(&String::from_utf8_lossy(&out.stdout));
+        let docs = kube::kustomize(&dir.path().join(kit));
         assert!(docs.iter().all(|d| d["kind"] != "Namespace"), "{docs:#?}");
         assert_eq!(
             one(&docs, "ServiceAccount")["metadata"]["name"],
@@ -238,7 +217,7 @@ fn the_flux_and_argocd_examples_apply_each_environments_folder() {
     assert_eq!(argo.len(), 2);
     for name in ["staging", "production"] {
         let folder = dir.path().join("out").join(name);
-        let docs = crate::environments::kustomize(&folder);
+        let docs = kube::kustomize(&folder);
         let namespace = docs[0]["metadata"]["namespace"].as_str().unwrap();
         let ks = flux
             .iter()

@@ -34,6 +34,17 @@ impl Request {
     pub fn form(&self) -> BTreeMap<String, String> {
         pairs(&String::from_utf8_lossy(&self.body))
     }
+
+    /// The page of `items` this request asks for with `?page=` (from 1; the
+    /// first when it names none), 100 a page as the kits ask (`per_page=100`).
+    pub fn page<T>(&self, items: impl Iterator<Item = T>) -> impl Iterator<Item = T> {
+        let page: usize = self
+            .query
+            .get("page")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(1);
+        items.skip((page - 1) * 100).take(100)
+    }
 }
 
 /// A running fake: its base URL and every call made to it.

@@ -16,6 +16,7 @@ mod image;
 mod lsp;
 mod precommit;
 mod report;
+mod user_repo;
 mod wheel;
 
 use std::path::Path;

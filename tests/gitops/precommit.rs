@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
 
-use super::{git, text};
+use super::{git, text, user_repo};
 use crate::support::{SEED, repo, tools};
 
 /// `language: rust` builds the compiler in release mode: minutes the first time.
@@ -52,39 +52,17 @@ fn snapshot_of_this_repo() -> tempfile::TempDir {
 
 /// Runs `pre-commit try-repo <hooks> <hook> --all-files` in `user`.
 fn try_repo(hooks: &Path, home: &Path, user: &Path, hook: &str) -> Output {
-    let mut cmd = tools::command("pre-commit");
-    cmd.arg("try-repo")
-        .arg(hooks)
-        .args([hook, "--all-files", "--color", "never"])
-        .current_dir(user)
-        .env("PRE_COMMIT_HOME", home)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        // The hook's `cargo install` keeps its build here, so a later test run
-        // recompiles only the dagster-scripts crate; and it builds without
-        // the release profile's optimisations and LTO, which make the binary
-        // faster and smaller, not different in what it reports.
-        .env("CARGO_TARGET_DIR", repo().join("target/pre-commit-hook"))
+    let mut cmd = user_repo::try_repo(hooks, hook, user, home);
+    // The hook's `cargo install` keeps its build here, so a later test run
+    // recompiles only the dagster-scripts crate; and it builds without
+    // the release profile's optimisations and LTO, which make the binary
+    // faster and smaller, not different in what it reports.
+    cmd.env("CARGO_TARGET_DIR", repo().join("target/pre-commit-hook"))
         .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "0")
         .env("CARGO_PROFILE_RELEASE_LTO", "false")
         .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "256");
     tools::output(&mut cmd, HOOK_LIMIT)
 }
-
-fn write(dir: &Path, name: &str, body: &str) {
-    let path = dir.join(name);
-    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-    std::fs::write(path, body).expect("write");
-}
-
-/// A spec with a typo'd key on line 1 and a wrongly typed value on line 5.
-const BROKEN: &str = "job_nme: ingestion_job
-tags:
-  name: \"34544\"
-  partitions:
-  - name: 7
-    values: [NL01497]
-";
 
 #[test]
 fn hooks_pass_a_valid_spec_and_fail_a_broken_one_at_its_line() {
@@ -92,13 +70,7 @@ fn hooks_pass_a_valid_spec_and_fail_a_broken_one_at_its_line() {
     let home = tempfile::tempdir().expect("PRE_COMMIT_HOME");
     let user = tempfile::tempdir().expect("user repo");
     let u = user.path();
-    git(u, &["init", "-q"]);
-    write(u, "specs/backfill-34543.yaml", SEED);
-    write(
-        u,
-        "README.md",
-        "not a spec: the check hook must not be given this file\n",
-    );
+    user_repo::init(u, "specs/backfill-34543.yaml", SEED);
     let rendered = tools::output(
         std::process::Command::new(env!("CARGO_BIN_EXE_dagster-scripts"))
             .arg("render")
@@ -115,52 +87,20 @@ fn hooks_pass_a_valid_spec_and_fail_a_broken_one_at_its_line() {
 
     // A valid spec and a current out/: both hooks pass.
     let out = try_repo(hooks.path(), home.path(), u, "dagster-scripts-check");
-    let all = text(&out);
-    assert!(out.status.success(), "check hook on a valid spec:\n{all}");
-    assert!(
-        all.contains("dagster-scripts check") && all.contains("Passed"),
-        "{all}"
-    );
+    user_repo::assert_passed(&out, "dagster-scripts check");
     let out = try_repo(hooks.path(), home.path(), u, "dagster-scripts-render-check");
-    let all = text(&out);
-    assert!(
-        out.status.success(),
-        "render-check hook on a current out/:\n{all}"
-    );
-    assert!(
-        all.contains("dagster-scripts render --check") && all.contains("Passed"),
-        "{all}"
-    );
+    user_repo::assert_passed(&out, "dagster-scripts render --check");
 
     // A broken spec: the check hook fails and names the file, line and column.
-    write(u, "specs/backfill-34544.yaml", BROKEN);
+    user_repo::write(u, "specs/backfill-34544.yaml", &user_repo::broken("34544"));
     git(u, &["add", "-A"]);
     let out = try_repo(hooks.path(), home.path(), u, "dagster-scripts-check");
-    let all = text(&out);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "check hook on a broken spec:\n{all}"
-    );
-    assert!(all.contains("Failed"), "{all}");
-    assert!(
-        all.contains("specs/backfill-34544.yaml:1:1"),
-        "no file:line:col for the typo:\n{all}"
-    );
-    assert!(
-        all.contains("specs/backfill-34544.yaml:5:"),
-        "no file:line:col for the wrong type:\n{all}"
-    );
-    assert!(all.contains("unknown key `job_nme`"), "{all}");
-    assert!(
-        !all.contains("README.md"),
-        "the hook was given a file outside specs/:\n{all}"
-    );
+    user_repo::assert_check_failed_at_its_lines(&out, "specs/backfill-34544.yaml");
 
     // A changed spec whose out/ was not rendered again: render-check fails.
     std::fs::remove_file(u.join("specs/backfill-34544.yaml")).expect("rm");
     let seed = SEED.replace("2024-02-01", "2024-02-03");
-    write(u, "specs/backfill-34543.yaml", &seed);
+    user_repo::write(u, "specs/backfill-34543.yaml", &seed);
     git(u, &["add", "-A"]);
     let out = try_repo(hooks.path(), home.path(), u, "dagster-scripts-render-check");
     let all = text(&out);

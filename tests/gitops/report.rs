@@ -214,17 +214,8 @@ fn fake_github(added: &[String; 2]) -> (Fake, Arc<Mutex<GitHub>>) {
                 (200, Value::Array(pulls))
             }
             ("GET", ["issues", n, "comments"]) => {
-                let page: usize = r
-                    .query
-                    .get("page")
-                    .and_then(|p| p.parse().ok())
-                    .unwrap_or(1);
-                let list: Vec<Value> = s
-                    .comments
-                    .iter()
-                    .filter(|c| c.1.to_string() == *n)
-                    .skip((page - 1) * 100)
-                    .take(100)
+                let list: Vec<Value> = r
+                    .page(s.comments.iter().filter(|c| c.1.to_string() == *n))
                     .map(|c| json!({"id": c.0, "user": {"login": c.2}, "body": c.3}))
                     .collect();
                 (200, Value::Array(list))
@@ -392,34 +383,60 @@ fn github_schedule_reports_on_each_pull_request_and_retires_what_succeeded() {
 
     // retire, twice: one pull request, its branch pushed once.
     let retire = github_script("retire", "Move finished specs to specs/done/");
-    let first = run_script(&user, &retire, &env(""), "retire, run 1");
-    assert!(first.contains("pull request #200 opened"), "{first}");
+    retires_twice_then_commits(
+        &user,
+        &retire,
+        [&env(""), &env("commit")],
+        ("pull request", "#200"),
+        || github.lock().unwrap().pulls.clone(),
+    );
+}
+
+/// Runs the retire job `script` twice asking for review (`envs[0]`), then
+/// once committing directly (`envs[1]`): the first run opens a `request`
+/// (`pull request`) numbered `number` (`#200`), the second finds its branch
+/// holding the moves and updates it without pushing, and the direct commit
+/// moves the spec on main, opening nothing. `opened` is what the fake holds:
+/// (number, source branch, target branch, title) per request opened.
+fn retires_twice_then_commits(
+    user: &UserRepo,
+    script: &str,
+    envs: [&[(&str, String)]; 2],
+    (request, number): (&str, &str),
+    opened: impl Fn() -> Vec<(u64, String, String, String)>,
+) {
+    let first = run_script(user, script, envs[0], "retire, run 1");
+    assert!(
+        first.contains(&format!("{request} {number} opened")),
+        "{first}"
+    );
     let branch = "dagster-scripts/retire";
     let pushed = head(&user.origin(), branch);
     user.reset();
-    let second = run_script(&user, &retire, &env(""), "retire, run 2");
+    let second = run_script(user, script, envs[0], "retire, run 2");
     assert!(
         second.contains("holds these moves already")
-            && second.contains("pull request #200 updated"),
+            && second.contains(&format!("{request} {number} updated")),
         "{second}"
     );
     assert_eq!(head(&user.origin(), branch), pushed, "not pushed again");
-    assert_eq!(github.lock().unwrap().pulls.len(), 1);
-    let pull = github.lock().unwrap().pulls[0].clone();
-    assert_eq!((pull.1.as_str(), pull.2.as_str()), (branch, "main"));
+    let requests = opened();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    let (_, source, target, title) = &requests[0];
+    assert_eq!((source.as_str(), target.as_str()), (branch, "main"));
     assert!(
-        pull.3.contains("91301") && !pull.3.contains("91302"),
-        "{pull:?}"
+        title.contains("91301") && !title.contains("91302"),
+        "{title}"
     );
-    retired_on(&user, branch);
+    retired_on(user, branch);
     assert_eq!(head(&user.origin(), "main"), user.main, "main is untouched");
 
     // The direct-commit setting.
     user.reset();
-    let direct = run_script(&user, &retire, &env("commit"), "retire, commit");
-    assert!(!direct.contains("pull request"), "{direct}");
-    retired_on(&user, "main");
-    assert_eq!(github.lock().unwrap().pulls.len(), 1);
+    let direct = run_script(user, script, envs[1], "retire, commit");
+    assert!(!direct.contains(request), "{direct}");
+    retired_on(user, "main");
+    assert_eq!(opened().len(), 1);
 }
 
 /// `reference` of the origin holds `LAUNCHED` moved to done/ (its modeline
@@ -504,17 +521,8 @@ fn fake_gitlab(added: &[String; 2]) -> (Fake, Arc<Mutex<GitLab>>) {
                 (200, Value::Array(list))
             }
             ("GET", ["merge_requests", iid, "notes"]) => {
-                let page: usize = r
-                    .query
-                    .get("page")
-                    .and_then(|p| p.parse().ok())
-                    .unwrap_or(1);
-                let list: Vec<Value> = s
-                    .notes
-                    .iter()
-                    .filter(|n| n.1.to_string() == *iid)
-                    .skip((page - 1) * 100)
-                    .take(100)
+                let list: Vec<Value> = r
+                    .page(s.notes.iter().filter(|n| n.1.to_string() == *iid))
                     .map(|n| json!({"id": n.0, "body": n.2}))
                     .collect();
                 (200, Value::Array(list))
@@ -680,33 +688,13 @@ fn gitlab_schedule_reports_on_each_merge_request_and_retires_what_succeeded() {
     }
 
     let retire = gitlab_lines("dagster-scripts:retire");
-    let first = run_script(&user, &retire, &env("merge-request"), "retire, run 1");
-    assert!(first.contains("merge request !20 opened"), "{first}");
-    let branch = "dagster-scripts/retire";
-    let pushed = head(&user.origin(), branch);
-    user.reset();
-    let second = run_script(&user, &retire, &env("merge-request"), "retire, run 2");
-    assert!(
-        second.contains("holds these moves already")
-            && second.contains("merge request !20 updated"),
-        "{second}"
+    retires_twice_then_commits(
+        &user,
+        &retire,
+        [&env("merge-request"), &env("commit")],
+        ("merge request", "!20"),
+        || gitlab.lock().unwrap().merge_requests.clone(),
     );
-    assert_eq!(head(&user.origin(), branch), pushed, "not pushed again");
-    {
-        let gl = gitlab.lock().unwrap();
-        assert_eq!(gl.merge_requests.len(), 1);
-        let m = &gl.merge_requests[0];
-        assert_eq!((m.1.as_str(), m.2.as_str()), (branch, "main"));
-        assert!(m.3.contains("91301") && !m.3.contains("91302"), "{m:?}");
-    }
-    retired_on(&user, branch);
-    assert_eq!(head(&user.origin(), "main"), user.main, "main is untouched");
-
-    user.reset();
-    let direct = run_script(&user, &retire, &env("commit"), "retire, commit");
-    assert!(!direct.contains("merge request"), "{direct}");
-    retired_on(&user, "main");
-    assert_eq!(gitlab.lock().unwrap().merge_requests.len(), 1);
 }
 
 /// The scheduled jobs' shape: when they run, with what rights.

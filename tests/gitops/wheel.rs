@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use super::{git, text};
+use super::{git, text, user_repo};
 use crate::support::{another, repo, tools};
 
 /// The first build compiles every dependency (minutes on two cores).
@@ -34,15 +34,6 @@ const BUILD_LIMIT: Duration = Duration::from_secs(30 * 60);
 /// pip, venv and pre-commit's own installs: offline, seconds each.
 const INSTALL_LIMIT: Duration = Duration::from_secs(5 * 60);
 const RUN_LIMIT: Duration = Duration::from_secs(60);
-
-/// A spec with a typo'd key on line 1 and a wrongly typed value on line 5.
-const BROKEN: &str = "job_nme: ingestion_job
-tags:
-  name: \"97002\"
-  partitions:
-  - name: 7
-    values: [NL01497]
-";
 
 /// maturin with the cheap release profile, in the repository.
 fn maturin(args: &[&str]) -> Output {
@@ -179,16 +170,10 @@ fn setuptools_wheel() -> PathBuf {
 /// `user` (the tag a `.pre-commit-config.yaml`'s `rev:` names), offline, pip
 /// finding packages only in `links`, and no Rust toolchain on PATH.
 fn try_repo(hooks: &Path, home: &Path, links: &Path, user: &Path, hook: &str) -> Output {
-    let mut cmd = tools::command("pre-commit");
-    cmd.arg("try-repo")
-        .arg(hooks)
-        .arg(hook)
-        .arg("--ref")
+    let mut cmd = user_repo::try_repo(hooks, hook, user, &home.join("pre-commit"));
+    cmd.arg("--ref")
         .arg(format!("v{}", crate::version::workspace()))
-        .args(["--all-files", "--color", "never"])
-        .current_dir(user)
         .env("PATH", path_without_rust())
-        .env("PRE_COMMIT_HOME", home.join("pre-commit"))
         .env("PIP_NO_INDEX", "1")
         .env("PIP_FIND_LINKS", links)
         .env("PIP_CONFIG_FILE", "/dev/null")
@@ -196,16 +181,8 @@ fn try_repo(hooks: &Path, home: &Path, links: &Path, user: &Path, hook: &str) ->
         // virtualenv seeds from the wheels it carries; it must not look for
         // newer ones, and keeps its cache in the test's folder.
         .env("VIRTUALENV_NO_PERIODIC_UPDATE", "1")
-        .env("VIRTUALENV_OVERRIDE_APP_DATA", home.join("virtualenv"))
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null");
+        .env("VIRTUALENV_OVERRIDE_APP_DATA", home.join("virtualenv"));
     tools::output(&mut cmd, INSTALL_LIMIT)
-}
-
-fn write(dir: &Path, name: &str, body: &str) {
-    let path = dir.join(name);
-    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-    std::fs::write(path, body).expect("write");
 }
 
 /// Files the source package may hold besides `src/**`: what the build reads.
@@ -336,13 +313,7 @@ fn the_wheel_puts_the_compiler_on_path_and_the_hook_runs_it_without_rust() {
         format!("dagster-scripts {version}")
     );
 
-    git(&user, &["init", "-q"]);
-    write(&user, "specs/backfill-97001.yaml", &another("97001"));
-    write(
-        &user,
-        "README.md",
-        "not a spec: the check hook must not be given this file\n",
-    );
+    user_repo::init(&user, "specs/backfill-97001.yaml", &another("97001"));
     let out = installed(&venv, &user, &["check"]);
     assert!(
         out.status.success(),
@@ -358,7 +329,8 @@ fn the_wheel_puts_the_compiler_on_path_and_the_hook_runs_it_without_rust() {
     git(&user, &["add", "-A"]);
     git(&user, &["commit", "-q", "-m", "a valid request, rendered"]);
 
-    write(&user, "specs/backfill-97002.yaml", BROKEN);
+    let broken = user_repo::broken("97002");
+    user_repo::write(&user, "specs/backfill-97002.yaml", &broken);
     let out = installed(&venv, &user, &["check"]);
     let all = text(&out);
     assert_eq!(out.status.code(), Some(1), "check of a broken spec:\n{all}");
@@ -371,7 +343,7 @@ fn the_wheel_puts_the_compiler_on_path_and_the_hook_runs_it_without_rust() {
     let hooks = w.join("hooks");
     for name in [".pre-commit-hooks.yaml", "pyproject.toml", "README.md"] {
         let from = repo().join("ci/pre-commit").join(name);
-        write(
+        user_repo::write(
             &hooks,
             name,
             &std::fs::read_to_string(&from).expect("hook repo file"),
@@ -389,43 +361,15 @@ fn the_wheel_puts_the_compiler_on_path_and_the_hook_runs_it_without_rust() {
     .expect("copy setuptools");
 
     let out = try_repo(&hooks, w, &wheels, &user, "dagster-scripts-check");
-    let all = text(&out);
-    assert!(out.status.success(), "check hook on a good spec:\n{all}");
+    let all = user_repo::assert_passed(&out, "dagster-scripts check");
     // A Python environment (try-repo's store is its own, in a temp folder
     // it deletes), with no cargo to build anything.
     assert!(all.contains("[INFO] Installing environment for"), "{all}");
-    assert!(
-        all.contains("dagster-scripts check") && all.contains("Passed"),
-        "{all}"
-    );
     let out = try_repo(&hooks, w, &wheels, &user, "dagster-scripts-render-check");
-    let all = text(&out);
-    assert!(
-        out.status.success(),
-        "render-check hook on a current out/:\n{all}"
-    );
-    assert!(all.contains("Passed"), "{all}");
+    user_repo::assert_passed(&out, "dagster-scripts render --check");
 
-    write(&user, "specs/backfill-97002.yaml", BROKEN);
+    user_repo::write(&user, "specs/backfill-97002.yaml", &broken);
     git(&user, &["add", "-A"]);
     let out = try_repo(&hooks, w, &wheels, &user, "dagster-scripts-check");
-    let all = text(&out);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "check hook on a broken spec:\n{all}"
-    );
-    assert!(all.contains("Failed"), "{all}");
-    assert!(
-        all.contains("specs/backfill-97002.yaml:1:1") && all.contains("unknown key `job_nme`"),
-        "no located error for the typo:\n{all}"
-    );
-    assert!(
-        all.contains("specs/backfill-97002.yaml:5:"),
-        "no located error for the wrong type:\n{all}"
-    );
-    assert!(
-        !all.contains("README.md"),
-        "the hook was given a file outside specs/:\n{all}"
-    );
+    user_repo::assert_check_failed_at_its_lines(&out, "specs/backfill-97002.yaml");
 }

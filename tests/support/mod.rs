@@ -1,5 +1,6 @@
 //! Helpers shared by the test modules.
 
+pub mod kube;
 pub mod tools;
 
 use std::path::{Path, PathBuf};

@@ -4,7 +4,9 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::answer::{AssetKey, Lookup, Message, PartitionSet, PartitionStatus, message};
+use super::answer::{
+    AssetKey, BackfillStatuses, Lookup, Message, PartitionSet, joined_keys, message, status_pairs,
+};
 use super::locations::Target;
 use super::runs::{RunClass, classify_run};
 use crate::dagster::{Client, Error};
@@ -183,12 +185,8 @@ pub fn backfill_detail(client: &Client, id: &str) -> Result<Lookup<Detail>, Erro
         partition_set_name: Option<String>,
         partition_set: Option<PartitionSet>,
         asset_selection: Option<Vec<AssetKey>>,
-        partition_statuses: Option<Statuses>,
+        partition_statuses: Option<BackfillStatuses>,
         message: Option<String>,
-    }
-    #[derive(Deserialize)]
-    struct Statuses {
-        results: Vec<PartitionStatus>,
     }
     let what = format!("reading backfill {id}");
     let data: Data = client.query(
@@ -200,33 +198,15 @@ pub fn backfill_detail(client: &Client, id: &str) -> Result<Lookup<Detail>, Erro
     let Some(status) = a.status else {
         return Ok(Lookup::Missing(message(&a.typename, a.message)));
     };
-    let target = match (a.partition_set, a.job_name) {
-        (Some(set), Some(job)) => Some(Target {
-            location: set.repository_origin.repository_location_name,
-            repository: set.repository_origin.repository_name,
-            job,
-        }),
-        _ => None,
-    };
     Ok(Lookup::Found(Detail {
         status,
         is_asset_backfill: a.is_asset_backfill.unwrap_or(false),
-        target,
+        target: a
+            .partition_set
+            .zip(a.job_name)
+            .map(|(set, job)| set.target(job)),
         partition_set: a.partition_set_name,
-        assets: a
-            .asset_selection
-            .unwrap_or_default()
-            .into_iter()
-            .map(|k| k.joined())
-            .collect(),
-        partitions: a
-            .partition_statuses
-            .map(|s| {
-                s.results
-                    .into_iter()
-                    .map(|p| (p.partition_name, p.run_status))
-                    .collect()
-            })
-            .unwrap_or_default(),
+        assets: joined_keys(a.asset_selection),
+        partitions: status_pairs(a.partition_statuses),
     }))
 }

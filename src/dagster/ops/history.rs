@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::answer::{AssetKey, PartitionSet, PartitionStatus, Tag, message};
+use super::answer::{AssetKey, PartitionSet, PartitionStatus, Results, Tag, joined_keys, message};
 use super::assets::asset_node;
 use super::locations::Target;
 use crate::dagster::{Client, Error};
@@ -67,10 +67,7 @@ pub fn job_partition_statuses(
             message(&statuses.typename, statuses.message)
         ))
     })?;
-    Ok(results
-        .into_iter()
-        .map(|s| (s.partition_name, s.run_status))
-        .collect())
+    Ok(results.into_iter().map(PartitionStatus::pair).collect())
 }
 
 /// For each of `keys`, whether asset `asset` has been materialized in it.
@@ -128,14 +125,7 @@ pub fn active_backfills(client: &Client) -> Result<Vec<Active>, Error> {
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct Data {
-        partition_backfills_or_error: Answer,
-    }
-    #[derive(Deserialize)]
-    struct Answer {
-        #[serde(rename = "__typename")]
-        typename: String,
-        results: Option<Vec<Entry>>,
-        message: Option<String>,
+        partition_backfills_or_error: Results<Entry>,
     }
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
@@ -154,30 +144,19 @@ pub fn active_backfills(client: &Client) -> Result<Vec<Active>, Error> {
         include_str!("../queries/active_backfills.graphql"),
         json!({ "limit": ACTIVE_LIMIT }),
     )?;
-    let a = data.partition_backfills_or_error;
-    let results = a
-        .results
-        .ok_or_else(|| Error::unexpected(format!("{what}: {}", message(&a.typename, a.message))))?;
-    Ok(results
+    Ok(data
+        .partition_backfills_or_error
+        .list(what)?
         .into_iter()
         .map(|e| Active {
-            target: match (e.partition_set, e.job_name) {
-                (Some(set), Some(job)) => Some(Target {
-                    location: set.repository_origin.repository_location_name,
-                    repository: set.repository_origin.repository_name,
-                    job,
-                }),
-                _ => None,
-            },
+            target: e
+                .partition_set
+                .zip(e.job_name)
+                .map(|(set, job)| set.target(job)),
             id: e.id,
             status: e.status,
             title: e.title.filter(|t| !t.is_empty()),
-            assets: e
-                .asset_selection
-                .unwrap_or_default()
-                .into_iter()
-                .map(|k| k.joined())
-                .collect(),
+            assets: joined_keys(e.asset_selection),
             partitions: None,
             tags: e.tags,
         })

@@ -12,8 +12,8 @@ use std::collections::HashSet;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::answer::{Tag, message};
-use super::tagged::Found;
+use super::answer::Results;
+use super::tagged::{FeedEntry, Found};
 use crate::dagster::{Client, Error};
 
 /// Backfills asked for per page.
@@ -86,22 +86,10 @@ fn page(client: &Client, cursor: Option<&str>) -> Result<Page, Error> {
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct Answer {
-        #[serde(rename = "__typename")]
-        typename: String,
         cursor: Option<String>,
         has_more: Option<bool>,
-        results: Option<Vec<Entry>>,
-        message: Option<String>,
-    }
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Entry {
-        #[serde(rename = "__typename")]
-        typename: String,
-        id: String,
-        creation_time: f64,
-        tags: Vec<Tag>,
-        status: Option<String>,
+        #[serde(flatten)]
+        list: Results<FeedEntry>,
     }
     let what = "listing backfills";
     let data: Data = client.query(
@@ -110,19 +98,12 @@ fn page(client: &Client, cursor: Option<&str>) -> Result<Page, Error> {
         json!({ "limit": PAGE, "cursor": cursor }),
     )?;
     let a = data.runs_feed_or_error;
-    let results = a
-        .results
-        .ok_or_else(|| Error::unexpected(format!("{what}: {}", message(&a.typename, a.message))))?;
     Ok(Page {
-        found: results
+        found: a
+            .list
+            .list(what)?
             .into_iter()
-            .filter(|e| e.typename == "PartitionBackfill")
-            .map(|e| Found {
-                id: e.id,
-                created: e.creation_time,
-                status: e.status.unwrap_or_default(),
-                tags: e.tags,
-            })
+            .filter_map(FeedEntry::backfill)
             .collect(),
         cursor: a.cursor,
         more: a.has_more.unwrap_or(false),

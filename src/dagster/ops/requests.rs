@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use super::answer::{Lookup, PartitionStatus, Tag, message};
+use super::answer::{BackfillStatuses, Lookup, Results, Tag, message, status_pairs};
 use super::backfills::{AssetData, Counts, StatusCount, count};
 use super::tagged::Found;
 use crate::dagster::{Client, Error};
@@ -71,13 +71,6 @@ pub struct RunsTagged {
 /// `ROOTS` feed shows them). One request per [`BATCH`] values.
 pub fn runs_tagged(client: &Client, key: &str, values: &[&str]) -> Result<Vec<RunsTagged>, Error> {
     #[derive(Deserialize)]
-    struct Answer {
-        #[serde(rename = "__typename")]
-        typename: String,
-        results: Option<Vec<Entry>>,
-        message: Option<String>,
-    }
-    #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct Entry {
         id: String,
@@ -95,7 +88,7 @@ pub fn runs_tagged(client: &Client, key: &str, values: &[&str]) -> Result<Vec<Ru
             variables.insert(format!("v{i}"), Value::from(*v));
         }
         let what = format!("looking up the runs of {} tag values", chunk.len());
-        let answers: Vec<Answer> = batch(
+        let answers: Vec<Results<Entry>> = batch(
             client,
             &what,
             &runs_document(chunk.len()),
@@ -104,12 +97,7 @@ pub fn runs_tagged(client: &Client, key: &str, values: &[&str]) -> Result<Vec<Ru
             chunk.len(),
         )?;
         for (value, a) in chunk.iter().zip(answers) {
-            let results = a.results.ok_or_else(|| {
-                Error::unexpected(format!(
-                    "looking up runs tagged {key}={value}: {}",
-                    message(&a.typename, a.message)
-                ))
-            })?;
+            let results = a.list(&format!("looking up runs tagged {key}={value}"))?;
             let more = results.len() > LIMIT as usize;
             let runs = results
                 .into_iter()
@@ -232,12 +220,8 @@ pub fn partition_statuses(
         #[serde(rename = "__typename")]
         typename: String,
         id: Option<String>,
-        partition_statuses: Option<Statuses>,
+        partition_statuses: Option<BackfillStatuses>,
         message: Option<String>,
-    }
-    #[derive(Deserialize)]
-    struct Statuses {
-        results: Vec<PartitionStatus>,
     }
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(BATCH) {
@@ -255,20 +239,9 @@ pub fn partition_statuses(
             'b',
             chunk.len(),
         )?;
-        out.extend(answers.into_iter().map(|a| {
-            match a.id {
-                Some(_) => Lookup::Found(
-                    a.partition_statuses
-                        .map(|s| {
-                            s.results
-                                .into_iter()
-                                .map(|p| (p.partition_name, p.run_status))
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                ),
-                None => Lookup::Missing(message(&a.typename, a.message)),
-            }
+        out.extend(answers.into_iter().map(|a| match a.id {
+            Some(_) => Lookup::Found(status_pairs(a.partition_statuses)),
+            None => Lookup::Missing(message(&a.typename, a.message)),
         }));
     }
     Ok(out)

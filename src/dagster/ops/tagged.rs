@@ -5,7 +5,7 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::answer::{Tag, message};
+use super::answer::{Results, Tag};
 use crate::dagster::{Client, Error};
 
 /// A backfill or run found by its tags.
@@ -21,6 +21,31 @@ pub struct Found {
     pub tags: Vec<Tag>,
 }
 
+/// An entry of Dagster's runs feed (a backfill or a run), as the backfill
+/// lookups read it.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct FeedEntry {
+    #[serde(rename = "__typename")]
+    typename: String,
+    id: String,
+    creation_time: f64,
+    tags: Vec<Tag>,
+    status: Option<String>,
+}
+
+impl FeedEntry {
+    /// The entry if it is a backfill; `None` for a run.
+    pub(super) fn backfill(self) -> Option<Found> {
+        (self.typename == "PartitionBackfill").then(|| Found {
+            id: self.id,
+            created: self.creation_time,
+            status: self.status.unwrap_or_default(),
+            tags: self.tags,
+        })
+    }
+}
+
 fn tag_list(tags: &[(&str, &str)]) -> Value {
     Value::Array(
         tags.iter()
@@ -34,24 +59,7 @@ pub fn find_backfills(client: &Client, tags: &[(&str, &str)]) -> Result<Vec<Foun
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct Data {
-        runs_feed_or_error: Answer,
-    }
-    #[derive(Deserialize)]
-    struct Answer {
-        #[serde(rename = "__typename")]
-        typename: String,
-        results: Option<Vec<Entry>>,
-        message: Option<String>,
-    }
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Entry {
-        #[serde(rename = "__typename")]
-        typename: String,
-        id: String,
-        creation_time: f64,
-        tags: Vec<Tag>,
-        status: Option<String>,
+        runs_feed_or_error: Results<FeedEntry>,
     }
     let what = "looking up backfills by tag";
     let data: Data = client.query(
@@ -59,22 +67,11 @@ pub fn find_backfills(client: &Client, tags: &[(&str, &str)]) -> Result<Vec<Foun
         include_str!("../queries/find_backfills.graphql"),
         json!({ "tags": tag_list(tags), "limit": 50 }),
     )?;
-    let answer = data.runs_feed_or_error;
-    let results = answer.results.ok_or_else(|| {
-        Error::unexpected(format!(
-            "{what}: {}",
-            message(&answer.typename, answer.message)
-        ))
-    })?;
-    let mut found: Vec<Found> = results
+    let mut found: Vec<Found> = data
+        .runs_feed_or_error
+        .list(what)?
         .into_iter()
-        .filter(|e| e.typename == "PartitionBackfill")
-        .map(|e| Found {
-            id: e.id,
-            created: e.creation_time,
-            status: e.status.unwrap_or_default(),
-            tags: e.tags,
-        })
+        .filter_map(FeedEntry::backfill)
         .collect();
     found.sort_by(|a, b| a.created.total_cmp(&b.created));
     Ok(found)
@@ -90,14 +87,7 @@ pub fn find_runs(
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct Data {
-        runs_or_error: Answer,
-    }
-    #[derive(Deserialize)]
-    struct Answer {
-        #[serde(rename = "__typename")]
-        typename: String,
-        results: Option<Vec<RunEntry>>,
-        message: Option<String>,
+        runs_or_error: Results<RunEntry>,
     }
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
@@ -117,14 +107,9 @@ pub fn find_runs(
         include_str!("../queries/find_runs.graphql"),
         json!({ "filter": filter, "limit": limit }),
     )?;
-    let answer = data.runs_or_error;
-    let results = answer.results.ok_or_else(|| {
-        Error::unexpected(format!(
-            "{what}: {}",
-            message(&answer.typename, answer.message)
-        ))
-    })?;
-    let mut found: Vec<Found> = results
+    let mut found: Vec<Found> = data
+        .runs_or_error
+        .list(what)?
         .into_iter()
         .map(|r| Found {
             id: r.run_id,
