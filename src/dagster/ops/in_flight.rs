@@ -5,7 +5,7 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::answer::{AssetKey, Origin, Tag, message};
+use super::answer::{AssetKey, Origin, Results, Tag, joined_keys};
 use super::locations::Target;
 use crate::dagster::{Client, Error};
 
@@ -32,14 +32,7 @@ pub fn in_flight_runs(client: &Client) -> Result<Vec<InFlightRun>, Error> {
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct Data {
-        runs_or_error: Answer,
-    }
-    #[derive(Deserialize)]
-    struct Answer {
-        #[serde(rename = "__typename")]
-        typename: String,
-        results: Option<Vec<Entry>>,
-        message: Option<String>,
+        runs_or_error: Results<Entry>,
     }
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
@@ -57,11 +50,9 @@ pub fn in_flight_runs(client: &Client) -> Result<Vec<InFlightRun>, Error> {
         include_str!("../queries/in_flight_runs.graphql"),
         json!({ "limit": IN_FLIGHT_LIMIT }),
     )?;
-    let a = data.runs_or_error;
-    let results = a
-        .results
-        .ok_or_else(|| Error::unexpected(format!("{what}: {}", message(&a.typename, a.message))))?;
-    Ok(results
+    Ok(data
+        .runs_or_error
+        .list(what)?
         .into_iter()
         .map(|e| InFlightRun {
             id: e.run_id,
@@ -71,12 +62,7 @@ pub fn in_flight_runs(client: &Client) -> Result<Vec<InFlightRun>, Error> {
                 repository: o.repository_name,
                 job: e.job_name,
             }),
-            assets: e
-                .asset_selection
-                .unwrap_or_default()
-                .iter()
-                .map(AssetKey::joined)
-                .collect(),
+            assets: joined_keys(e.asset_selection),
             tags: e.tags,
         })
         .collect())
