@@ -75,7 +75,10 @@ pub fn template(kind: Kind, issue: &IssueRef, schema: &str) -> String {
          # - name: region             # or every key the dimension has\n  \
          #   all: true\n\
          # reprocess: missing             # all (the default) | missing: only partitions never run or whose latest run\n\
-         #                                # failed | failed: only those whose latest run failed\n";
+         #                                # failed | failed: only those whose latest run failed\n\
+         # max_concurrent_runs: 4         # at most 4 runs at once: the runner launches one run per partition itself\n\
+         # on_overlap: wait               # wait | refuse | allow: what the runner does about work in flight\n\
+         #                                # over these partitions (default: the settings', else wait)\n";
     let location = "# repository_name: my_location     # its code location; needed when the job name is not unique\n";
     let overrides = "# overrides:                       # for this request's Kubernetes Job only\n\
          #   image_tag: \"0.2.0\"\n\

@@ -404,6 +404,45 @@ fn new_scaffolds_a_commented_spec_of_every_kind() {
     assert_eq!(code, 2, "{err}");
 }
 
+/// A backfill's and an asset backfill's scaffold, filled in, with every
+/// commented request option taken at its example value: a valid spec.
+#[test]
+fn the_scaffolds_commented_options_are_valid_as_written() {
+    for (kind, target) in [
+        ("backfill", "ingestion_job"),
+        ("asset_backfill", "daily_summary"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let (code, out, err) = outcome(&run(dir.path(), &["new", "7", "--kind", kind]));
+        assert_eq!(code, 0, "{err}");
+        let path = dir.path().join(out.trim());
+        let mut uncommented = 0;
+        let text: String = fs::read_to_string(&path)
+            .unwrap()
+            .replace("<job>", target)
+            .replace("<asset key>", target)
+            .replace("<why it is needed>", "a test")
+            .replace("<who asked>", "ops")
+            .replace("<dimension>", "daily")
+            .replace("<YYYY-MM-DD>", "2024-01-01")
+            .lines()
+            .map(|line| {
+                let option = ["reprocess:", "max_concurrent_runs:", "on_overlap:"]
+                    .iter()
+                    .any(|o| line.starts_with(&format!("# {o}")));
+                if option {
+                    uncommented += 1;
+                }
+                format!("{}\n", if option { &line[2..] } else { line })
+            })
+            .collect();
+        assert_eq!(uncommented, 3, "{kind}: {text}");
+        fs::write(&path, &text).unwrap();
+        let (code, _, err) = outcome(&run(dir.path(), &["check"]));
+        assert_eq!(code, 0, "{kind}: {err}\n{text}");
+    }
+}
+
 /// Every E023 diagnostic of a `check --format json` report, as (its file, its
 /// line and column, the message).
 fn conflicts(report: &Value) -> Vec<(String, u64, u64, String)> {
