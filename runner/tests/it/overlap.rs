@@ -83,6 +83,34 @@ fn launch_held(spec: &str, issue: &str) -> String {
     launched[0]["id"].as_str().unwrap().to_owned()
 }
 
+/// The rest of a runner's log until it exits (bounded at 8 minutes): its
+/// exit code, the lines, and how many events of each name they hold.
+fn finish(
+    mut child: std::process::Child,
+    mut stderr: BufReader<std::process::ChildStderr>,
+    who: &str,
+) -> (Option<i32>, Vec<String>, impl Fn(&str) -> usize) {
+    let started = Instant::now();
+    let mut rest = Vec::new();
+    let code = loop {
+        let mut line = String::new();
+        match stderr.read_line(&mut line) {
+            Ok(0) | Err(_) => break child.wait().unwrap().code(),
+            Ok(_) => rest.push(line),
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(480),
+            "{who} still running after 8 minutes: {rest:#?}"
+        );
+    };
+    let events: Vec<Value> = rest
+        .iter()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let named = move |name: &str| events.iter().filter(|e| e["event"] == name).count();
+    (code, rest, named)
+}
+
 fn overlap_refuse_exits_3_and_allow_launches_at_once() {
     let server = dagster();
     let held_release = release_file("a1");
@@ -249,24 +277,7 @@ fn overlap_wait_launches_once_the_backfill_in_flight_ends() {
     assert_eq!(wait_line["shared"], serde_json::json!([1]), "{wait_line}");
     assert!(still_nothing, "B launched while A was in flight");
 
-    let started = Instant::now();
-    let mut rest = Vec::new();
-    let code = loop {
-        let mut line = String::new();
-        match stderr.read_line(&mut line) {
-            Ok(0) | Err(_) => break child.wait().unwrap().code(),
-            Ok(_) => rest.push(line),
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(480),
-            "B still running after 8 minutes: {rest:#?}"
-        );
-    };
-    let events: Vec<Value> = rest
-        .iter()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
-    let named = |name: &str| events.iter().filter(|e| e["event"] == name).count();
+    let (code, rest, named) = finish(child, stderr, "B");
     assert_eq!(code, Some(0), "{rest:#?}");
     assert_eq!(named("overlap_ended"), 1, "{rest:#?}");
     assert_eq!(named("launched"), 1, "{rest:#?}");
@@ -300,7 +311,7 @@ fn overlap_with_a_paced_request_is_seen_from_both_sides() {
     );
     let mut child = command(&p, &server.base_url, POLL).spawn().unwrap();
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let check = |stderr: &mut BufReader<std::process::ChildStderr>| -> Result<Vec<String>, String> {
+    let check = |stderr: &mut BufReader<std::process::ChildStderr>| -> Result<(), String> {
         let lines = read_until(stderr, "\"event\":\"launched\"", Duration::from_secs(240));
         let hash = lines
             .iter()
@@ -360,7 +371,7 @@ fn overlap_with_a_paced_request_is_seen_from_both_sides() {
         if p_runs.len() != 1 {
             return Err(format!("P launched while C held its day: {p_runs:?}"));
         }
-        Ok(lines)
+        Ok(())
     };
     let outcome = check(&mut stderr);
     // Release every held run whatever happened: other tests share this Dagster.
@@ -370,25 +381,8 @@ fn overlap_with_a_paced_request_is_seen_from_both_sides() {
         let _ = child.kill();
         panic!("{e}");
     }
-    let started = Instant::now();
-    let mut rest = Vec::new();
-    let code = loop {
-        let mut line = String::new();
-        match stderr.read_line(&mut line) {
-            Ok(0) | Err(_) => break child.wait().unwrap().code(),
-            Ok(_) => rest.push(line),
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(480),
-            "P still running after 8 minutes: {rest:#?}"
-        );
-    };
+    let (code, rest, named) = finish(child, stderr, "P");
     assert_eq!(code, Some(0), "{rest:#?}");
-    let events: Vec<Value> = rest
-        .iter()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
-    let named = |name: &str| events.iter().filter(|e| e["event"] == name).count();
     assert_eq!(named("overlap_ended"), 1, "{rest:#?}");
     assert_eq!(named("launched"), 2, "{rest:#?}");
     let c_now = &server.backfills_tagged("dagster-scripts/issue", "it-overlap-paced-c")[0];
