@@ -83,7 +83,7 @@ pub struct Backfill {
     pub reprocess: Option<Reprocess>,
     /// Overlapping backfills
     ///
-    /// What to do when backfills already in flight target the same partitions: `wait` until they end (the default, or the settings' `[runner] on_overlap`), `refuse` (launch nothing, exit 3) or `allow`.
+    /// What to do when backfills (or requests the runner paces) already in flight target the same partitions: `wait` until they end (the default, or the settings' `[runner] on_overlap`), `refuse` (launch nothing, exit 3) or `allow`.
     #[serde(
         default,
         deserialize_with = "present",
@@ -99,7 +99,7 @@ pub struct Backfill {
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schemars(with = "MaxConcurrentRuns", example = &4)]
+    #[schemars(with = "MaxConcurrentRuns", example = &4, range(max = u32::MAX))]
     pub max_concurrent_runs: Option<MaxConcurrentRuns>,
     /// Job overrides
     ///
@@ -262,7 +262,7 @@ pub struct AssetBackfill {
     pub reprocess: Option<Reprocess>,
     /// Overlapping backfills
     ///
-    /// What to do when backfills already in flight target the same partitions: `wait` until they end (the default, or the settings' `[runner] on_overlap`), `refuse` (launch nothing, exit 3) or `allow`.
+    /// What to do when backfills (or requests the runner paces) already in flight target the same partitions: `wait` until they end (the default, or the settings' `[runner] on_overlap`), `refuse` (launch nothing, exit 3) or `allow`.
     #[serde(
         default,
         deserialize_with = "present",
@@ -278,7 +278,7 @@ pub struct AssetBackfill {
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schemars(with = "MaxConcurrentRuns", example = &4)]
+    #[schemars(with = "MaxConcurrentRuns", example = &4, range(max = u32::MAX))]
     pub max_concurrent_runs: Option<MaxConcurrentRuns>,
     /// Job overrides
     ///
