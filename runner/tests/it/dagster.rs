@@ -972,11 +972,13 @@ fn concurrent_twin_runners_launch_one_run() {
     );
 }
 
-/// A backfill of `held_job` over `days` days from 2024-01-01 (runs held
-/// until `release` exists), at most `limit` runs at once.
-fn held_spec(issue: &str, days: u32, limit: u32, release: &std::path::Path) -> String {
+/// A backfill of `held_job` over `days` days from the first of `month` 2024
+/// (runs held until `release` exists), at most `limit` runs at once. Each
+/// pacing test holds its own month: paced requests over the same days are
+/// overlapping work, and would wait for each other.
+fn held_spec(issue: &str, month: u32, days: u32, limit: u32, release: &std::path::Path) -> String {
     format!(
-        "job_name: held_job\nmax_concurrent_runs: {limit}\nrun_config:\n  ops:\n    hold:\n      config:\n        release_file: '{}'\ntags:\n  name: {issue}\n  partitions:\n  - name: daily\n    start_date: '2024-01-01'\n    end_date: '2024-01-{days:02}'\n",
+        "job_name: held_job\nmax_concurrent_runs: {limit}\nrun_config:\n  ops:\n    hold:\n      config:\n        release_file: '{}'\ntags:\n  name: {issue}\n  partitions:\n  - name: daily\n    start_date: '2024-{month:02}-01'\n    end_date: '2024-{month:02}-{days:02}'\n",
         release.display()
     )
 }
@@ -1005,7 +1007,7 @@ fn live_by_partition(runs: &[Value]) -> std::collections::BTreeMap<String, usize
 fn paced_backfill_keeps_at_most_n_runs_in_flight_and_resumes_after_sigterm() {
     let server = dagster();
     let release = std::path::PathBuf::from(spec_file("paced-release", "")).with_extension("go");
-    let spec = spec_file("paced", &held_spec("it-paced", 5, 2, &release));
+    let spec = spec_file("paced", &held_spec("it-paced", 1, 5, 2, &release));
     let mut child = command(&spec, &server.base_url, POLL)
         .spawn()
         .expect("spawn");
@@ -1110,7 +1112,10 @@ fn paced_backfill_keeps_at_most_n_runs_in_flight_and_resumes_after_sigterm() {
 fn two_pacing_runners_at_once_launch_each_partition_once() {
     let server = dagster();
     let release = std::path::PathBuf::from(spec_file("twins-release", "")).with_extension("go");
-    let spec = spec_file("paced-twins", &held_spec("it-paced-twins", 3, 2, &release));
+    let spec = spec_file(
+        "paced-twins",
+        &held_spec("it-paced-twins", 2, 3, 2, &release),
+    );
     let a = command(&spec, &server.base_url, POLL)
         .spawn()
         .expect("spawn");
@@ -1127,7 +1132,7 @@ fn two_pacing_runners_at_once_launch_each_partition_once() {
     let live = live_by_partition(&runs);
     assert_eq!(
         live,
-        [("2024-01-01", 1), ("2024-01-02", 1), ("2024-01-03", 1)]
+        [("2024-02-01", 1), ("2024-02-02", 1), ("2024-02-03", 1)]
             .map(|(k, n)| (k.to_owned(), n))
             .into_iter()
             .collect(),
@@ -1146,7 +1151,7 @@ fn a_cancelled_run_stops_the_pacing_runner() {
     let release = std::path::PathBuf::from(spec_file("cancel-release", "")).with_extension("go");
     let spec = spec_file(
         "paced-cancel",
-        &held_spec("it-paced-cancel", 3, 1, &release),
+        &held_spec("it-paced-cancel", 3, 3, 1, &release),
     );
     let dry = run(&spec, &server.base_url, &["--dry-run"], START_LIMIT);
     dry.assert_code(0);
@@ -1195,7 +1200,7 @@ fn a_cancelled_run_stops_the_pacing_runner() {
             .contains("launching no more partitions"),
         "{finished}"
     );
-    assert_eq!(finished["canceled_partitions"], json!(["2024-01-01"]));
+    assert_eq!(finished["canceled_partitions"], json!(["2024-03-01"]));
     assert_eq!(
         runs_tagged(server, "dagster-scripts/request", &hash).len(),
         1
