@@ -12,7 +12,7 @@
 //! runs carrying its hash, launched by a twin pod or an earlier run of its
 //! Job) is never an overlap: the runner follows it instead.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
 
 use super::{Action, Plan, tags};
 use crate::dagster::ops::{self, Active, InFlightRun, Tag, Target};
@@ -155,14 +155,9 @@ pub fn paced_requests(runs: &[InFlightRun]) -> Vec<Active> {
             keys.push(key.to_owned());
         }
     }
-    for a in &mut out {
-        if let Some(keys) = &mut a.partitions {
-            *keys = std::mem::take(keys)
-                .into_iter()
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .collect();
-        }
+    for keys in out.iter_mut().filter_map(|a| a.partitions.as_mut()) {
+        keys.sort_unstable();
+        keys.dedup();
     }
     out
 }
