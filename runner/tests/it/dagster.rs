@@ -1138,9 +1138,12 @@ fn two_pacing_runners_at_once_launch_each_partition_once() {
             .collect(),
         "{runs:?}"
     );
+    // Every twin was cancelled. Dagster may leave one it was told to
+    // terminate while it was starting in CANCELING: the runners end when each
+    // partition's own run ended, not the twins.
     for r in &runs {
         assert!(
-            ["SUCCESS", "CANCELED"].contains(&r["status"].as_str().unwrap_or("")),
+            ["SUCCESS", "CANCELED", "CANCELING"].contains(&r["status"].as_str().unwrap_or("")),
             "{r}"
         );
     }
