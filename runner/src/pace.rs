@@ -10,8 +10,9 @@
 //! runners at once may both launch a partition; each poll cancels every run
 //! of a partition but its earliest, the rule concurrent twins follow too.
 //!
-//! Before each launch it looks again for work in flight over the partitions
-//! it is about to launch (a backfill, or another paced request, started
+//! Before each launch, the first included (the overlap stage leaves a paced
+//! request to this one), it looks for work in flight over the partitions it
+//! is about to launch (a backfill, or another paced request, maybe started
 //! since the request began) and does what `on_overlap` says: waits (launching
 //! nothing until that work ends), refuses (exit 3, launching no more), or
 //! warns and launches.

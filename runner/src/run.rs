@@ -98,6 +98,10 @@ fn run_inner(settings: &Settings, log: &Logger, stop: Stop) -> Result<Status, Er
                 log.emit(Event::info("finished", why.clone()).with("exit_code", 0));
                 return Ok(Status::Succeeded);
             }
+            // A paced request settles overlaps itself, before each launch.
+            if let Some(status) = pace::paced(&client, log, settings, &spec, &plan, &hash)? {
+                return Ok(status);
+            }
             let choice = resolve::overlap::choice(&spec, settings.on_overlap);
             let poll = settings.poll_interval;
             match overlap::settle(&client, log, &spec, &plan, &hash, choice, poll)? {
@@ -105,13 +109,7 @@ fn run_inner(settings: &Settings, log: &Logger, stop: Stop) -> Result<Status, Er
                     log.emit(Event::info("found", format!("{found} carries this request's hash (launched while waiting): following it instead of launching")).with("id", found.id()));
                     found
                 }
-                None => {
-                    if let Some(status) = pace::paced(&client, log, settings, &spec, &plan, &hash)?
-                    {
-                        return Ok(status);
-                    }
-                    launch::launch(&client, log, &plan, &hash)?
-                }
+                None => launch::launch(&client, log, &plan, &hash)?,
             }
         }
     };

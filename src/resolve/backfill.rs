@@ -152,19 +152,22 @@ pub fn assets(
         }
     };
     let nothing_left = reprocessed.as_ref().is_some_and(|r| r.launching == 0);
-    let job = match limit {
-        Some(_) if !nothing_left => Some(asset_job(&picks)?),
+    let paced = match limit {
+        Some(limit) if !nothing_left => Some((asset_job(&picks)?, limit)),
         _ => None,
     };
     let assets: Vec<String> = picks.into_iter().map(|p| p.key).collect();
-    let mut facts = job.as_ref().map(where_facts).unwrap_or_default();
+    let mut facts = paced
+        .as_ref()
+        .map(|(job, _)| where_facts(job))
+        .unwrap_or_default();
     facts.push(("assets", assets.join(", ")));
-    let action = match (job, limit) {
+    let action = match paced {
         // The runner launches and paces the runs itself.
-        (Some(job), Some(limit)) => {
+        Some((job, limit)) => {
             super::paced::assets_action(&job, &assets, &keys, &dimensions, &tags, limit)
         }
-        _ => {
+        None => {
             let mut params = Map::new();
             params.insert("assetSelection".into(), key_inputs(&assets));
             params.insert("partitionNames".into(), json!(keys));
